@@ -1,0 +1,34 @@
+#pragma once
+// Process-wide LibTorch settings: devices, intra-op threads, seeds, and the LibTorch build check.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+namespace distillery {
+
+/** Parses "cpu", "cuda" or "cuda:N", and checks that the device exists. */
+torch::Device parse_device(const std::string& spec);
+
+/** Threads LibTorch uses for one op. OpenMP keeps this per OS thread, so every worker re-applies it. */
+void set_thread_count(int threads);
+int thread_count();
+/** Applies the configured count to the calling thread (call at the start of every worker task). */
+void apply_thread_count();
+
+/** Seeds LibTorch's CPU (and, when present, CUDA) generators. */
+void seed_everything(uint64_t seed);
+
+struct TorchInfo {
+  std::string compiled_version;  // from torch/version.h when the addon was built
+  std::string runtime_version;   // from the loaded libtorch's build settings ("" if it does not say)
+  std::string source;            // how the build found LibTorch
+  bool cuda_available;
+  int cuda_device_count;
+};
+TorchInfo torch_info();
+
+/** Throws when the loaded libtorch is not the version the addon was compiled against. */
+void check_torch_runtime();
+
+}  // namespace distillery

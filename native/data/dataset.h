@@ -1,0 +1,34 @@
+#pragma once
+// In-memory image classification datasets (the MNIST family, CIFAR binaries) and the batches the
+// loader hands to training steps.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace distillery::data {
+
+/** A whole split held in memory: images uint8 [N, C, H, W] contiguous, labels int64 [N]. */
+struct ImageDataset {
+  std::string name;
+  torch::Tensor images;
+  torch::Tensor labels;
+  int64_t num_classes = 0;
+  int64_t size() const { return labels.size(0); }
+};
+
+/** One batch as the loader emits it: raw uint8 pixels, normalised later on the step's device. */
+struct Batch {
+  torch::Tensor images;   // uint8 [B, C, H, W]
+  torch::Tensor labels;   // int64 [B]
+  torch::Tensor indices;  // int64 [B], positions in the dataset (for soft-label lookups)
+  std::vector<float> mean;
+  std::vector<float> std;
+  int64_t size() const { return labels.size(0); }
+};
+
+/** uint8 images -> float, (x/255 - mean) / std per channel, on `device`. */
+torch::Tensor normalize_images(const Batch& batch, const torch::Device& device);
+
+}  // namespace distillery::data
