@@ -1,9 +1,22 @@
+// The addon's entry point: registers every class and function. Only native/addon speaks Node-API.
 #include <napi.h>
 
+#include "addon/data_wrap.h"
+#include "addon/model_wrap.h"
+#include "addon/runtime_bindings.h"
+#include "addon/trainer_wrap.h"
 #include "core/runtime.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("torchVersion", Napi::String::New(env, distillery::torch_info().compiled_version));
+  // LibTorch's own default here is one thread; users expect all cores unless they say otherwise.
+  distillery::set_thread_count(0);
+  distillery::addon::define_runtime(env, exports);
+  distillery::addon::ModelWrap::define(env, exports);
+  distillery::addon::DatasetWrap::define(env, exports);
+  distillery::addon::BatchWrap::define(env, exports);
+  distillery::addon::LoaderWrap::define(env, exports);
+  distillery::addon::TrainerWrap::define(env, exports);
+  exports.Set("loadIdx", Napi::Function::New(env, distillery::addon::load_idx, "loadIdx"));
   return exports;
 }
 

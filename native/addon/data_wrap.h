@@ -1,0 +1,68 @@
+#pragma once
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+
+namespace distillery::addon {
+
+/** JS class Dataset: a split held in memory. */
+class DatasetWrap : public Napi::ObjectWrap<DatasetWrap> {
+ public:
+  static void define(Napi::Env env, Napi::Object exports);
+  static Napi::Object wrap(Napi::Env env, std::shared_ptr<const data::ImageDataset> dataset);
+  static std::shared_ptr<const data::ImageDataset> unwrap(Napi::Value value, const std::string& name);
+  explicit DatasetWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value info(const Napi::CallbackInfo& info);
+  Napi::Value labels(const Napi::CallbackInfo& info);
+  std::shared_ptr<const data::ImageDataset> dataset_;
+};
+
+/** JS class Batch: one batch from a Loader. */
+class BatchWrap : public Napi::ObjectWrap<BatchWrap> {
+ public:
+  static void define(Napi::Env env, Napi::Object exports);
+  static Napi::Object wrap(Napi::Env env, std::shared_ptr<const data::Batch> batch);
+  static std::shared_ptr<const data::Batch> unwrap(Napi::Value value, const std::string& name);
+  explicit BatchWrap(const Napi::CallbackInfo& info);
+
+ private:
+  const std::shared_ptr<const data::Batch>& handle() const;
+  Napi::Value size(const Napi::CallbackInfo& info);
+  Napi::Value images(const Napi::CallbackInfo& info);
+  Napi::Value labels(const Napi::CallbackInfo& info);
+  Napi::Value indices(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+  std::shared_ptr<const data::Batch> batch_;
+};
+
+/** JS class Loader: threaded batches of a Dataset. */
+class LoaderWrap : public Napi::ObjectWrap<LoaderWrap> {
+ public:
+  static void define(Napi::Env env, Napi::Object exports);
+  explicit LoaderWrap(const Napi::CallbackInfo& info);
+
+ private:
+  struct Handle {
+    Handle(std::shared_ptr<const data::ImageDataset> dataset, const data::LoaderOptions& options)
+        : loader(std::move(dataset), options) {}
+    data::Loader loader;
+    std::mutex mutex;
+  };
+  const std::shared_ptr<Handle>& handle() const;
+  Napi::Value info(const Napi::CallbackInfo& info);
+  Napi::Value start_epoch(const Napi::CallbackInfo& info);
+  Napi::Value next(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+  std::shared_ptr<Handle> loader_;
+};
+
+/** loadIdx(dir, split): Promise<Dataset>. */
+Napi::Value load_idx(const Napi::CallbackInfo& info);
+
+}  // namespace distillery::addon

@@ -1,0 +1,171 @@
+#include "addon/model_wrap.h"
+
+#include "addon/async.h"
+#include "addon/convert.h"
+#include "addon/instance.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "io/module_state.h"
+#include "io/safetensors.h"
+
+namespace distillery::addon {
+
+void ModelWrap::define(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "Model",
+                                    {
+                                        InstanceMethod("info", &ModelWrap::info),
+                                        InstanceMethod("forward", &ModelWrap::forward),
+                                        InstanceMethod("features", &ModelWrap::features),
+                                        InstanceMethod("stateShapes", &ModelWrap::state_shapes),
+                                        InstanceMethod("saveSafetensors", &ModelWrap::save_safetensors),
+                                        InstanceMethod("loadSafetensors", &ModelWrap::load_safetensors),
+                                        InstanceMethod("dispose", &ModelWrap::dispose),
+                                    });
+  instance(env).model_class = Napi::Persistent(ctor);
+  exports.Set("Model", ctor);
+}
+
+train::ModelPtr ModelWrap::unwrap(Napi::Value value, const std::string& name) {
+  const Napi::FunctionReference& ctor = instance(value.Env()).model_class;
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(ctor.Value())) {
+    fail(ErrorCode::InvalidArgument, name, " must be a Model");
+  }
+  return Unwrap(value.As<Napi::Object>())->handle();
+}
+
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+  guarded(info.Env(), [&] {
+    Options spec_options(info[0], "model");
+    models::ModelSpec spec;
+    spec.arch = spec_options.string("arch");
+    spec.in_channels = spec_options.integer("inChannels", 3);
+    spec.num_classes = spec_options.integer("numClasses", 10);
+    const torch::Device device = parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
+    models::Net net = models::build_model(spec);
+    net->to(device);
+    model_ = std::make_shared<train::ModelHandle>(std::move(net), spec, device);
+  });
+}
+
+const train::ModelPtr& ModelWrap::handle() const {
+  if (!model_) fail(ErrorCode::Disposed, "this Model was disposed");
+  return model_;
+}
+
+Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto& m = handle();
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("arch", m->spec.arch);
+    out.Set("inChannels", Napi::Number::New(env, static_cast<double>(m->spec.in_channels)));
+    out.Set("numClasses", Napi::Number::New(env, static_cast<double>(m->spec.num_classes)));
+    out.Set("device", m->device.str());
+    out.Set("parameters", Napi::Number::New(env, static_cast<double>(models::count_parameters(*m->net))));
+    const auto names = m->net->feature_names();
+    Napi::Array features = Napi::Array::New(env, names.size());
+    for (size_t i = 0; i < names.size(); ++i) features.Set(static_cast<uint32_t>(i), names[i]);
+    out.Set("featureNames", features);
+    return out;
+  });
+}
+
+Napi::Value ModelWrap::forward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    torch::Tensor input = tensor_from_js(info[0], "input");
+    const bool training = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    return run_async<torch::Tensor>(
+        info.Env(),
+        [m, input, training] {
+          train::ModelLocks lock({m.get()});
+          torch::NoGradGuard no_grad;
+          m->net->train(training);
+          return m->net->forward(input.to(m->device, torch::kFloat)).cpu();
+        },
+        [](Napi::Env env, torch::Tensor& out) -> Napi::Value { return tensor_to_js(env, out); });
+  });
+}
+
+Napi::Value ModelWrap::features(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    torch::Tensor input = tensor_from_js(info[0], "input");
+    return run_async<std::vector<torch::Tensor>>(
+        info.Env(),
+        [m, input] {
+          train::ModelLocks lock({m.get()});
+          torch::NoGradGuard no_grad;
+          m->net->eval();
+          std::vector<torch::Tensor> out;
+          for (const auto& t : m->net->features(input.to(m->device, torch::kFloat))) out.push_back(t.cpu());
+          return out;
+        },
+        [](Napi::Env env, std::vector<torch::Tensor>& out) -> Napi::Value {
+          Napi::Array array = Napi::Array::New(env, out.size());
+          for (size_t i = 0; i < out.size(); ++i) array.Set(static_cast<uint32_t>(i), tensor_to_js(env, out[i]));
+          return array;
+        });
+  });
+}
+
+Napi::Value ModelWrap::state_shapes(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto& m = handle();
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    for (const auto& [name, tensor] : io::module_state(*m->net)) {
+      Napi::Array shape = Napi::Array::New(env, tensor.dim());
+      for (int64_t i = 0; i < tensor.dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(tensor.size(i))));
+      out.Set(name, shape);
+    }
+    return out;
+  });
+}
+
+Napi::Value ModelWrap::save_safetensors(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    const std::string path = string_arg(info, 0, "path");
+    Options options(info[1], "options");
+    const std::string prefix = options.string("prefix", "");
+    const auto metadata = string_map_from_js(options.value("metadata"), "options.metadata");
+    return run_async<bool>(
+        info.Env(),
+        [m, path, prefix, metadata] {
+          train::ModelLocks lock({m.get()});
+          io::write_safetensors(path, io::module_state(*m->net, prefix), io::Metadata(metadata.begin(), metadata.end()));
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
+Napi::Value ModelWrap::load_safetensors(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    const std::string path = string_arg(info, 0, "path");
+    Options options(info[1], "options");
+    const std::string prefix = options.string("prefix", "");
+    const bool strict = options.boolean("strict", true);
+    return run_async<std::map<std::string, std::string>>(
+        info.Env(),
+        [m, path, prefix, strict] {
+          io::SafetensorsFile file = io::read_safetensors(path);
+          train::ModelLocks lock({m.get()});
+          io::load_module_state(*m->net, file.tensors, prefix, strict);
+          return std::map<std::string, std::string>(file.metadata.begin(), file.metadata.end());
+        },
+        [](Napi::Env env, std::map<std::string, std::string>& metadata) -> Napi::Value {
+          return string_map_to_js(env, metadata);
+        });
+  });
+}
+
+Napi::Value ModelWrap::dispose(const Napi::CallbackInfo& info) {
+  // In-flight workers hold their own reference, so the network lives until they finish.
+  model_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace distillery::addon

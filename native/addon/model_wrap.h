@@ -1,0 +1,30 @@
+#pragma once
+#include <napi.h>
+
+#include "train/model_handle.h"
+
+namespace distillery::addon {
+
+/** JS class Model: a network of the zoo on a device. */
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static void define(Napi::Env env, Napi::Object exports);
+  /** The model behind a JS Model argument (E_ARGUMENT if it is not one, E_DISPOSED if disposed). */
+  static train::ModelPtr unwrap(Napi::Value value, const std::string& name);
+
+  explicit ModelWrap(const Napi::CallbackInfo& info);
+
+ private:
+  const train::ModelPtr& handle() const;
+  Napi::Value info(const Napi::CallbackInfo& info);
+  Napi::Value forward(const Napi::CallbackInfo& info);
+  Napi::Value features(const Napi::CallbackInfo& info);
+  Napi::Value state_shapes(const Napi::CallbackInfo& info);
+  Napi::Value save_safetensors(const Napi::CallbackInfo& info);
+  Napi::Value load_safetensors(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+
+  train::ModelPtr model_;
+};
+
+}  // namespace distillery::addon

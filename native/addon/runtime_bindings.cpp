@@ -1,0 +1,84 @@
+#include "addon/runtime_bindings.h"
+
+#include "addon/convert.h"
+#include "addon/errors.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "io/safetensors.h"
+#include "models/net.h"
+
+namespace distillery::addon {
+
+namespace {
+Napi::Value set_error_class(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "setErrorClass needs a constructor");
+  register_error_class(info.Env(), info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value torch_info(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const TorchInfo t = distillery::torch_info();
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("compiledVersion", t.compiled_version);
+    out.Set("runtimeVersion", t.runtime_version);
+    out.Set("source", t.source);
+    out.Set("cudaAvailable", t.cuda_available);
+    out.Set("cudaDeviceCount", t.cuda_device_count);
+    out.Set("threads", thread_count());
+    return out;
+  });
+}
+
+Napi::Value check_runtime(const Napi::CallbackInfo& info) {
+  guarded(info.Env(), [] { check_torch_runtime(); });
+  return info.Env().Undefined();
+}
+
+Napi::Value set_threads(const Napi::CallbackInfo& info) {
+  guarded(info.Env(), [&] {
+    if (!info[0].IsNumber()) fail(ErrorCode::InvalidArgument, "threads must be a number");
+    set_thread_count(info[0].As<Napi::Number>().Int32Value());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value manual_seed(const Napi::CallbackInfo& info) {
+  guarded(info.Env(), [&] {
+    if (!info[0].IsNumber()) fail(ErrorCode::InvalidArgument, "seed must be a number");
+    const double seed = info[0].As<Napi::Number>().DoubleValue();
+    if (seed < 0 || seed != static_cast<double>(static_cast<uint64_t>(seed))) {
+      fail(ErrorCode::InvalidArgument, "seed must be a non-negative integer, got ", seed);
+    }
+    seed_everything(static_cast<uint64_t>(seed));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value list_archs(const Napi::CallbackInfo& info) {
+  const auto names = models::list_archs();
+  Napi::Array out = Napi::Array::New(info.Env(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
+  return out;
+}
+
+Napi::Value read_metadata(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const io::Metadata meta = io::read_safetensors_metadata(string_arg(info, 0, "path"));
+    return string_map_to_js(info.Env(), std::map<std::string, std::string>(meta.begin(), meta.end()));
+  });
+}
+}  // namespace
+
+void define_runtime(Napi::Env env, Napi::Object exports) {
+  exports.Set("setErrorClass", Napi::Function::New(env, set_error_class, "setErrorClass"));
+  exports.Set("torchInfo", Napi::Function::New(env, torch_info, "torchInfo"));
+  exports.Set("checkRuntime", Napi::Function::New(env, check_runtime, "checkRuntime"));
+  exports.Set("setThreads", Napi::Function::New(env, set_threads, "setThreads"));
+  exports.Set("manualSeed", Napi::Function::New(env, manual_seed, "manualSeed"));
+  exports.Set("listArchs", Napi::Function::New(env, list_archs, "listArchs"));
+  exports.Set("readMetadata", Napi::Function::New(env, read_metadata, "readMetadata"));
+}
+
+}  // namespace distillery::addon

@@ -1,0 +1,167 @@
+#include "addon/trainer_wrap.h"
+
+#include "addon/async.h"
+#include "addon/convert.h"
+#include "addon/data_wrap.h"
+#include "addon/model_wrap.h"
+#include "core/error.h"
+#include "losses/kd_losses.h"
+#include "train/evaluate.h"
+
+namespace distillery::addon {
+
+namespace {
+std::vector<train::ModelPtr> model_list(Napi::Value value, const std::string& name) {
+  if (!value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an array of Models");
+  const Napi::Array array = value.As<Napi::Array>();
+  std::vector<train::ModelPtr> out;
+  for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(ModelWrap::unwrap(array.Get(i), name + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("loss", s.loss);
+  out.Set("ce", s.ce);
+  out.Set("kd", s.kd);
+  out.Set("correct", Napi::Number::New(env, static_cast<double>(s.correct)));
+  out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
+  return out;
+}
+
+train::KdOptions kd_options(const Options& o) {
+  train::KdOptions kd;
+  kd.temperature = o.number("temperature", kd.temperature);
+  kd.ce_weight = o.number("ceWeight", kd.ce_weight);
+  kd.kd_weight = o.number("kdWeight", kd.kd_weight);
+  return kd;
+}
+}  // namespace
+
+void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
+  exports.Set("Trainer", DefineClass(env, "Trainer",
+                                     {InstanceMethod("step", &TrainerWrap::step),
+                                      InstanceMethod("saveCheckpoint", &TrainerWrap::save_checkpoint),
+                                      InstanceMethod("loadCheckpoint", &TrainerWrap::load_checkpoint),
+                                      InstanceMethod("dispose", &TrainerWrap::dispose)}));
+  exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
+  exports.Set("kdLoss", Napi::Function::New(env, kd_loss, "kdLoss"));
+}
+
+TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
+  guarded(info.Env(), [&] {
+    train::ModelPtr student = ModelWrap::unwrap(info[0], "student");
+    Options o(info[1], "optimizer");
+    train::OptimizerConfig config;
+    config.type = o.string("type", config.type);
+    config.lr = o.number("lr", config.lr);
+    config.momentum = o.number("momentum", config.momentum);
+    config.nesterov = o.boolean("nesterov", config.nesterov);
+    config.weight_decay = o.number("weightDecay", config.weight_decay);
+    config.no_decay_bn_bias = o.boolean("noDecayBnBias", config.no_decay_bn_bias);
+    const std::vector<float> betas = o.floats("betas", {static_cast<float>(config.beta1), static_cast<float>(config.beta2)});
+    if (betas.size() != 2) fail(ErrorCode::InvalidArgument, "optimizer.betas must hold two numbers, got ", betas.size());
+    config.beta1 = betas[0];
+    config.beta2 = betas[1];
+    config.eps = o.number("eps", config.eps);
+    trainer_ = std::make_shared<train::Trainer>(std::move(student), config);
+  });
+}
+
+const std::shared_ptr<train::Trainer>& TrainerWrap::handle() const {
+  if (!trainer_) fail(ErrorCode::Disposed, "this Trainer was disposed");
+  return trainer_;
+}
+
+Napi::Value TrainerWrap::step(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<train::Trainer> trainer = handle();
+    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[0], "batch");
+    Options o(info[1], "step");
+    const double lr = o.number("lr");
+    const std::string method = o.string("method", "supervised");
+    std::function<train::StepStats()> work;
+    if (method == "supervised") {
+      work = [trainer, batch, lr] { return trainer->supervised_step(*batch, lr); };
+    } else if (method == "kd") {
+      std::vector<train::ModelPtr> teachers = model_list(o.value("teachers"), "step.teachers");
+      const train::KdOptions kd = kd_options(o);
+      work = [trainer, batch, teachers, kd, lr] { return trainer->kd_step(*batch, teachers, kd, lr); };
+    } else {
+      fail(ErrorCode::InvalidArgument, "step.method must be \"supervised\" or \"kd\", got '", method, "'");
+    }
+    return run_async<train::StepStats>(info.Env(), work, [](Napi::Env env, train::StepStats& s) -> Napi::Value {
+      return stats_to_js(env, s);
+    });
+  });
+}
+
+Napi::Value TrainerWrap::save_checkpoint(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<train::Trainer> trainer = handle();
+    const std::string path = string_arg(info, 0, "path");
+    const train::Metadata metadata = string_map_from_js(info[1], "metadata");
+    return run_async<bool>(
+        info.Env(),
+        [trainer, path, metadata] {
+          trainer->save_checkpoint(path, metadata);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
+Napi::Value TrainerWrap::load_checkpoint(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<train::Trainer> trainer = handle();
+    const std::string path = string_arg(info, 0, "path");
+    return run_async<train::Metadata>(
+        info.Env(), [trainer, path] { return trainer->load_checkpoint(path); },
+        [](Napi::Env env, train::Metadata& metadata) -> Napi::Value { return string_map_to_js(env, metadata); });
+  });
+}
+
+Napi::Value TrainerWrap::dispose(const Napi::CallbackInfo& info) {
+  trainer_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value evaluate(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::vector<train::ModelPtr> models = model_list(info[0], "models");
+    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
+    return run_async<train::EvalStats>(
+        info.Env(), [models, batch] { return train::evaluate_batch(models, *batch); },
+        [](Napi::Env env, train::EvalStats& s) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("lossSum", s.loss_sum);
+          out.Set("top1", Napi::Number::New(env, static_cast<double>(s.top1)));
+          out.Set("top5", Napi::Number::New(env, static_cast<double>(s.top5)));
+          out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
+          return out;
+        });
+  });
+}
+
+Napi::Value kd_loss(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const torch::Tensor student = tensor_from_js(info[0], "student").to(torch::kFloat);
+    if (!info[1].IsArray()) fail(ErrorCode::InvalidArgument, "teachers must be an array of tensors");
+    const Napi::Array array = info[1].As<Napi::Array>();
+    std::vector<torch::Tensor> teachers;
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+      teachers.push_back(tensor_from_js(array.Get(i), "teachers[" + std::to_string(i) + "]").to(torch::kFloat));
+    }
+    const torch::Tensor labels = tensor_from_js(info[2], "labels").to(torch::kLong);
+    const train::KdOptions kd = kd_options(Options(info[3], "options"));
+    torch::NoGradGuard no_grad;
+    const losses::KdLoss loss = losses::kd_loss(student, teachers, labels, kd.temperature, kd.ce_weight, kd.kd_weight);
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("total", loss.total.item<double>());
+    out.Set("ce", loss.ce.item<double>());
+    out.Set("kd", loss.kd.item<double>());
+    return out;
+  });
+}
+
+}  // namespace distillery::addon

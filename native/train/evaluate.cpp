@@ -1,0 +1,54 @@
+#include "train/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace distillery::train {
+
+EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {
+  if (models.empty()) fail(ErrorCode::InvalidArgument, "evaluation needs at least one model");
+  std::vector<ModelHandle*> handles;
+  for (const auto& m : models) handles.push_back(m.get());
+  ModelLocks lock(handles);
+  torch::NoGradGuard no_grad;
+  const torch::Device device = models.front()->device;
+  const torch::Tensor x = data::normalize_images(batch, device);
+  const torch::Tensor y = batch.labels;
+  torch::Tensor log_probs;
+  if (models.size() == 1) {
+    models.front()->net->eval();
+    log_probs = torch::log_softmax(models.front()->net->forward(x).to(torch::kFloat), 1).cpu();
+  } else {
+    torch::Tensor sum;
+    for (const auto& m : models) {
+      m->net->eval();
+      torch::Tensor p = torch::softmax(m->net->forward(x.to(m->device)).to(torch::kFloat), 1).cpu();
+      if (sum.defined() && !p.sizes().equals(sum.sizes())) {
+        fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", sum.size(1), " vs ", p.size(1),
+             " ('", m->spec.arch, "')");
+      }
+      sum = sum.defined() ? sum + p : p;
+    }
+    log_probs = (sum / static_cast<double>(models.size())).clamp_min(1e-12).log();
+  }
+  if (y.dim() != 1 || y.size(0) != log_probs.size(0)) {
+    fail(ErrorCode::Shape, "labels must be [", log_probs.size(0), "], got ", y.sizes());
+  }
+  const int64_t classes = log_probs.size(1);
+  if (y.numel() && y.max().item<int64_t>() >= classes) {
+    fail(ErrorCode::Shape, "label ", y.max().item<int64_t>(), " is out of range for a model with ", classes, " classes");
+  }
+  EvalStats stats;
+  stats.count = y.size(0);
+  stats.loss_sum = torch::nll_loss(log_probs, y, {}, at::Reduction::Sum).item<double>();
+  const int64_t k = std::min<int64_t>(5, classes);
+  const torch::Tensor topk = std::get<1>(log_probs.topk(k, 1));
+  const torch::Tensor hits = topk.eq(y.unsqueeze(1));
+  stats.top1 = hits.select(1, 0).sum().item<int64_t>();
+  stats.top5 = hits.any(1).sum().item<int64_t>();
+  return stats;
+}
+
+}  // namespace distillery::train

@@ -1,0 +1,20 @@
+#pragma once
+// Evaluation of one model or an ensemble (averaged softmax) on a batch.
+#include <vector>
+
+#include "data/dataset.h"
+#include "train/model_handle.h"
+
+namespace distillery::train {
+
+struct EvalStats {
+  double loss_sum = 0;  // summed NLL of the (ensemble) probabilities
+  int64_t top1 = 0;
+  int64_t top5 = 0;
+  int64_t count = 0;
+};
+
+/** Scores `models` (one model, or an ensemble whose softmax outputs are averaged) on `batch`. */
+EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch);
+
+}  // namespace distillery::train

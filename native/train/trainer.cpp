@@ -1,0 +1,126 @@
+#include "train/trainer.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "io/module_state.h"
+#include "io/safetensors.h"
+#include "losses/kd_losses.h"
+
+namespace distillery::train {
+
+namespace F = torch::nn::functional;
+
+namespace {
+constexpr const char* kModelPrefix = "model.";
+constexpr const char* kOptimPrefix = "optim.";
+constexpr const char* kRngName = "rng.cpu";
+
+void check_batch(const data::Batch& batch, const ModelHandle& model) {
+  if (batch.images.dim() != 4) fail(ErrorCode::Shape, "batch images must be [N, C, H, W], got ", batch.images.sizes());
+  if (batch.images.size(1) != model.spec.in_channels) {
+    fail(ErrorCode::Shape, "model '", model.spec.arch, "' takes ", model.spec.in_channels, " input channel(s), the batch has ",
+         batch.images.size(1), ": set the model's inChannels to match the dataset");
+  }
+  const int64_t max_label = batch.labels.numel() ? batch.labels.max().item<int64_t>() : 0;
+  if (max_label >= model.spec.num_classes) {
+    fail(ErrorCode::Shape, "label ", max_label, " is out of range for model '", model.spec.arch, "' with ",
+         model.spec.num_classes, " classes: set numClasses to match the dataset");
+  }
+}
+}  // namespace
+
+Trainer::Trainer(ModelPtr student, const OptimizerConfig& config)
+    : student_(std::move(student)), optimizer_(*student_->net, config) {}
+
+StepStats Trainer::apply(const torch::Tensor& loss, const torch::Tensor& logits, const torch::Tensor& labels, double lr) {
+  const double value = loss.item<double>();
+  if (!std::isfinite(value)) {
+    fail(ErrorCode::NonFinite, "the loss is ", value, " (lr ", lr,
+         "): the weights were not updated; lower the learning rate, check the inputs and teachers, or resume from the last checkpoint");
+  }
+  optimizer_.set_lr(lr);
+  optimizer_.zero_grad();
+  loss.backward();
+  optimizer_.step();
+  StepStats stats;
+  stats.loss = value;
+  stats.count = labels.size(0);
+  stats.correct = logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
+  return stats;
+}
+
+StepStats Trainer::supervised_step(const data::Batch& batch, double lr) {
+  ModelLocks lock({student_.get()});
+  check_batch(batch, *student_);
+  torch::AutoGradMode grad(true);
+  student_->net->train();
+  const torch::Tensor x = data::normalize_images(batch, student_->device);
+  const torch::Tensor y = batch.labels.to(student_->device);
+  const torch::Tensor logits = student_->net->forward(x);
+  const torch::Tensor loss = F::cross_entropy(logits, y);
+  StepStats stats = apply(loss, logits, y, lr);
+  stats.ce = stats.loss;
+  return stats;
+}
+
+StepStats Trainer::kd_step(const data::Batch& batch, const std::vector<ModelPtr>& teachers, const KdOptions& options,
+                           double lr) {
+  if (teachers.empty()) fail(ErrorCode::InvalidArgument, "a KD step needs at least one teacher");
+  std::vector<ModelHandle*> all{student_.get()};
+  for (const auto& t : teachers) {
+    if (t == student_) fail(ErrorCode::InvalidArgument, "the student cannot also be one of its teachers");
+    all.push_back(t.get());
+  }
+  ModelLocks lock(all);
+  check_batch(batch, *student_);
+  const torch::Tensor x = data::normalize_images(batch, student_->device);
+  const torch::Tensor y = batch.labels.to(student_->device);
+  std::vector<torch::Tensor> teacher_logits;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& t : teachers) {
+      check_batch(batch, *t);
+      t->net->eval();
+      teacher_logits.push_back(t->net->forward(x.to(t->device)).to(student_->device));
+    }
+  }
+  torch::AutoGradMode grad(true);
+  student_->net->train();
+  const torch::Tensor logits = student_->net->forward(x);
+  const losses::KdLoss loss =
+      losses::kd_loss(logits, teacher_logits, y, options.temperature, options.ce_weight, options.kd_weight);
+  StepStats stats = apply(loss.total, logits, y, lr);
+  stats.ce = loss.ce.item<double>();
+  stats.kd = loss.kd.item<double>();
+  return stats;
+}
+
+void Trainer::save_checkpoint(const std::string& path, const Metadata& metadata) {
+  ModelLocks lock({student_.get()});
+  io::TensorList tensors = io::module_state(*student_->net, kModelPrefix);
+  for (auto& entry : optimizer_.state(kOptimPrefix)) tensors.push_back(std::move(entry));
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> rng_lock(generator.mutex());
+    tensors.emplace_back(kRngName, generator.get_state());
+  }
+  io::Metadata meta(metadata.begin(), metadata.end());
+  io::write_safetensors(path, tensors, meta);
+}
+
+Metadata Trainer::load_checkpoint(const std::string& path) {
+  ModelLocks lock({student_.get()});
+  io::SafetensorsFile file = io::read_safetensors(path);
+  io::load_module_state(*student_->net, file.tensors, kModelPrefix, true);
+  optimizer_.load_state(file.tensors, kOptimPrefix);
+  for (const auto& [name, tensor] : file.tensors) {
+    if (name != kRngName) continue;
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> rng_lock(generator.mutex());
+    generator.set_state(tensor);
+  }
+  return Metadata(file.metadata.begin(), file.metadata.end());
+}
+
+}  // namespace distillery::train

@@ -1,0 +1,56 @@
+#pragma once
+// Fused training steps: one call runs teacher forwards, the student forward, the losses, backward
+// and the optimizer step, and returns plain numbers. Callers (the addon's workers) run it off the
+// JS thread; everything here is synchronous C++.
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "train/model_handle.h"
+#include "train/optimizer.h"
+
+namespace distillery::train {
+
+struct StepStats {
+  double loss = 0;
+  double ce = 0;
+  double kd = 0;
+  int64_t correct = 0;  // top-1 hits of the student on the (augmented) batch
+  int64_t count = 0;
+};
+
+struct KdOptions {
+  double temperature = 4.0;
+  double ce_weight = 0.1;
+  double kd_weight = 0.9;
+};
+
+using Metadata = std::map<std::string, std::string>;
+
+class Trainer {
+ public:
+  Trainer(ModelPtr student, const OptimizerConfig& config);
+
+  /** Cross-entropy on the labels. */
+  StepStats supervised_step(const data::Batch& batch, double lr);
+  /** Hinton KD from the averaged teachers (eval mode, no grad) plus weighted CE. */
+  StepStats kd_step(const data::Batch& batch, const std::vector<ModelPtr>& teachers, const KdOptions& options, double lr);
+
+  /** Atomically writes model, optimizer and RNG state with the caller's metadata. */
+  void save_checkpoint(const std::string& path, const Metadata& metadata);
+  /** Restores what save_checkpoint wrote (strict on model weights) and returns its metadata. */
+  Metadata load_checkpoint(const std::string& path);
+
+  const ModelPtr& student() const { return student_; }
+
+ private:
+  StepStats apply(const torch::Tensor& loss, const torch::Tensor& logits, const torch::Tensor& labels, double lr);
+
+  ModelPtr student_;
+  Optimizer optimizer_;
+};
+
+}  // namespace distillery::train
