@@ -1,0 +1,47 @@
+"""Python peer of bench/step-throughput.mjs: the same supervised SGD step, timed the same way.
+
+Usage: step_throughput.py ARCH BATCH THREADS WARMUP STEPS -> one JSON line with imagesPerSecond.
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from cifar_resnet import CifarResNet  # noqa: E402
+
+
+def main() -> None:
+    arch, batch, threads, warmup, steps = sys.argv[1], *map(int, sys.argv[2:6])
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = CifarResNet(int(arch.removeprefix("resnet")), in_channels=1, num_classes=10)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    images = torch.randint(0, 256, (batch, 1, 28, 28), dtype=torch.uint8)
+    labels = torch.randint(0, 10, (batch,))
+    model.train()
+
+    def step() -> float:
+        x = (images.float() / 255 - 0.286) / 0.353
+        loss = F.cross_entropy(model(x), labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"arch": arch, "batch": batch, "threads": threads, "steps": steps,
+                      "seconds": seconds, "imagesPerSecond": batch * steps / seconds,
+                      "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()

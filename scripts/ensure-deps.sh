@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what distillery needs on Debian/Ubuntu, skipping what is already there:
+#   build:  cmake, g++, ninja, LibTorch (libtorch-dev), nlohmann-json, zlib
+#   data:   Fashion-MNIST (dataset-fashion-mnist, the embedded default dataset)
+#   tests:  python3-torch and python3-torchvision (the independent reference for golden values)
+# then the npm dependencies and the native addon.
+# Usage: scripts/ensure-deps.sh [--tests]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake g++ ninja-build libtorch-dev nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist)
+if [[ "${1:-}" == "--tests" ]]; then packages+=(python3-torch python3-torchvision); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "distillery: need root to install: apt-get install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "distillery: installing Debian packages: ${missing[*]}" >&2
+  $sudo apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
+
+command -v node >/dev/null || { echo "distillery: Node.js 20 or newer is needed (https://nodejs.org or apt-get install nodejs npm)" >&2; exit 1; }
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund >&2
+else
+  node scripts/install.mjs >&2
+fi
+npm run --silent build:ts >&2

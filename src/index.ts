@@ -1,0 +1,22 @@
+// distillery's public API.
+export { DistilleryError, isDistilleryError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export type { HostTensor, StepStats, EvalStats, TorchInfo, NativeStepOptions } from './native.js';
+export { setSeed, setThreads, torchInfo } from './runtime.js';
+export { Model, listArchs } from './models/model.js';
+export type { ModelSpec } from './models/model.js';
+export { Dataset, Loader, DATASET_DEFAULTS } from './data/dataset.js';
+export type { Batch, LoaderOptions, Split } from './data/dataset.js';
+export { seededSubset } from './data/random.js';
+export { loadModel, readCheckpointRecord, readRecord } from './io/checkpoint.js';
+export type { CheckpointRecord, EpochRecord, WeightsRecord } from './io/checkpoint.js';
+export { Trainer } from './train/trainer.js';
+export { evaluate } from './train/evaluate.js';
+export type { Evaluation } from './train/evaluate.js';
+export { TrainingRun, checkpointPath } from './train/run.js';
+export type { RunResult } from './train/run.js';
+export type { TrainingEvents } from './train/events.js';
+export { createSchedule } from './train/schedules.js';
+export { kdLoss } from './methods/kd-loss.js';
+export { buildConfig, loadConfigFile } from './config/load.js';
+export type { RunConfig, OptimizerConfig } from './config/schemas.js';

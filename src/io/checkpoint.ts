@@ -1,0 +1,92 @@
+// The checkpoint format: one safetensors file holding "model.*" weights, "optim.*" optimizer state,
+// the RNG state, and a JSON record (spec, config, progress) in the metadata under "distillery".
+import { existsSync } from 'node:fs';
+
+import { DistilleryError } from '../errors.js';
+import type { ModelSpec } from '../models/model.js';
+import { Model } from '../models/model.js';
+import { native } from '../native.js';
+
+export const CHECKPOINT_FORMAT = 'distillery.checkpoint';
+export const WEIGHTS_FORMAT = 'distillery.weights';
+const METADATA_KEY = 'distillery';
+
+/** One evaluation on the test split, as recorded in the checkpoint's history. */
+export interface EpochRecord {
+  epoch: number;
+  top1: number;
+  top5: number;
+  loss: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  seconds: number;
+}
+
+/** What a checkpoint says about itself. */
+export interface CheckpointRecord {
+  format: typeof CHECKPOINT_FORMAT;
+  version: 1;
+  model: ModelSpec;
+  /** Epochs completed. */
+  epoch: number;
+  step: number;
+  trainSeconds: number;
+  trainImages: number;
+  config: unknown;
+  history: EpochRecord[];
+}
+
+/** What a plain weights file written by distillery says about itself. */
+export interface WeightsRecord {
+  format: typeof WEIGHTS_FORMAT;
+  version: 1;
+  model: ModelSpec;
+}
+
+/** Serialises a record into safetensors metadata. */
+export function recordMetadata(record: CheckpointRecord | WeightsRecord): Record<string, string> {
+  return { [METADATA_KEY]: JSON.stringify(record) };
+}
+
+/** Reads the distillery record of a safetensors file, or undefined for a foreign file. */
+export function readRecord(path: string): CheckpointRecord | WeightsRecord | undefined {
+  if (!existsSync(path)) throw new DistilleryError(`no such file: ${path}`, 'E_FILE_NOT_FOUND');
+  const raw = native().readMetadata(path)[METADATA_KEY];
+  if (raw === undefined) return undefined;
+  try {
+    const record = JSON.parse(raw) as CheckpointRecord | WeightsRecord;
+    if (record.format !== CHECKPOINT_FORMAT && record.format !== WEIGHTS_FORMAT) throw new Error(`format ${String(record.format)}`);
+    return record;
+  } catch (error) {
+    throw new DistilleryError(`${path}: unreadable distillery metadata (${(error as Error).message})`, 'E_CORRUPT_FILE');
+  }
+}
+
+/** Reads a checkpoint's record; fails unless `path` is a distillery checkpoint. */
+export function readCheckpointRecord(path: string): CheckpointRecord {
+  const record = readRecord(path);
+  if (record?.format !== CHECKPOINT_FORMAT) {
+    throw new DistilleryError(`${path} is not a distillery checkpoint (no "${METADATA_KEY}" checkpoint record in its metadata)`, 'E_CHECKPOINT');
+  }
+  return record;
+}
+
+/**
+ * Builds the network stored in a checkpoint or a weights file. Foreign safetensors files (for
+ * example a torchvision state_dict) need `spec`, since they do not say what network they hold.
+ */
+export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec): Promise<Model> {
+  const record = readRecord(path);
+  const modelSpec = spec ?? record?.model;
+  if (modelSpec === undefined) {
+    throw new DistilleryError(`${path} does not say which network it holds: pass the architecture (--arch, --in-channels, --num-classes)`, 'E_ARGUMENT');
+  }
+  const model = Model.create(modelSpec, device);
+  try {
+    await model.loadSafetensors(path, { prefix: record?.format === CHECKPOINT_FORMAT ? 'model.' : '', strict: true });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}

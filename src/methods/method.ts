@@ -1,0 +1,19 @@
+// What a training method contributes to the shared loop: its teachers and the native step it runs.
+import type { Model, ModelSpec } from '../models/model.js';
+import type { NativeStepOptions } from '../native.js';
+
+/** A method prepared for one run. */
+export interface MethodSession {
+  /** Models the method reads but does not train (frozen teachers), for reports. */
+  readonly teachers: Model[];
+  /** Native step options for one optimizer step at learning rate `lr`. */
+  stepOptions(lr: number): NativeStepOptions;
+  /** Frees the method's models. */
+  dispose(): void;
+}
+
+/** Inputs every method receives. */
+export interface MethodContext {
+  studentSpec: ModelSpec;
+  device: string;
+}

@@ -1,0 +1,76 @@
+// A network of the zoo, typed: create, run, tap features, save and load weights, dispose.
+import type { HostTensor, NativeModel, NativeModelInfo } from '../native.js';
+import { native } from '../native.js';
+
+/** What defines a network: the zoo name, its input channels and its classes. */
+export interface ModelSpec {
+  arch: string;
+  inChannels: number;
+  numClasses: number;
+}
+
+/** A network on a device. Call dispose() (or use `using`) to free its memory before GC would. */
+export class Model {
+  readonly handle: NativeModel;
+  readonly info: NativeModelInfo;
+
+  private constructor(handle: NativeModel) {
+    this.handle = handle;
+    this.info = handle.info();
+  }
+
+  /** Builds a freshly initialised network; seed with setSeed() first for reproducible init. */
+  static create(spec: ModelSpec, device = 'cpu'): Model {
+    const addon = native();
+    return new Model(new addon.Model(spec, device));
+  }
+
+  /** The zoo spec of this network. */
+  get spec(): ModelSpec {
+    return { arch: this.info.arch, inChannels: this.info.inChannels, numClasses: this.info.numClasses };
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    return this.info.parameters;
+  }
+
+  /** Logits for a float input [N, C, H, W] (eval mode unless `training`). */
+  forward(input: HostTensor, training = false): Promise<HostTensor> {
+    return this.handle.forward(input, training);
+  }
+
+  /** Output of each stage then the logits, in eval mode; names in `info.featureNames`. */
+  features(input: HostTensor): Promise<HostTensor[]> {
+    return this.handle.features(input);
+  }
+
+  /** Parameter and buffer names with shapes, as saved in safetensors files. */
+  stateShapes(): Record<string, number[]> {
+    return this.handle.stateShapes();
+  }
+
+  /** Writes the weights (torchvision names for ImageNet ResNets) as safetensors, atomically. */
+  saveSafetensors(path: string, metadata: Record<string, string> = {}, prefix = ''): Promise<void> {
+    return this.handle.saveSafetensors(path, { prefix, metadata });
+  }
+
+  /** Loads safetensors weights; strict reports every missing, unexpected and mis-shaped name. */
+  loadSafetensors(path: string, options: { prefix?: string; strict?: boolean } = {}): Promise<Record<string, string>> {
+    return this.handle.loadSafetensors(path, options);
+  }
+
+  /** Frees the network now (in-flight work finishes first). */
+  dispose(): void {
+    this.handle.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Every architecture name the zoo builds (WRN also accepts any "wrn-D-K" with (D-4)%6 == 0). */
+export function listArchs(): string[] {
+  return native().listArchs();
+}

@@ -1,0 +1,190 @@
+// Loads the addon (prebuild or local build, via node-gyp-build) and declares its typed surface.
+// Everything else in src/ reaches native code through this file only.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { DistilleryError } from './errors.js';
+
+/** A tensor copied across the boundary: a typed array and its shape. */
+export interface HostTensor {
+  data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
+  shape: number[];
+}
+
+export interface TorchInfo {
+  compiledVersion: string;
+  runtimeVersion: string;
+  source: string;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  threads: number;
+}
+
+export interface NativeModelSpec {
+  arch: string;
+  inChannels: number;
+  numClasses: number;
+}
+
+export interface NativeModelInfo extends NativeModelSpec {
+  device: string;
+  parameters: number;
+  featureNames: string[];
+}
+
+export interface NativeModel {
+  info(): NativeModelInfo;
+  forward(input: HostTensor, training?: boolean): Promise<HostTensor>;
+  features(input: HostTensor): Promise<HostTensor[]>;
+  stateShapes(): Record<string, number[]>;
+  saveSafetensors(path: string, options?: { prefix?: string; metadata?: Record<string, string> }): Promise<void>;
+  loadSafetensors(path: string, options?: { prefix?: string; strict?: boolean }): Promise<Record<string, string>>;
+  dispose(): void;
+}
+
+export interface NativeDatasetInfo {
+  name: string;
+  size: number;
+  numClasses: number;
+  shape: [number, number, number];
+}
+
+export interface NativeDataset {
+  info(): NativeDatasetInfo;
+  labels(): HostTensor;
+}
+
+export interface NativeBatch {
+  size(): number;
+  images(): HostTensor;
+  labels(): HostTensor;
+  indices(): HostTensor;
+  dispose(): void;
+}
+
+export interface NativeLoaderOptions {
+  batchSize: number;
+  shuffle: boolean;
+  dropLast: boolean;
+  seed: number;
+  pad: number;
+  flip: boolean;
+  workers: number;
+  prefetch: number;
+  mean: number[];
+  std: number[];
+  subset?: Int32Array | number[];
+  rank?: number;
+  worldSize?: number;
+}
+
+export interface NativeLoader {
+  info(): { batchesPerEpoch: number; samplesPerEpoch: number };
+  startEpoch(options: { epoch: number }): Promise<void>;
+  next(): Promise<NativeBatch | null>;
+  dispose(): void;
+}
+
+export interface NativeOptimizerOptions {
+  type: 'sgd' | 'adamw';
+  lr: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay: number;
+  noDecayBnBias: boolean;
+  betas?: [number, number];
+  eps?: number;
+}
+
+export interface KdStepOptions {
+  temperature: number;
+  ceWeight: number;
+  kdWeight: number;
+}
+
+export type NativeStepOptions =
+  | { method: 'supervised'; lr: number }
+  | ({ method: 'kd'; lr: number; teachers: NativeModel[] } & KdStepOptions);
+
+export interface StepStats {
+  loss: number;
+  ce: number;
+  kd: number;
+  correct: number;
+  count: number;
+}
+
+export interface EvalStats {
+  lossSum: number;
+  top1: number;
+  top5: number;
+  count: number;
+}
+
+export interface NativeTrainer {
+  step(batch: NativeBatch, options: NativeStepOptions): Promise<StepStats>;
+  saveCheckpoint(path: string, metadata: Record<string, string>): Promise<void>;
+  loadCheckpoint(path: string): Promise<Record<string, string>>;
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  setErrorClass(ctor: typeof DistilleryError): void;
+  torchInfo(): TorchInfo;
+  checkRuntime(): void;
+  setThreads(threads: number): void;
+  manualSeed(seed: number): void;
+  listArchs(): string[];
+  readMetadata(path: string): Record<string, string>;
+  loadIdx(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
+  evaluate(models: NativeModel[], batch: NativeBatch): Promise<EvalStats>;
+  kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {
+    total: number;
+    ce: number;
+    kd: number;
+  };
+  Model: new (spec: NativeModelSpec, device: string) => NativeModel;
+  Loader: new (dataset: NativeDataset, options: NativeLoaderOptions) => NativeLoader;
+  Trainer: new (student: NativeModel, optimizer: NativeOptimizerOptions) => NativeTrainer;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+let loaded: NativeAddon | undefined;
+
+function explainLoadFailure(error: unknown): DistilleryError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
+    return new DistilleryError(
+      `LibTorch could not be loaded (${message}). Install it with \`sudo apt-get install libtorch-dev\`, ` +
+        'or set LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1) and run `npm rebuild distillery`; see docs/install.md',
+      'E_LIBTORCH_MISSING',
+    );
+  }
+  return new DistilleryError(
+    `the distillery native addon is not built (${message}); run \`npm rebuild distillery\` (needs cmake, g++ and LibTorch: docs/install.md)`,
+    'E_ADDON_MISSING',
+  );
+}
+
+/** The loaded addon; loads it on first use and checks it runs against the LibTorch it was built for. */
+export function native(): NativeAddon {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  let addon: NativeAddon;
+  try {
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    addon = load(packageRoot);
+  } catch (error) {
+    throw explainLoadFailure(error);
+  }
+  addon.setErrorClass(DistilleryError);
+  try {
+    addon.checkRuntime();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new DistilleryError(message, 'E_LIBTORCH_MISMATCH');
+  }
+  loaded = addon;
+  return addon;
+}

@@ -1,0 +1,18 @@
+// Process-wide settings of the native runtime.
+import type { TorchInfo } from './native.js';
+import { native } from './native.js';
+
+/** Intra-op threads for LibTorch (0 = all cores; LibTorch's own default on Debian is 1). */
+export function setThreads(threads: number): void {
+  native().setThreads(threads);
+}
+
+/** Seeds LibTorch's generators (model init); data order and augmentation take the seed per loader. */
+export function setSeed(seed: number): void {
+  native().manualSeed(seed);
+}
+
+/** What the addon was built against and runs on: versions, CUDA, threads. */
+export function torchInfo(): TorchInfo {
+  return native().torchInfo();
+}

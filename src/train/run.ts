@@ -1,0 +1,211 @@
+// The training loop shared by every method: data, student, optimizer, schedule, evaluation,
+// atomic checkpoints each epoch, and resume from the last one.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { RunConfig } from '../config/schemas.js';
+import { Dataset, Loader } from '../data/dataset.js';
+import { seededSubset } from '../data/random.js';
+import { DistilleryError } from '../errors.js';
+import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
+import { CHECKPOINT_FORMAT, readCheckpointRecord, recordMetadata } from '../io/checkpoint.js';
+import { kd } from '../methods/kd.js';
+import type { MethodContext, MethodSession } from '../methods/method.js';
+import { supervised } from '../methods/supervised.js';
+import type { ModelSpec } from '../models/model.js';
+import { Model } from '../models/model.js';
+import { setSeed, setThreads } from '../runtime.js';
+import { evaluate } from './evaluate.js';
+import type { TrainingEvents } from './events.js';
+import { TypedEmitter } from './events.js';
+import { createSchedule } from './schedules.js';
+import { Trainer } from './trainer.js';
+
+/** The outcome of a run; `top1`/`top5` are fractions on the full test split. */
+export interface RunResult {
+  method: string;
+  arch: string;
+  top1: number;
+  top5: number;
+  loss: number;
+  params: number;
+  imagesPerSecond: number;
+  seconds: number;
+  epochs: number;
+  checkpoint: string;
+  history: EpochRecord[];
+}
+
+/** The file a run keeps its latest checkpoint in. */
+export function checkpointPath(out: string): string {
+  return join(out, 'checkpoint.ckpt');
+}
+
+function prepareMethod(config: RunConfig, context: MethodContext): Promise<MethodSession> | MethodSession {
+  switch (config.method) {
+    case 'supervised':
+      return supervised();
+    case 'kd':
+      return kd(config.teachers, config.kd, context);
+  }
+}
+
+function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
+  return a.arch === b.arch && a.inChannels === b.inChannels && a.numClasses === b.numClasses;
+}
+
+/** One training run of `config`; subscribe to events with on() before execute(). */
+export class TrainingRun extends TypedEmitter<TrainingEvents> {
+  readonly config: RunConfig;
+
+  constructor(config: RunConfig) {
+    super();
+    this.config = config;
+  }
+
+  /** Trains (resuming if asked and possible), evaluates, checkpoints, and reports. */
+  async execute(): Promise<RunResult> {
+    const started = performance.now();
+    const config = this.config;
+    setThreads(config.threads);
+    setSeed(config.seed);
+
+    const [trainSet, testSet] = await Promise.all([
+      Dataset.loadIdx(config.data.dataDir, 'train'),
+      Dataset.loadIdx(config.data.dataDir, 'test'),
+    ]);
+    const subset = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
+    const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std };
+    const trainLoader = new Loader(trainSet, {
+      ...loaderBase,
+      batchSize: config.batchSize,
+      shuffle: true,
+      dropLast: false,
+      seed: config.seed,
+      pad: config.data.augment.pad,
+      flip: config.data.augment.flip,
+      ...(subset ? { subset } : {}),
+    });
+    const testLoader = new Loader(testSet, { ...loaderBase, batchSize: config.evalBatchSize, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false });
+
+    const spec: ModelSpec = {
+      arch: config.model.arch,
+      inChannels: config.model.inChannels ?? trainSet.info.shape[0],
+      numClasses: config.model.numClasses ?? trainSet.info.numClasses,
+    };
+    const student = Model.create(spec, config.device);
+    let method: MethodSession | undefined;
+    let trainer: Trainer | undefined;
+    try {
+      method = await prepareMethod(config, { studentSpec: spec, device: config.device });
+      trainer = new Trainer(student, config.optimizer);
+      const ckpt = checkpointPath(config.out);
+      let record: CheckpointRecord = {
+        format: CHECKPOINT_FORMAT,
+        version: 1,
+        model: spec,
+        epoch: 0,
+        step: 0,
+        trainSeconds: 0,
+        trainImages: 0,
+        config,
+        history: [],
+      };
+      if (config.resume && existsSync(ckpt)) {
+        const saved = readCheckpointRecord(ckpt);
+        if (!sameSpec(saved.model, spec)) {
+          throw new DistilleryError(
+            `cannot resume from ${ckpt}: it holds ${saved.model.arch} (${saved.model.inChannels}ch, ${saved.model.numClasses} classes), this run trains ${spec.arch}`,
+            'E_CHECKPOINT',
+          );
+        }
+        await trainer.loadCheckpoint(ckpt);
+        record = { ...saved, config };
+        this.emit('log', { message: `resumed from ${ckpt} after epoch ${saved.epoch}` });
+      } else if (config.resume) {
+        this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
+      }
+
+      const schedule = createSchedule(config.schedule, {
+        baseLr: config.optimizer.lr,
+        epochs: config.epochs,
+        stepsPerEpoch: trainLoader.batchesPerEpoch,
+      });
+      for (let epoch = record.epoch; epoch < config.epochs; epoch++) {
+        const epochStart = performance.now();
+        let lossSum = 0;
+        let correct = 0;
+        let seen = 0;
+        let batchIndex = 0;
+        for await (const batch of trainLoader.epoch(epoch)) {
+          const lr = schedule.lrAt(record.step);
+          let stats;
+          try {
+            stats = await trainer.step(batch, method.stepOptions(lr));
+          } finally {
+            batch.dispose();
+          }
+          lossSum += stats.loss * stats.count;
+          correct += stats.correct;
+          seen += stats.count;
+          record.step += 1;
+          batchIndex += 1;
+          this.emit('step', {
+            epoch,
+            step: record.step,
+            batch: batchIndex,
+            batches: trainLoader.batchesPerEpoch,
+            lr,
+            loss: stats.loss,
+            images: stats.count,
+            seconds: (performance.now() - epochStart) / 1000,
+          });
+        }
+        const epochSeconds = (performance.now() - epochStart) / 1000;
+        record.trainSeconds += epochSeconds;
+        record.trainImages += seen;
+        record.epoch = epoch + 1;
+        const trainLoss = lossSum / seen;
+        const trainAccuracy = correct / seen;
+        this.emit('epoch', { epoch, epochs: config.epochs, trainLoss, trainAccuracy, seconds: epochSeconds });
+
+        const last = epoch + 1 === config.epochs;
+        if (last || (epoch + 1) % config.evalEvery === 0) {
+          const result = await evaluate([student], testLoader);
+          record.history.push({ epoch, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss, trainAccuracy, seconds: epochSeconds });
+          this.emit('eval', { epoch, top1: result.top1, top5: result.top5, loss: result.loss });
+        }
+        if (last || (epoch + 1) % config.checkpointEvery === 0) {
+          await trainer.saveCheckpoint(ckpt, recordMetadata(record));
+          this.emit('checkpoint', { epoch, path: ckpt });
+        }
+      }
+
+      const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record));
+      return {
+        method: config.method,
+        arch: spec.arch,
+        top1: final.top1,
+        top5: final.top5,
+        loss: final.loss,
+        params: student.parameterCount,
+        imagesPerSecond: record.trainSeconds > 0 ? record.trainImages / record.trainSeconds : 0,
+        seconds: (performance.now() - started) / 1000,
+        epochs: record.epoch,
+        checkpoint: ckpt,
+        history: record.history,
+      };
+    } finally {
+      trainer?.dispose();
+      method?.dispose();
+      student.dispose();
+      trainLoader.dispose();
+      testLoader.dispose();
+    }
+  }
+
+  private async evaluateOnly(student: Model, loader: Loader, record: CheckpointRecord): Promise<EpochRecord> {
+    const result = await evaluate([student], loader);
+    return { epoch: record.epoch - 1, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss: NaN, trainAccuracy: NaN, seconds: 0 };
+  }
+}

@@ -1,0 +1,48 @@
+// A student and its optimizer, stepped by one fused native call per batch.
+import type { OptimizerConfig } from '../config/schemas.js';
+import type { Batch } from '../data/dataset.js';
+import type { Model } from '../models/model.js';
+import type { NativeOptimizerOptions, NativeStepOptions, NativeTrainer, StepStats } from '../native.js';
+import { native } from '../native.js';
+
+function nativeOptimizer(config: OptimizerConfig): NativeOptimizerOptions {
+  if (config.type === 'sgd') {
+    const { type, lr, momentum, nesterov, weightDecay, noDecayBnBias } = config;
+    return { type, lr, momentum, nesterov, weightDecay, noDecayBnBias };
+  }
+  const { type, lr, betas, eps, weightDecay, noDecayBnBias } = config;
+  return { type, lr, betas, eps, weightDecay, noDecayBnBias };
+}
+
+/** Steps a student: forward, loss, backward and optimizer update in one async native call. */
+export class Trainer {
+  private readonly handle: NativeTrainer;
+
+  constructor(student: Model, optimizer: OptimizerConfig) {
+    this.handle = new (native().Trainer)(student.handle, nativeOptimizer(optimizer));
+  }
+
+  /** One optimizer step on `batch`; rejects with E_NAN_LOSS (weights untouched) on a non-finite loss. */
+  step(batch: Batch, options: NativeStepOptions): Promise<StepStats> {
+    return this.handle.step(batch, options);
+  }
+
+  /** Atomically writes weights, optimizer and RNG state with `metadata`. */
+  saveCheckpoint(path: string, metadata: Record<string, string>): Promise<void> {
+    return this.handle.saveCheckpoint(path, metadata);
+  }
+
+  /** Restores a checkpoint written by saveCheckpoint and returns its metadata. */
+  loadCheckpoint(path: string): Promise<Record<string, string>> {
+    return this.handle.loadCheckpoint(path);
+  }
+
+  /** Frees the optimizer state (the student stays alive). */
+  dispose(): void {
+    this.handle.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
