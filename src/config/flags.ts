@@ -1,0 +1,101 @@
+import { ConfigError } from "./errors.js";
+import { type ConfigPatch, mergeConfig } from "./merge.js";
+
+/** How a flag's value is parsed; "switch" flags take no value. */
+export type FlagKind = "int" | "number" | "string" | "list" | "switch";
+
+/** A CLI flag that sets one configuration value; the CLI registers its options from these. */
+export interface ConfigFlag {
+  /** As typed on the command line, e.g. "--batch-size". */
+  readonly flag: string;
+  /** The key commander stores the flag's value under, e.g. "batchSize". */
+  readonly key: string;
+  /** The dotted config path the flag sets, e.g. "optimizer.lr". */
+  readonly path: string;
+  readonly kind: FlagKind;
+  readonly description: string;
+}
+
+function define(flag: string, path: string, kind: FlagKind, description: string): ConfigFlag {
+  const key = flag.slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  return { flag, key, path, kind, description };
+}
+
+/** Every config-setting flag, in help order. */
+export const CONFIG_FLAGS: readonly ConfigFlag[] = [
+  define("--arch", "model.arch", "string", "network architecture (e.g. resnet20)"),
+  define("--dataset", "data.dataset", "string", "fashion-mnist, mnist or idx"),
+  define("--data-dir", "data.dataDir", "string", "directory holding the dataset files"),
+  define("--train-limit", "data.trainLimit", "int", "train on a seeded subset of this many images"),
+  define("--epochs", "epochs", "int", "training epochs"),
+  define("--batch-size", "batchSize", "int", "training batch size"),
+  define("--optimizer", "optimizer.type", "string", "sgd or adamw"),
+  define("--lr", "optimizer.lr", "number", "learning rate"),
+  define("--momentum", "optimizer.momentum", "number", "SGD momentum"),
+  define("--weight-decay", "optimizer.weightDecay", "number", "weight decay"),
+  define("--schedule", "schedule.type", "string", "constant, step, multistep, cosine or onecycle"),
+  define("--seed", "seed", "int", "random seed"),
+  define("--device", "device", "string", "cpu, cuda or cuda:<index>"),
+  define("--threads", "threads", "int", "intra-op threads (0: LibTorch's choice)"),
+  define("--out", "out", "string", "output directory (default runs/<method>-<arch>)"),
+  define("--teachers", "teachers", "list", "comma-separated teacher checkpoints"),
+  define("--temperature", "kd.temperature", "number", "distillation temperature"),
+  define("--ce-weight", "kd.ceWeight", "number", "weight of the cross-entropy loss"),
+  define("--kd-weight", "kd.kdWeight", "number", "weight of the distillation loss"),
+  define("--resume", "resume", "switch", "continue from the last checkpoint in the output directory"),
+];
+
+/**
+ * Turns parsed CLI options (commander's camelCase keys) into a partial config; other keys are ignored.
+ * Throws ConfigError naming every flag whose value is malformed.
+ */
+export function flagsToConfig(flags: Readonly<Record<string, string | boolean | undefined>>): ConfigPatch {
+  let patch: ConfigPatch = {};
+  const problems: string[] = [];
+  for (const spec of CONFIG_FLAGS) {
+    const raw = flags[spec.key];
+    if (raw === undefined) continue;
+    const parsed = parseValue(spec, raw);
+    if ("problem" in parsed) problems.push(`${spec.flag}: ${parsed.problem}`);
+    else patch = mergeConfig(patch, nest(spec.path, parsed.value));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return patch;
+}
+
+type Parsed = { value: number | string | boolean | string[] } | { problem: string };
+
+// Strict: the whole string must be the number, so "10x", "" and "0x10" are rejected (Number() accepts some).
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const INTEGER = /^[+-]?\d+$/;
+
+function parseValue(spec: ConfigFlag, raw: string | boolean): Parsed {
+  if (spec.kind === "switch") {
+    if (typeof raw === "boolean") return { value: raw };
+    if (raw === "true" || raw === "false") return { value: raw === "true" };
+    return { problem: `expected no value, true or false, got '${raw}'` };
+  }
+  if (typeof raw === "boolean") return { problem: "expected a value" };
+  const text = raw.trim();
+  switch (spec.kind) {
+    case "int":
+      return INTEGER.test(text) && Number.isSafeInteger(Number(text))
+        ? { value: Number(text) }
+        : { problem: `expected an integer, got '${raw}'` };
+    case "number":
+      return DECIMAL.test(text) && Number.isFinite(Number(text))
+        ? { value: Number(text) }
+        : { problem: `expected a number, got '${raw}'` };
+    case "list": {
+      const items = text.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+      return items.length > 0 ? { value: items } : { problem: "expected a comma-separated list, got nothing" };
+    }
+    case "string":
+      return text.length > 0 ? { value: text } : { problem: "expected a value, got an empty string" };
+  }
+}
+
+function nest(path: string, value: unknown): ConfigPatch {
+  const [head, ...rest] = path.split(".");
+  return { [head!]: rest.length === 0 ? value : nest(rest.join("."), value) };
+}

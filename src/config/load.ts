@@ -1,0 +1,50 @@
+import { readFile } from "node:fs/promises";
+import { extname } from "node:path";
+import YAML from "yaml";
+import { ConfigError } from "./errors.js";
+import { describeIssues } from "./issues.js";
+import { type ConfigPatch, mergeConfig } from "./merge.js";
+import { RunConfig } from "./schemas.js";
+
+/** A validated run configuration whose output directory has been resolved. */
+export type ResolvedRunConfig = RunConfig & { out: string };
+
+/** Reads a YAML (.yml, .yaml) or JSON (.json) config file into an unvalidated mapping. */
+export async function loadConfigFile(path: string): Promise<ConfigPatch> {
+  const extension = extname(path).toLowerCase();
+  if (![".yml", ".yaml", ".json"].includes(extension)) {
+    throw new ConfigError([
+      `config file '${path}': unsupported extension '${extension}' (expected .yml, .yaml or .json)`,
+    ]);
+  }
+  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") throw new ConfigError([`config file not found: '${path}'`], "E_FILE_NOT_FOUND");
+    throw new ConfigError([`config file '${path}': ${error.message}`]);
+  });
+  let parsed: unknown;
+  try {
+    parsed = extension === ".json" ? JSON.parse(text) : YAML.parse(text);
+  } catch (error) {
+    const format = extension === ".json" ? "JSON" : "YAML";
+    throw new ConfigError([`config file '${path}' is not valid ${format}: ${(error as Error).message}`]);
+  }
+  // An empty YAML document parses to null: treat it as "no settings".
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ConfigError([`config file '${path}': expected a mapping of settings at the top level`]);
+  }
+  return parsed as ConfigPatch;
+}
+
+/** Overlays flags on a config file's settings and validates the result; throws ConfigError naming every bad key. */
+export function buildConfig(fileConfig: ConfigPatch | undefined, flags: ConfigPatch): ResolvedRunConfig {
+  const merged = mergeConfig(fileConfig ?? {}, flags);
+  const result = RunConfig.safeParse(merged);
+  if (!result.success) throw new ConfigError(describeIssues(result.error.issues, RunConfig, merged));
+  return { ...result.data, out: result.data.out ?? defaultOutDir(result.data) };
+}
+
+/** Where a run writes when no `out` is given: runs/<method>-<arch>. */
+export function defaultOutDir(config: Pick<RunConfig, "method" | "model">): string {
+  return `runs/${config.method}-${config.model.arch}`;
+}

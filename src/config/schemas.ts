@@ -1,0 +1,120 @@
+import { z } from "zod";
+import { ScheduleConfig } from "../train/schedules.js";
+
+// Nested sections use .prefault({}) so an omitted section is parsed, and so gets its defaults.
+
+/** Dataset, augmentation and input-pipeline options. */
+export const DataConfig = z
+  .strictObject({
+    dataset: z.enum(["fashion-mnist", "mnist", "idx"]).default("fashion-mnist"),
+    dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
+    /** Train on a seeded random subset of this many images. */
+    trainLimit: z.number().int().positive().optional(),
+    augment: z
+      .strictObject({
+        pad: z.number().int().min(0).default(2),
+        flip: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** Loader threads; 0 means one per core. */
+    workers: z.number().int().min(0).default(0),
+    prefetch: z.number().int().min(1).default(4),
+    // Fashion-MNIST statistics; one entry per input channel.
+    mean: z.array(z.number()).min(1).default([0.286]),
+    std: z.array(z.number().positive()).min(1).default([0.353]),
+  })
+  .refine((data) => data.mean.length === data.std.length, {
+    path: ["std"],
+    message: "expected as many entries as 'data.mean' (one per channel)",
+  });
+/** Parsed data options. */
+export type DataConfig = z.output<typeof DataConfig>;
+
+// `type` may be omitted for SGD so that a lone `--lr` or `optimizer: {lr: …}` needs no type.
+/** Optimizer options; `type` selects SGD (the default) or AdamW. */
+export const OptimizerConfig = z.discriminatedUnion("type", [
+  z
+    .strictObject({
+      type: z.literal("sgd").default("sgd"),
+      lr: z.number().positive().default(0.1),
+      momentum: z.number().min(0).lt(1).default(0.9),
+      nesterov: z.boolean().default(false),
+      weightDecay: z.number().min(0).default(5e-4),
+      noDecayBnBias: z.boolean().default(false),
+    })
+    .refine((sgd) => !sgd.nesterov || sgd.momentum > 0, {
+      path: ["nesterov"],
+      message: "Nesterov momentum needs 'optimizer.momentum' > 0",
+    }),
+  z.strictObject({
+    type: z.literal("adamw"),
+    lr: z.number().positive().default(1e-3),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+    eps: z.number().positive().default(1e-8),
+    weightDecay: z.number().min(0).default(0.01),
+    noDecayBnBias: z.boolean().default(false),
+  }),
+]);
+/** Parsed optimizer options. */
+export type OptimizerConfig = z.output<typeof OptimizerConfig>;
+
+/** Which network to build; channel and class counts default to the dataset's. */
+export const ModelConfig = z.strictObject({
+  arch: z.string().min(1).default("resnet20"),
+  inChannels: z.number().int().positive().optional(),
+  numClasses: z.number().int().positive().optional(),
+});
+/** Parsed model options. */
+export type ModelConfig = z.output<typeof ModelConfig>;
+
+/** Distillation loss: ceWeight · CE(labels) + kdWeight · T² · KL(teacher_T ‖ student_T). */
+export const KdConfig = z.strictObject({
+  temperature: z.number().positive().default(4),
+  ceWeight: z.number().min(0).default(0.1),
+  kdWeight: z.number().min(0).default(0.9),
+});
+/** Parsed distillation options. */
+export type KdConfig = z.output<typeof KdConfig>;
+
+/** Everything a training or distillation run needs; `out` is resolved later from method and arch. */
+export const RunConfig = z
+  .strictObject({
+    method: z.enum(["supervised", "kd"]),
+    model: ModelConfig.prefault({}),
+    data: DataConfig.prefault({}),
+    optimizer: OptimizerConfig.prefault({}),
+    // A step decay at fixed fractions of the run cannot be a static default, so cosine is.
+    schedule: ScheduleConfig.prefault({ type: "cosine" }),
+    epochs: z.number().int().min(1).default(10),
+    batchSize: z.number().int().min(1).default(128),
+    evalBatchSize: z.number().int().min(1).default(512),
+    seed: z.number().int().min(0).default(0),
+    device: z
+      .string()
+      .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
+      .default("cpu"),
+    /** Intra-op threads; 0 lets LibTorch choose. */
+    threads: z.number().int().min(0).default(0),
+    out: z.string().min(1).optional(),
+    /** Teacher checkpoints, required for distillation. */
+    teachers: z.array(z.string().min(1)).default([]),
+    kd: KdConfig.prefault({}),
+    resume: z.boolean().default(false),
+    /** Epochs between checkpoints. */
+    checkpointEvery: z.number().int().min(1).default(1),
+    /** Epochs between evaluations. */
+    evalEvery: z.number().int().min(1).default(1),
+  })
+  .refine((run) => run.method !== "kd" || run.teachers.length > 0, {
+    path: ["teachers"],
+    message: "method 'kd' needs at least one teacher checkpoint (e.g. --teachers a.ckpt,b.ckpt)",
+    // Report this alongside unrelated errors; skip it only when the run, its method or teachers are themselves bad.
+    when: ({ value, issues }) =>
+      typeof value === "object" &&
+      value !== null &&
+      !issues.some((issue) => issue.path?.[0] === "method" || issue.path?.[0] === "teachers"),
+  });
+/** A parsed run configuration, defaults filled in. */
+export type RunConfig = z.output<typeof RunConfig>;
+/** What a user may write for a run: defaulted fields optional. */
+export type RunConfigInput = z.input<typeof RunConfig>;
