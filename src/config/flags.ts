@@ -36,7 +36,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--schedule", "schedule.type", "string", "constant, step, multistep, cosine or onecycle"),
   define("--seed", "seed", "int", "random seed"),
   define("--device", "device", "string", "cpu, cuda or cuda:<index>"),
-  define("--threads", "threads", "int", "intra-op threads (0: LibTorch's choice)"),
+  define("--threads", "threads", "int", "intra-op threads (0: one per core)"),
   define("--out", "out", "string", "output directory (default runs/<method>-<arch>)"),
   define("--teachers", "teachers", "list", "comma-separated teacher checkpoints"),
   define("--temperature", "kd.temperature", "number", "distillation temperature"),

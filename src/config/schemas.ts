@@ -93,7 +93,7 @@ export const RunConfig = z
       .string()
       .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
       .default("cpu"),
-    /** Intra-op threads; 0 lets LibTorch choose. */
+    /** Intra-op threads; 0 means one per core (LibTorch's own default here would be 1). */
     threads: z.number().int().min(0).default(0),
     out: z.string().min(1).optional(),
     /** Teacher checkpoints, required for distillation. */

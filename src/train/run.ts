@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { RunConfig } from '../config/schemas.js';
+import type { ResolvedRunConfig } from '../config/load.js';
 import { Dataset, Loader } from '../data/dataset.js';
 import { seededSubset } from '../data/random.js';
 import { DistilleryError } from '../errors.js';
@@ -41,7 +41,7 @@ export function checkpointPath(out: string): string {
   return join(out, 'checkpoint.ckpt');
 }
 
-function prepareMethod(config: RunConfig, context: MethodContext): Promise<MethodSession> | MethodSession {
+function prepareMethod(config: ResolvedRunConfig, context: MethodContext): Promise<MethodSession> | MethodSession {
   switch (config.method) {
     case 'supervised':
       return supervised();
@@ -56,9 +56,9 @@ function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
 
 /** One training run of `config`; subscribe to events with on() before execute(). */
 export class TrainingRun extends TypedEmitter<TrainingEvents> {
-  readonly config: RunConfig;
+  readonly config: ResolvedRunConfig;
 
-  constructor(config: RunConfig) {
+  constructor(config: ResolvedRunConfig) {
     super();
     this.config = config;
   }

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// The distillery command line: train, distill, eval, convert, quickstart.
+import { Command, Option } from 'commander';
+
+import { ConvertOptions, EvalOptions, QuickstartOptions, parseCommandOptions } from './config/commands.js';
+import { DistilleryError } from './errors.js';
+import { convertCommand } from './cli/convert.js';
+import { evalCommand } from './cli/eval.js';
+import type { OutputOptions } from './cli/options.js';
+import { addConfigOptions, addOutputOptions, resolveRunConfig } from './cli/options.js';
+import { quickstartCommand } from './cli/quickstart.js';
+import { runCommand } from './cli/run-command.js';
+
+let output: OutputOptions = {};
+
+function fail(error: unknown): never {
+  const known = error instanceof DistilleryError;
+  const code = known ? error.code : 'E_INTERNAL';
+  const message = error instanceof Error ? error.message : String(error);
+  if (output.json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+  process.stderr.write(`distillery: ${message} [${code}]\n`);
+  if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exit(code === 'E_CONFIG' ? 2 : 1);
+}
+
+const program = new Command('distillery')
+  .description('Knowledge distillation on LibTorch: train teachers, distill them into one student, evaluate, export')
+  .showHelpAfterError();
+
+addConfigOptions(
+  program.command('train').description('train a network with cross-entropy on the labels (e.g. a teacher)'),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  await runCommand(await resolveRunConfig(options, { method: 'supervised' }), output);
+});
+
+addConfigOptions(
+  program
+    .command('distill')
+    .description('distill teachers (--teachers a.ckpt,b.ckpt) into a student')
+    .addOption(new Option('--method <method>', 'distillation method').choices(['kd']).default('kd')),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  await runCommand(await resolveRunConfig(options, { method: options.method as string }), output);
+});
+
+addOutputOptions(
+  program
+    .command('eval')
+    .description('evaluate a checkpoint, or several as an averaged-softmax ensemble, on the test split')
+    .argument('<checkpoints...>', 'checkpoints or safetensors weights')
+    .option('--data-dir <dir>', 'dataset directory', '/usr/share/datasets/fashion-mnist')
+    .option('--batch-size <n>', 'evaluation batch size', '512')
+    .option('--device <device>', 'cpu, cuda or cuda:<index>', 'cpu')
+    .option('--threads <n>', 'intra-op threads (0: one per core)', '0')
+    .option('--arch <arch>', 'architecture, for safetensors files without distillery metadata')
+    .option('--in-channels <n>', 'input channels (with --arch)')
+    .option('--num-classes <n>', 'classes (with --arch)'),
+).action(async (checkpoints: string[], options: Record<string, unknown>) => {
+  output = options;
+  await evalCommand(checkpoints, parseCommandOptions(EvalOptions, options), output);
+});
+
+addOutputOptions(
+  program
+    .command('convert')
+    .description('checkpoint -> safetensors weights (torchvision names), or safetensors -> checkpoint')
+    .argument('<input>', 'a distillery checkpoint, or safetensors weights')
+    .argument('<output>', 'the file to write')
+    .option('--arch <arch>', 'architecture of a safetensors input without distillery metadata')
+    .option('--in-channels <n>', 'input channels (with --arch)', '3')
+    .option('--num-classes <n>', 'classes (with --arch)', '1000'),
+).action(async (input: string, out: string, options: Record<string, unknown>) => {
+  output = options;
+  await convertCommand(input, out, parseCommandOptions(ConvertOptions, options), output);
+});
+
+addOutputOptions(
+  program
+    .command('quickstart')
+    .description('train teachers on Fashion-MNIST, distill a student with KD, and print the comparison table')
+    .option('--out <dir>', 'where the runs go', 'runs/quickstart')
+    .option('--data-dir <dir>', 'Fashion-MNIST directory', '/usr/share/datasets/fashion-mnist')
+    .option('--teachers <archs>', 'comma-separated teacher architectures', 'resnet20,resnet14')
+    .option('--student <arch>', 'student architecture', 'resnet8')
+    .option('--teacher-epochs <n>', 'epochs per teacher', '4')
+    .option('--student-epochs <n>', 'epochs per student run', '4')
+    .option('--train-limit <n>', 'training images (a seeded subset)', '20000')
+    .option('--device <device>', 'cpu, cuda or cuda:<index>', 'cpu')
+    .option('--threads <n>', 'intra-op threads (0: one per core)', '0')
+    .option('--seed <n>', 'random seed', '0')
+    .option('--no-resume', 'retrain even when finished runs are in --out'),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  await quickstartCommand(parseCommandOptions(QuickstartOptions, options), output);
+});
+
+program.parseAsync(process.argv).catch(fail);

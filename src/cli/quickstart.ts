@@ -1,0 +1,100 @@
+// `distillery quickstart`: trains small teachers on Fashion-MNIST, distills a smaller student with
+// KD, and prints teachers, their ensemble, the student alone and the distilled student side by side.
+import { join } from 'node:path';
+
+import type { QuickstartOptions } from '../config/commands.js';
+import { buildConfig } from '../config/load.js';
+import type { ConfigPatch } from '../config/merge.js';
+import { Dataset, Loader } from '../data/dataset.js';
+import { loadModel } from '../io/checkpoint.js';
+import type { Model } from '../models/model.js';
+import { formatTable } from '../report/table.js';
+import { setThreads } from '../runtime.js';
+import { evaluate } from '../train/evaluate.js';
+import type { RunResult } from '../train/run.js';
+import type { OutputOptions } from './options.js';
+import { printResult } from './output.js';
+import { runWithProgress } from './run-command.js';
+
+interface Row {
+  role: string;
+  arch: string;
+  top1: number;
+  params: number;
+  imagesPerSecond: number | null;
+  checkpoint: string | null;
+}
+
+function row(role: string, result: RunResult): Row {
+  return { role, arch: result.arch, top1: result.top1, params: result.params, imagesPerSecond: result.imagesPerSecond, checkpoint: result.checkpoint };
+}
+
+async function ensembleTop1(checkpoints: string[], options: QuickstartOptions): Promise<number> {
+  setThreads(options.threads);
+  const dataset = await Dataset.loadIdx(options.dataDir, 'test');
+  const loader = new Loader(dataset, { batchSize: 512, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 0, prefetch: 2, mean: [0.286], std: [0.353] });
+  const models: Model[] = [];
+  try {
+    for (const path of checkpoints) models.push(await loadModel(path, options.device));
+    return (await evaluate(models, loader)).top1;
+  } finally {
+    for (const m of models) m.dispose();
+    loader.dispose();
+  }
+}
+
+/** Runs the quickstart and prints its table (or one JSON object with --json). */
+export async function quickstartCommand(options: QuickstartOptions, output: OutputOptions): Promise<void> {
+  const started = performance.now();
+  const base = (arch: string, epochs: number, seed: number, out: string): ConfigPatch => ({
+    model: { arch },
+    data: { dataDir: options.dataDir, trainLimit: options.trainLimit },
+    epochs,
+    seed,
+    device: options.device,
+    threads: options.threads,
+    out: join(options.out, out),
+    resume: options.resume,
+  });
+  const teachers: RunResult[] = [];
+  for (const [i, arch] of options.teachers.split(',').map((a) => a.trim()).filter(Boolean).entries()) {
+    const config = buildConfig(undefined, { ...base(arch, options.teacherEpochs, options.seed + i, `teacher-${i + 1}-${arch}`), method: 'supervised' });
+    teachers.push(await runWithProgress(config, output, `teacher ${arch}`));
+  }
+  const teacherCheckpoints = teachers.map((t) => t.checkpoint);
+  const ensemble = await ensembleTop1(teacherCheckpoints, options);
+  const alone = await runWithProgress(
+    buildConfig(undefined, { ...base(options.student, options.studentEpochs, options.seed, `student-${options.student}`), method: 'supervised' }),
+    output,
+    `student ${options.student}`,
+  );
+  const distilled = await runWithProgress(
+    buildConfig(undefined, { ...base(options.student, options.studentEpochs, options.seed, `kd-${options.student}`), method: 'kd', teachers: teacherCheckpoints }),
+    output,
+    `KD student ${options.student}`,
+  );
+
+  const rows: Row[] = [
+    ...teachers.map((t, i) => row(`teacher ${i + 1}`, t)),
+    { role: 'teacher ensemble', arch: teachers.map((t) => t.arch).join('+'), top1: ensemble, params: teachers.reduce((s, t) => s + t.params, 0), imagesPerSecond: null, checkpoint: null },
+    row('student alone', alone),
+    row('student + KD', distilled),
+  ];
+  const table = formatTable(
+    rows.map((r) => ({ role: r.role, arch: r.arch, top1: r.top1 * 100, params: r.params, imagesPerSecond: r.imagesPerSecond === null ? null : Math.round(r.imagesPerSecond) })),
+    [
+      { key: 'role', header: 'model' },
+      { key: 'arch' },
+      { key: 'top1', header: 'top-1 %', decimals: 2 },
+      { key: 'params' },
+      { key: 'imagesPerSecond', header: 'train img/s' },
+    ],
+  );
+  const seconds = (performance.now() - started) / 1000;
+  printResult(
+    output,
+    { rows, kdGain: distilled.top1 - alone.top1, seconds },
+    `\nFashion-MNIST test split (10,000 images), ${options.trainLimit} training images, ${options.teacherEpochs}/${options.studentEpochs} epochs:\n\n${table}\n\n` +
+      `KD gain over the student alone: ${((distilled.top1 - alone.top1) * 100).toFixed(2)} points; ${seconds.toFixed(0)} s in all. Runs in ${options.out}/`,
+  );
+}

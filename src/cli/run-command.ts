@@ -1,0 +1,37 @@
+// `train` and `distill`: one TrainingRun with progress on stderr and a result on stdout.
+import type { ResolvedRunConfig } from '../config/load.js';
+import { createProgressReporter } from '../report/progress.js';
+import type { RunResult } from '../train/run.js';
+import { TrainingRun } from '../train/run.js';
+import type { OutputOptions } from './options.js';
+import { percent, printResult } from './output.js';
+
+/** Runs `config` with a progress display; returns the run's result. */
+export async function runWithProgress(config: ResolvedRunConfig, output: OutputOptions, label = config.model.arch): Promise<RunResult> {
+  const progress = createProgressReporter({ quiet: output.quiet === true });
+  const run = new TrainingRun(config);
+  let images = 0;
+  run.on('step', (e) => {
+    if (e.batch === 1) {
+      images = 0;
+      progress.begin(`${label} epoch ${e.epoch + 1}/${config.epochs}`, e.batches);
+    }
+    images += e.images;
+    progress.update({ step: e.batch, images, loss: e.loss });
+    if (e.batch === e.batches) progress.end();
+  });
+  run.on('eval', (e) => progress.note(`${label} epoch ${e.epoch + 1}: test top-1 ${percent(e.top1)}, top-5 ${percent(e.top5)}, loss ${e.loss.toFixed(4)}`));
+  run.on('log', (e) => progress.note(e.message));
+  return run.execute();
+}
+
+/** Executes a train/distill command and prints its result. */
+export async function runCommand(config: ResolvedRunConfig, output: OutputOptions): Promise<void> {
+  const result = await runWithProgress(config, output);
+  printResult(
+    output,
+    result,
+    `${result.method} ${result.arch}: top-1 ${percent(result.top1)}, top-5 ${percent(result.top5)}, ` +
+      `${result.params} params, ${result.imagesPerSecond.toFixed(0)} img/s, ${result.seconds.toFixed(1)} s; checkpoint ${result.checkpoint}`,
+  );
+}

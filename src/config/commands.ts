@@ -1,0 +1,65 @@
+import { z } from "zod";
+
+import { ConfigError } from "./errors.js";
+
+// Options of the commands that do not train (eval, convert) and of quickstart; validated like runs.
+
+const device = z
+  .string()
+  .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
+  .default("cpu");
+const count = z.coerce.number().int().min(0);
+
+/** `distillery eval`: score checkpoints (several: their averaged-softmax ensemble). */
+export const EvalOptions = z.object({
+  dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
+  batchSize: z.coerce.number().int().min(1).default(512),
+  device,
+  threads: count.default(0),
+  arch: z.string().min(1).optional(),
+  inChannels: z.coerce.number().int().positive().optional(),
+  numClasses: z.coerce.number().int().positive().optional(),
+  mean: z.array(z.number()).default([0.286]),
+  std: z.array(z.number().positive()).default([0.353]),
+});
+/** Parsed eval options. */
+export type EvalOptions = z.output<typeof EvalOptions>;
+
+/** `distillery convert`: checkpoint <-> safetensors. */
+export const ConvertOptions = z.object({
+  arch: z.string().min(1).optional(),
+  inChannels: z.coerce.number().int().positive().default(3),
+  numClasses: z.coerce.number().int().positive().default(1000),
+});
+/** Parsed convert options. */
+export type ConvertOptions = z.output<typeof ConvertOptions>;
+
+/** `distillery quickstart`: the end-to-end demonstration on the embedded defaults. */
+export const QuickstartOptions = z.object({
+  out: z.string().min(1).default("runs/quickstart"),
+  dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
+  teachers: z.string().default("resnet20,resnet14"),
+  student: z.string().min(1).default("resnet8"),
+  teacherEpochs: z.coerce.number().int().min(1).default(4),
+  studentEpochs: z.coerce.number().int().min(1).default(4),
+  trainLimit: z.coerce.number().int().min(1).default(20000),
+  device,
+  threads: count.default(0),
+  seed: count.default(0),
+  resume: z.boolean().default(true),
+});
+/** Parsed quickstart options. */
+export type QuickstartOptions = z.output<typeof QuickstartOptions>;
+
+/** Parses command options with `schema`, reporting every bad one as a ConfigError naming its flag. */
+export function parseCommandOptions<T extends z.ZodType>(schema: T, options: Record<string, unknown>): z.output<T> {
+  const result = schema.safeParse(options);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const key = issue.path.map(String).join(".");
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      return `${flag}: ${issue.message}`;
+    }),
+  );
+}
