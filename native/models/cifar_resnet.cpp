@@ -1,0 +1,111 @@
+#include "models/cifar_resnet.h"
+
+#include <string>
+#include <utility>
+
+#include "core/error.h"
+#include "models/layers.h"
+
+namespace distillery::models {
+namespace {
+
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+class BasicBlockImpl : public nn::Module {
+ public:
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, CifarShortcut shortcut)
+      : conv1_(register_module("conv1", conv3x3(in, out, stride))),
+        bn1_(register_module("bn1", nn::BatchNorm2d(out))),
+        conv2_(register_module("conv2", conv3x3(out, out))),
+        bn2_(register_module("bn2", nn::BatchNorm2d(out))),
+        stride_(stride),
+        extra_channels_(out - in) {
+    const bool reshapes = stride != 1 || in != out;
+    if (reshapes && shortcut == CifarShortcut::Projection) {
+      downsample_ = register_module(
+          "downsample", nn::Sequential(conv1x1(in, out, stride), nn::BatchNorm2d(out)));
+    }
+    zero_pad_ = reshapes && shortcut == CifarShortcut::ZeroPad;
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    auto out = torch::relu(bn1_(conv1_(x)));
+    out = bn2_(conv2_(out));
+    return torch::relu(out + shortcut(x));
+  }
+
+ private:
+  torch::Tensor shortcut(const torch::Tensor& x) {
+    if (downsample_) return downsample_->forward(x);
+    if (!zero_pad_) return x;
+    // Centred padding, as in the common reference (akamaster/pytorch_resnet_cifar10).
+    const auto sub = x.slice(2, 0, c10::nullopt, stride_).slice(3, 0, c10::nullopt, stride_);
+    const int64_t front = extra_channels_ / 2;
+    return F::pad(sub, F::PadFuncOptions({0, 0, 0, 0, front, extra_channels_ - front}));
+  }
+
+  nn::Conv2d conv1_;
+  nn::BatchNorm2d bn1_;
+  nn::Conv2d conv2_;
+  nn::BatchNorm2d bn2_;
+  nn::Sequential downsample_{nullptr};
+  int64_t stride_;
+  int64_t extra_channels_;
+  bool zero_pad_ = false;
+};
+
+class CifarResNetImpl : public NetImpl {
+ public:
+  CifarResNetImpl(const CifarResNetOptions& options, int64_t in_channels, int64_t num_classes) {
+    const int64_t blocks = (options.depth - 2) / 6;
+    int64_t planes = options.widths[0];
+    conv1_ = register_module("conv1", conv3x3(in_channels, planes));
+    bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
+    for (size_t s = 0; s < 3; ++s) {
+      nn::Sequential stage;
+      const int64_t width = options.widths[s + 1];
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
+        stage->push_back(std::make_shared<BasicBlockImpl>(planes, width, stride, options.shortcut));
+        planes = width;
+      }
+      stages_.push_back(register_module("layer" + std::to_string(s + 1), std::move(stage)));
+    }
+    fc_ = register_module("fc", nn::Linear(planes, num_classes));
+    init_conv_bn(*this);
+  }
+
+  std::vector<torch::Tensor> features(const torch::Tensor& x) override {
+    auto h = torch::relu(bn1_(conv1_(x)));
+    std::vector<torch::Tensor> out;
+    for (auto& stage : stages_) {
+      h = stage->forward(h);
+      out.push_back(h);
+    }
+    out.push_back(fc_(global_pool(h)));
+    return out;
+  }
+
+  std::vector<std::string> feature_names() const override {
+    return {"layer1", "layer2", "layer3", "logits"};
+  }
+
+ private:
+  nn::Conv2d conv1_{nullptr};
+  nn::BatchNorm2d bn1_{nullptr};
+  std::vector<nn::Sequential> stages_;
+  nn::Linear fc_{nullptr};
+};
+
+}  // namespace
+
+Net make_cifar_resnet(const CifarResNetOptions& options, int64_t in_channels, int64_t num_classes) {
+  if (options.depth < 8 || (options.depth - 2) % 6 != 0) {
+    fail(ErrorCode::InvalidArgument, "CIFAR ResNet depth must be 6n+2 with n >= 1 (8, 14, 20, ...), got ",
+         options.depth);
+  }
+  return std::make_shared<CifarResNetImpl>(options, in_channels, num_classes);
+}
+
+}  // namespace distillery::models

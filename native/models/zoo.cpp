@@ -1,0 +1,115 @@
+// The name -> architecture table behind build_model and list_archs.
+#include <array>
+#include <charconv>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "models/cifar_resnet.h"
+#include "models/imagenet_resnet.h"
+#include "models/net.h"
+#include "models/wide_resnet.h"
+
+namespace distillery::models {
+namespace {
+
+using Factory = std::function<Net(int64_t in_channels, int64_t num_classes)>;
+
+struct Arch {
+  std::string name;
+  Factory make;
+};
+
+Factory cifar(int64_t depth, std::array<int64_t, 4> widths, CifarShortcut shortcut) {
+  return [=](int64_t in, int64_t classes) { return make_cifar_resnet({depth, widths, shortcut}, in, classes); };
+}
+
+Factory imagenet(ResNetBlock block, std::array<int64_t, 4> layers, int64_t width_per_group = 64) {
+  return [=](int64_t in, int64_t classes) {
+    return make_imagenet_resnet({block, layers, width_per_group}, in, classes);
+  };
+}
+
+// WRN names are parsed, not looked up; these are the ones worth advertising.
+const std::vector<std::string> kListedWrn = {"wrn-16-2", "wrn-40-2", "wrn-28-10"};
+constexpr std::string_view kWrnPrefix = "wrn-";
+
+const std::vector<Arch>& table() {
+  static const std::vector<Arch> archs = [] {
+    std::vector<Arch> a;
+    for (const int64_t depth : {8, 14, 20, 32, 44, 56, 110}) {
+      a.push_back({"resnet" + std::to_string(depth), cifar(depth, {16, 16, 32, 64}, CifarShortcut::ZeroPad)});
+    }
+    for (const int64_t depth : {8, 32}) {
+      a.push_back({"resnet" + std::to_string(depth) + "x4",
+                   cifar(depth, {32, 64, 128, 256}, CifarShortcut::Projection)});
+    }
+    a.push_back({"resnet18", imagenet(ResNetBlock::Basic, {2, 2, 2, 2})});
+    a.push_back({"resnet34", imagenet(ResNetBlock::Basic, {3, 4, 6, 3})});
+    a.push_back({"resnet50", imagenet(ResNetBlock::Bottleneck, {3, 4, 6, 3})});
+    a.push_back({"resnet101", imagenet(ResNetBlock::Bottleneck, {3, 4, 23, 3})});
+    a.push_back({"resnet152", imagenet(ResNetBlock::Bottleneck, {3, 8, 36, 3})});
+    a.push_back({"wide_resnet50_2", imagenet(ResNetBlock::Bottleneck, {3, 4, 6, 3}, 128)});
+    return a;
+  }();
+  return archs;
+}
+
+std::optional<int64_t> parse_positive(const std::string& text) {
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
+}
+
+WideResNetOptions parse_wrn(const std::string& arch) {
+  const std::string rest = arch.substr(kWrnPrefix.size());
+  const auto dash = rest.find('-');
+  const auto depth = dash == std::string::npos ? std::nullopt : parse_positive(rest.substr(0, dash));
+  const auto widen = dash == std::string::npos ? std::nullopt : parse_positive(rest.substr(dash + 1));
+  if (!depth || !widen) {
+    fail(ErrorCode::InvalidArgument, "bad Wide ResNet arch '", arch,
+         "': expected wrn-D-K with positive integers D (depth) and K (widen factor), e.g. wrn-40-2");
+  }
+  if (*depth < 10 || (*depth - 4) % 6 != 0) {
+    fail(ErrorCode::InvalidArgument, "bad Wide ResNet arch '", arch, "': depth D must satisfy (D-4)%6==0 and ",
+         "D >= 10 (10, 16, 22, 28, 40, ...), got ", *depth);
+  }
+  return {*depth, *widen};
+}
+
+}  // namespace
+
+Net build_model(const ModelSpec& spec) {
+  if (spec.in_channels < 1) fail(ErrorCode::InvalidArgument, "in_channels must be >= 1, got ", spec.in_channels);
+  if (spec.num_classes < 2) fail(ErrorCode::InvalidArgument, "num_classes must be >= 2, got ", spec.num_classes);
+  if (spec.arch.rfind(kWrnPrefix, 0) == 0) {
+    return make_wide_resnet(parse_wrn(spec.arch), spec.in_channels, spec.num_classes);
+  }
+  for (const auto& arch : table()) {
+    if (arch.name == spec.arch) return arch.make(spec.in_channels, spec.num_classes);
+  }
+  std::ostringstream valid;
+  for (const auto& name : list_archs()) valid << name << ", ";
+  fail(ErrorCode::InvalidArgument, "unknown arch '", spec.arch, "'; valid: ", valid.str(),
+       "or any wrn-D-K with (D-4)%6==0");
+}
+
+std::vector<std::string> list_archs() {
+  std::vector<std::string> names;
+  for (const auto& arch : table()) names.push_back(arch.name);
+  names.insert(names.end(), kListedWrn.begin(), kListedWrn.end());
+  return names;
+}
+
+int64_t count_parameters(const NetImpl& net) {
+  int64_t total = 0;
+  for (const auto& p : net.parameters()) total += p.numel();
+  return total;
+}
+
+}  // namespace distillery::models
