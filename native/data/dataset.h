@@ -28,6 +28,10 @@ struct Batch {
   int64_t size() const { return labels.size(0); }
 };
 
+/** Throws E_SHAPE unless mean and std each hold 1 or `channels` values, E_ARGUMENT when a std is
+ *  zero or not finite. The loader calls it up front so a bad setting fails before any epoch runs. */
+void check_normalization(const std::vector<float>& mean, const std::vector<float>& std, int64_t channels);
+
 /** uint8 images -> float, (x/255 - mean) / std per channel, on `device`. */
 torch::Tensor normalize_images(const Batch& batch, const torch::Device& device);
 
