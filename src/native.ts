@@ -8,7 +8,7 @@ import { DistilleryError } from './errors.js';
 
 /** A tensor copied across the boundary: a typed array and its shape. */
 export interface HostTensor {
-  data: Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
+  data: Float32Array | Float64Array | Int32Array | Uint8Array;
   shape: number[];
 }
 

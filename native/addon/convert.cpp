@@ -125,8 +125,7 @@ torch::Tensor tensor_from_js(Napi::Value value, const std::string& name) {
     case napi_float64_array: dtype = torch::kDouble; break;
     case napi_int32_array: dtype = torch::kInt; break;
     case napi_uint8_array: dtype = torch::kByte; break;
-    case napi_bigint64_array: dtype = torch::kLong; break;
-    default: fail(ErrorCode::InvalidArgument, name, ".data must be a Float32Array, Float64Array, Int32Array, Uint8Array or BigInt64Array");
+    default: fail(ErrorCode::InvalidArgument, name, ".data must be a Float32Array, Float64Array, Int32Array or Uint8Array");
   }
   int64_t numel = 1;
   for (int64_t d : shape) {

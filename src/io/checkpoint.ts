@@ -54,9 +54,9 @@ export function readRecord(path: string): CheckpointRecord | WeightsRecord | und
   const raw = native().readMetadata(path)[METADATA_KEY];
   if (raw === undefined) return undefined;
   try {
-    const record = JSON.parse(raw) as CheckpointRecord | WeightsRecord;
-    if (record.format !== CHECKPOINT_FORMAT && record.format !== WEIGHTS_FORMAT) throw new Error(`format ${String(record.format)}`);
-    return record;
+    const record = JSON.parse(raw) as { format?: unknown };
+    if (record.format !== CHECKPOINT_FORMAT && record.format !== WEIGHTS_FORMAT) throw new Error(`unknown format ${String(record.format)}`);
+    return record as CheckpointRecord | WeightsRecord;
   } catch (error) {
     throw new DistilleryError(`${path}: unreadable distillery metadata (${(error as Error).message})`, 'E_CORRUPT_FILE');
   }

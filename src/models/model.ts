@@ -36,12 +36,12 @@ export class Model {
   }
 
   /** Logits for a float input [N, C, H, W] (eval mode unless `training`). */
-  forward(input: HostTensor, training = false): Promise<HostTensor> {
+  async forward(input: HostTensor, training = false): Promise<HostTensor> {
     return this.handle.forward(input, training);
   }
 
   /** Output of each stage then the logits, in eval mode; names in `info.featureNames`. */
-  features(input: HostTensor): Promise<HostTensor[]> {
+  async features(input: HostTensor): Promise<HostTensor[]> {
     return this.handle.features(input);
   }
 
@@ -51,12 +51,12 @@ export class Model {
   }
 
   /** Writes the weights (torchvision names for ImageNet ResNets) as safetensors, atomically. */
-  saveSafetensors(path: string, metadata: Record<string, string> = {}, prefix = ''): Promise<void> {
+  async saveSafetensors(path: string, metadata: Record<string, string> = {}, prefix = ''): Promise<void> {
     return this.handle.saveSafetensors(path, { prefix, metadata });
   }
 
   /** Loads safetensors weights; strict reports every missing, unexpected and mis-shaped name. */
-  loadSafetensors(path: string, options: { prefix?: string; strict?: boolean } = {}): Promise<Record<string, string>> {
+  async loadSafetensors(path: string, options: { prefix?: string; strict?: boolean } = {}): Promise<Record<string, string>> {
     return this.handle.loadSafetensors(path, options);
   }
 

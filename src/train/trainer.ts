@@ -23,17 +23,17 @@ export class Trainer {
   }
 
   /** One optimizer step on `batch`; rejects with E_NAN_LOSS (weights untouched) on a non-finite loss. */
-  step(batch: Batch, options: NativeStepOptions): Promise<StepStats> {
+  async step(batch: Batch, options: NativeStepOptions): Promise<StepStats> {
     return this.handle.step(batch, options);
   }
 
   /** Atomically writes weights, optimizer and RNG state with `metadata`. */
-  saveCheckpoint(path: string, metadata: Record<string, string>): Promise<void> {
+  async saveCheckpoint(path: string, metadata: Record<string, string>): Promise<void> {
     return this.handle.saveCheckpoint(path, metadata);
   }
 
   /** Restores a checkpoint written by saveCheckpoint and returns its metadata. */
-  loadCheckpoint(path: string): Promise<Record<string, string>> {
+  async loadCheckpoint(path: string): Promise<Record<string, string>> {
     return this.handle.loadCheckpoint(path);
   }
 

@@ -1,7 +1,7 @@
 """Writes a torchvision parity fixture, independently of distillery's code.
 
 For each architecture: a seeded torchvision model's state_dict as safetensors, a random input batch,
-and torchvision's eval-mode logits for it. Usage: torchvision_fixture.py OUT_DIR ARCH [ARCH...]
+and torchvision's eval-mode logits for it (as JSON). Usage: torchvision_fixture.py OUT_DIR ARCH [ARCH...]
 """
 import json
 import os
@@ -11,7 +11,7 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(__file__))
-from safetensors_io import save_file  # noqa: E402
+from safetensors_io import save  # noqa: E402
 
 
 def main() -> None:
@@ -30,8 +30,10 @@ def main() -> None:
         x = torch.randn(2, 3, 64, 64)
         with torch.no_grad():
             logits = model(x)
-        save_file(dict(model.state_dict()), os.path.join(out_dir, f"{arch}.safetensors"))
-        save_file({"input": x, "logits": logits}, os.path.join(out_dir, f"{arch}.io.safetensors"))
+        save(os.path.join(out_dir, f"{arch}.safetensors"), dict(model.state_dict()))
+        with open(os.path.join(out_dir, f"{arch}.io.json"), "w") as f:
+            json.dump({name: {"shape": list(t.shape), "data": t.flatten().tolist()}
+                       for name, t in (("input", x), ("logits", logits))}, f)
     print(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__}))
 
 

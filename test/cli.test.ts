@@ -1,0 +1,52 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { FASHION_MNIST, runCli, tempDir } from './helpers.js';
+
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+describe('distillery CLI', () => {
+  it('prints exactly one JSON object with --json', () => {
+    const out = join(dir.path, 'train');
+    const run = runCli(['train', '--arch', 'resnet8', '--epochs', '1', '--train-limit', '500', '--batch-size', '50', '--out', out, '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    for (const key of ['top1', 'top5', 'loss', 'params', 'imagesPerSecond', 'seconds', 'checkpoint']) expect(result).toHaveProperty(key);
+    expect(result.checkpoint).toBe(join(out, 'checkpoint.ckpt'));
+    expect(result.top1).toBeGreaterThanOrEqual(0);
+    expect(result.top1).toBeLessThanOrEqual(1);
+
+    const evaluated = runCli(['eval', join(out, 'checkpoint.ckpt'), '--data-dir', FASHION_MNIST, '--json']);
+    expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout)).toMatchObject({ top1: result.top1, count: 10000 });
+  });
+
+  it('builds the same config from a file as from flags, and names an unknown key', () => {
+    const bad = join(dir.path, 'bad.yaml');
+    writeFileSync(bad, 'model:\n  arch: resnet8\ndata:\n  augmnt: {}\n');
+    const run = runCli(['train', '--config', bad, '--json']);
+    expect(run.status).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining("data.augmnt") } });
+    expect(run.stderr).toContain('augment');
+  });
+
+  it('names a missing teacher checkpoint', () => {
+    const missing = join(dir.path, 'teacher-that-does-not-exist.ckpt');
+    const run = runCli(['distill', '--method', 'kd', '--teachers', missing, '--epochs', '1', '--train-limit', '100', '--out', join(dir.path, 'kd'), '--json']);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) } });
+  });
+
+  it('documents every command in --help', () => {
+    for (const command of ['train', 'distill', 'eval', 'convert', 'quickstart']) {
+      const run = runCli([command, '--help']);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain(`distillery ${command}`);
+    }
+    expect(runCli(['train', '--help']).stdout).toContain('--train-limit');
+  });
+});

@@ -1,0 +1,48 @@
+// Shared test utilities: the Python reference, temporary directories, the CLI, the dataset.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const PYTHON = '/usr/bin/python3';
+export const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
+
+/** Runs a script from test/python with the Debian python3 (torch 1.13, torchvision); returns stdout. */
+export function runPython(script: string, args: string[] = [], input?: string): string {
+  const run = spawnSync(PYTHON, [join(ROOT, 'test', 'python', script), ...args], { encoding: 'utf8', input });
+  if (run.status !== 0) throw new Error(`${script} failed (${run.status}): ${run.stderr}`);
+  return run.stdout;
+}
+
+/** A fresh temporary directory, removed by the returned cleanup function. */
+export function tempDir(prefix = 'distillery-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Runs the built CLI (dist/cli.js); returns exit status, stdout and stderr. */
+export function runCli(args: string[]): { status: number; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+  return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** Deterministic pseudo-random floats for test inputs. */
+export function randomFloats(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state / 4294967296) * 4 - 2;
+  });
+}
+
+/** The error `fn` throws (synchronously or by rejecting); fails the test if it does not throw. */
+export async function thrown(fn: () => unknown): Promise<{ code?: string; message: string }> {
+  try {
+    await fn();
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+  throw new Error('expected an error, none was thrown');
+}

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { Dataset, Loader, Model, Trainer, TrainingRun, buildConfig, setSeed } from '../src/index.js';
+import type { RunResult } from '../src/index.js';
+import { FASHION_MNIST, tempDir, thrown } from './helpers.js';
+
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+function config(out: string, patch: Record<string, unknown>) {
+  return buildConfig(undefined, {
+    method: 'supervised',
+    model: { arch: 'resnet8' },
+    data: { dataDir: FASHION_MNIST, trainLimit: 3000 },
+    epochs: 2,
+    batchSize: 64,
+    optimizer: { lr: 0.05 },
+    seed: 7,
+    out: join(dir.path, out),
+    ...patch,
+  });
+}
+
+describe('training on Fashion-MNIST', () => {
+  let teacher: RunResult;
+
+  it('raises test accuracy well above chance in a short run, with events and a checkpoint', async () => {
+    const run = new TrainingRun(config('teacher', { model: { arch: 'resnet14' }, epochs: 3 }));
+    const steps: number[] = [];
+    run.on('step', (e) => steps.push(e.step));
+    teacher = await run.execute();
+    expect(steps.length).toBe(3 * Math.ceil(3000 / 64));
+    expect(teacher.top1).toBeGreaterThan(0.6);
+    expect(teacher.top5).toBeGreaterThan(teacher.top1);
+    expect(teacher.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+    expect(teacher.imagesPerSecond).toBeGreaterThan(0);
+    expect(teacher.checkpoint).toBe(join(dir.path, 'teacher', 'checkpoint.ckpt'));
+  });
+
+  it('resumes from a checkpoint to the same result as an uninterrupted run', async () => {
+    const straight = await new TrainingRun(config('straight', {})).execute();
+    await new TrainingRun(config('resumed', { epochs: 1 })).execute();
+    const resumed = await new TrainingRun(config('resumed', { resume: true })).execute();
+    expect(resumed.epochs).toBe(2);
+    expect(resumed.loss).toBeCloseTo(straight.loss, 6);
+    expect(resumed.top1).toBe(straight.top1);
+  });
+
+  it('distills the teacher into a student with KD', async () => {
+    const result = await new TrainingRun(config('kd', { method: 'kd', teachers: [teacher.checkpoint], epochs: 1 })).execute();
+    expect(result.method).toBe('kd');
+    expect(result.top1).toBeGreaterThan(0.4);
+  });
+
+  it('names a missing teacher file', async () => {
+    const missing = join(dir.path, 'nope.ckpt');
+    const error = await thrown(() => new TrainingRun(config('kd2', { method: 'kd', teachers: [missing] })).execute());
+    expect(error).toMatchObject({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) });
+  });
+
+  it('stops on a non-finite loss without updating the weights', async () => {
+    setSeed(0);
+    const train = await Dataset.loadIdx(FASHION_MNIST, 'train');
+    const loader = new Loader(train, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
+    const batch = (await loader.epoch(0).next()).value!;
+    const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    const trainer = new Trainer(model, { type: 'sgd', lr: 1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
+    const error = await thrown(async () => {
+      for (let i = 0; i < 20; i++) await trainer.step(batch, { method: 'supervised', lr: 1e30 });
+    });
+    expect(error).toMatchObject({ code: 'E_NAN_LOSS', message: expect.stringContaining('not updated') });
+    trainer.dispose();
+    model.dispose();
+    batch.dispose();
+    loader.dispose();
+  });
+
+  it('names a model whose input channels do not fit the data', async () => {
+    const error = await thrown(() => new TrainingRun(config('rgb', { model: { arch: 'resnet8', inChannels: 3 }, epochs: 1 })).execute());
+    expect(error).toMatchObject({ code: 'E_SHAPE', message: expect.stringMatching(/3 input channel.*has 1/) });
+  });
+});
