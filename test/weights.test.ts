@@ -80,7 +80,7 @@ describe('weights I/O', () => {
     const corrupt = join(dir.path, 'corrupt.safetensors');
     copyFileSync(path, corrupt);
     const bytes = readFileSync(corrupt);
-    bytes.write('{"oops', 8);
+    bytes.write('[[[[', 8);
     writeFileSync(corrupt, bytes);
     const spec = { arch: 'resnet18', inChannels: 3, numClasses: 1000 };
     expect(await thrown(() => loadModel(truncated, 'cpu', spec))).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringContaining('truncated.safetensors') });

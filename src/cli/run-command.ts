@@ -22,7 +22,21 @@ export async function runWithProgress(config: ResolvedRunConfig, output: OutputO
   });
   run.on('eval', (e) => progress.note(`${label} epoch ${e.epoch + 1}: test top-1 ${percent(e.top1)}, top-5 ${percent(e.top5)}, loss ${e.loss.toFixed(4)}`));
   run.on('log', (e) => progress.note(e.message));
-  return run.execute();
+  // First Ctrl-C: finish the epoch and write its checkpoint (resume continues there); second: quit now,
+  // which is safe too since checkpoints are replaced atomically.
+  const onSignal = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    run.requestStop();
+    progress.note('stopping after this epoch\'s checkpoint (Ctrl-C again to quit now)');
+  };
+  let stopping = false;
+  process.on('SIGINT', onSignal);
+  try {
+    return await run.execute();
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
 }
 
 /** Executes a train/distill command and prints its result. */

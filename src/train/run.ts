@@ -57,10 +57,19 @@ function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
 /** One training run of `config`; subscribe to events with on() before execute(). */
 export class TrainingRun extends TypedEmitter<TrainingEvents> {
   readonly config: ResolvedRunConfig;
+  private stopRequested = false;
 
   constructor(config: ResolvedRunConfig) {
     super();
     this.config = config;
+  }
+
+  /**
+   * Asks the run to stop at the end of the current epoch, after its checkpoint is written; the
+   * result then reports the epochs done, and `resume` continues from there.
+   */
+  requestStop(): void {
+    this.stopRequested = true;
   }
 
   /** Trains (resuming if asked and possible), evaluates, checkpoints, and reports. */
@@ -169,7 +178,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         const trainAccuracy = correct / seen;
         this.emit('epoch', { epoch, epochs: config.epochs, trainLoss, trainAccuracy, seconds: epochSeconds });
 
-        const last = epoch + 1 === config.epochs;
+        const last = epoch + 1 === config.epochs || this.stopRequested;
         if (last || (epoch + 1) % config.evalEvery === 0) {
           const result = await evaluate([student], testLoader);
           record.history.push({ epoch, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss, trainAccuracy, seconds: epochSeconds });
@@ -179,6 +188,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
           await trainer.saveCheckpoint(ckpt, recordMetadata(record));
           this.emit('checkpoint', { epoch, path: ckpt });
         }
+        if (this.stopRequested) break;
       }
 
       const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record));
