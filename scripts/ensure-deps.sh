@@ -27,8 +27,10 @@ if ((${#missing[@]})); then
 fi
 
 command -v node >/dev/null || { echo "distillery: Node.js 20 or newer is needed (https://nodejs.org or apt-get install nodejs npm)" >&2; exit 1; }
+# `npm install` rather than `npm ci`: npm 11 writes lock files without other platforms' optional
+# packages (rollup's), which `npm ci` then rejects as out of sync. The install hook builds the addon.
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund >&2
+  npm install --no-audit --no-fund >&2
 else
   node scripts/install.mjs >&2
 fi

@@ -20,7 +20,7 @@ function fail(error: unknown): never {
   if (output.json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
   process.stderr.write(`distillery: ${message} [${code}]\n`);
   if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  process.exit(code === 'E_CONFIG' ? 2 : 1);
+  process.exit(code === 'E_CONFIG' ? 2 : code === 'E_INTERRUPTED' ? 130 : 1);
 }
 
 const program = new Command('distillery')

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'E_INTERNAL'
   | 'E_CONFIG'
   | 'E_CHECKPOINT'
+  | 'E_INTERRUPTED'
   | 'E_ADDON_MISSING'
   | 'E_LIBTORCH_MISSING'
   | 'E_LIBTORCH_MISMATCH';

@@ -1,5 +1,6 @@
 // `train` and `distill`: one TrainingRun with progress on stderr and a result on stdout.
 import type { ResolvedRunConfig } from '../config/load.js';
+import { DistilleryError } from '../errors.js';
 import { createProgressReporter } from '../report/progress.js';
 import type { RunResult } from '../train/run.js';
 import { TrainingRun } from '../train/run.js';
@@ -24,19 +25,27 @@ export async function runWithProgress(config: ResolvedRunConfig, output: OutputO
   run.on('log', (e) => progress.note(e.message));
   // First Ctrl-C: finish the epoch and write its checkpoint (resume continues there); second: quit now,
   // which is safe too since checkpoints are replaced atomically.
+  let stopping = false;
   const onSignal = (): void => {
     if (stopping) process.exit(130);
     stopping = true;
     run.requestStop();
     progress.note('stopping after this epoch\'s checkpoint (Ctrl-C again to quit now)');
   };
-  let stopping = false;
   process.on('SIGINT', onSignal);
+  let result: RunResult;
   try {
-    return await run.execute();
+    result = await run.execute();
   } finally {
     process.off('SIGINT', onSignal);
   }
+  if (stopping && result.epochs < config.epochs) {
+    throw new DistilleryError(
+      `interrupted after epoch ${result.epochs} of ${config.epochs}; ${result.checkpoint} holds it: run the same command with --resume to continue`,
+      'E_INTERRUPTED',
+    );
+  }
+  return result;
 }
 
 /** Executes a train/distill command and prints its result. */
