@@ -2,7 +2,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Trainer, TrainingRun, buildConfig, setSeed } from '../src/index.js';
+import { Dataset, Loader, Model, Trainer, buildConfig, createRun, setSeed } from '../src/index.js';
 import type { RunResult } from '../src/index.js';
 import { FASHION_MNIST, tempDir, thrown } from './helpers.js';
 
@@ -27,7 +27,7 @@ describe('training on Fashion-MNIST', () => {
   let teacher: RunResult;
 
   it('raises test accuracy well above chance in a short run, with events and a checkpoint', async () => {
-    const run = new TrainingRun(config('teacher', { model: { arch: 'resnet14' }, epochs: 3 }));
+    const run = createRun(config('teacher', { model: { arch: 'resnet14' }, epochs: 3 }));
     const steps: number[] = [];
     run.on('step', (e) => steps.push(e.step));
     teacher = await run.execute();
@@ -40,25 +40,25 @@ describe('training on Fashion-MNIST', () => {
   });
 
   it('resumes from a checkpoint to the same result as an uninterrupted run', async () => {
-    const straight = await new TrainingRun(config('straight', {})).execute();
-    const interrupted = new TrainingRun(config('resumed', {}));
+    const straight = await createRun(config('straight', {})).execute();
+    const interrupted = createRun(config('resumed', {}));
     interrupted.on('checkpoint', () => interrupted.requestStop());
     expect((await interrupted.execute()).epochs).toBe(1);
-    const resumed = await new TrainingRun(config('resumed', { resume: true })).execute();
+    const resumed = await createRun(config('resumed', { resume: true })).execute();
     expect(resumed.epochs).toBe(2);
     expect(resumed.loss).toBeCloseTo(straight.loss, 6);
     expect(resumed.top1).toBe(straight.top1);
   });
 
   it('distills the teacher into a student with KD', async () => {
-    const result = await new TrainingRun(config('kd', { method: 'kd', teachers: [teacher.checkpoint], epochs: 1 })).execute();
+    const result = await createRun(config('kd', { method: 'kd', teachers: [teacher.checkpoint], epochs: 1 })).execute();
     expect(result.method).toBe('kd');
     expect(result.top1).toBeGreaterThan(0.4);
   });
 
   it('names a missing teacher file', async () => {
     const missing = join(dir.path, 'nope.ckpt');
-    const error = await thrown(() => new TrainingRun(config('kd2', { method: 'kd', teachers: [missing] })).execute());
+    const error = await thrown(() => createRun(config('kd2', { method: 'kd', teachers: [missing] })).execute());
     expect(error).toMatchObject({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) });
   });
 
@@ -80,7 +80,7 @@ describe('training on Fashion-MNIST', () => {
   });
 
   it('names a model whose input channels do not fit the data', async () => {
-    const error = await thrown(() => new TrainingRun(config('rgb', { model: { arch: 'resnet8', inChannels: 3 }, epochs: 1 })).execute());
+    const error = await thrown(() => createRun(config('rgb', { model: { arch: 'resnet8', inChannels: 3 }, epochs: 1 })).execute());
     expect(error).toMatchObject({ code: 'E_SHAPE', message: expect.stringMatching(/3 input channel.*has 1/) });
   });
 });

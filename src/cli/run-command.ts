@@ -3,14 +3,14 @@ import type { ResolvedRunConfig } from '../config/load.js';
 import { DistilleryError } from '../errors.js';
 import { createProgressReporter } from '../report/progress.js';
 import type { RunResult } from '../train/run.js';
-import { TrainingRun } from '../train/run.js';
+import { createRun } from '../methods/index.js';
 import type { OutputOptions } from './options.js';
 import { percent, printResult } from './output.js';
 
 /** Runs `config` with a progress display; returns the run's result. */
 export async function runWithProgress(config: ResolvedRunConfig, output: OutputOptions, label = config.model.arch): Promise<RunResult> {
   const progress = createProgressReporter({ quiet: output.quiet === true });
-  const run = new TrainingRun(config);
+  const run = createRun(config);
   let images = 0;
   run.on('step', (e) => {
     if (e.batch === 1) {

@@ -2,7 +2,7 @@
 import { DistilleryError, isDistilleryError } from '../errors.js';
 import { loadModel } from '../io/checkpoint.js';
 import type { Model } from '../models/model.js';
-import type { MethodContext, MethodSession } from './method.js';
+import type { MethodContext, MethodSession } from '../train/method.js';
 
 /** Hinton KD hyper-parameters: L = ceWeight * CE + kdWeight * T^2 * KL(teachers || student). */
 export interface KdOptions {

@@ -9,13 +9,11 @@ import { seededSubset } from '../data/random.js';
 import { DistilleryError } from '../errors.js';
 import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
 import { CHECKPOINT_FORMAT, readCheckpointRecord, recordMetadata } from '../io/checkpoint.js';
-import { kd } from '../methods/kd.js';
-import type { MethodContext, MethodSession } from '../methods/method.js';
-import { supervised } from '../methods/supervised.js';
 import type { ModelSpec } from '../models/model.js';
 import { Model } from '../models/model.js';
 import { setSeed, setThreads } from '../runtime.js';
 import { evaluate } from './evaluate.js';
+import type { MethodFactory, MethodSession } from './method.js';
 import type { TrainingEvents } from './events.js';
 import { TypedEmitter } from './events.js';
 import { createSchedule } from './schedules.js';
@@ -41,27 +39,20 @@ export function checkpointPath(out: string): string {
   return join(out, 'checkpoint.ckpt');
 }
 
-function prepareMethod(config: ResolvedRunConfig, context: MethodContext): Promise<MethodSession> | MethodSession {
-  switch (config.method) {
-    case 'supervised':
-      return supervised();
-    case 'kd':
-      return kd(config.teachers, config.kd, context);
-  }
-}
-
 function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return a.arch === b.arch && a.inChannels === b.inChannels && a.numClasses === b.numClasses;
 }
 
-/** One training run of `config`; subscribe to events with on() before execute(). */
+/** One training run of `config` with `method`; subscribe to events with on() before execute(). */
 export class TrainingRun extends TypedEmitter<TrainingEvents> {
   readonly config: ResolvedRunConfig;
+  private readonly method: MethodFactory;
   private stopRequested = false;
 
-  constructor(config: ResolvedRunConfig) {
+  constructor(config: ResolvedRunConfig, method: MethodFactory) {
     super();
     this.config = config;
+    this.method = method;
   }
 
   /**
@@ -106,7 +97,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     let method: MethodSession | undefined;
     let trainer: Trainer | undefined;
     try {
-      method = await prepareMethod(config, { studentSpec: spec, device: config.device });
+      method = await this.method(config, { studentSpec: spec, device: config.device });
       trainer = new Trainer(student, config.optimizer);
       const ckpt = checkpointPath(config.out);
       let record: CheckpointRecord = {

@@ -1,4 +1,6 @@
-// What a training method contributes to the shared loop: its teachers and the native step it runs.
+// The contract between the training loop and the methods above it: a method contributes its teachers
+// and the native step it runs, and the loop does everything else.
+import type { ResolvedRunConfig } from '../config/load.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { NativeStepOptions } from '../native.js';
 
@@ -17,3 +19,6 @@ export interface MethodContext {
   studentSpec: ModelSpec;
   device: string;
 }
+
+/** Prepares a method for one run (loads its teachers, builds its modules). */
+export type MethodFactory = (config: ResolvedRunConfig, context: MethodContext) => Promise<MethodSession> | MethodSession;
