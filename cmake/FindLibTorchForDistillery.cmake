@@ -10,8 +10,10 @@ set(_distillery_torch_help
   1. export LIBTORCH=/path/to/libtorch   (the pytorch.org archive, or a conda/pip torch: <site-packages>/torch)
   2. export LIBTORCH_USE_PYTORCH=1       (use the torch package of the python3 on PATH)
   3. sudo apt-get install libtorch-dev   (Debian/Ubuntu system LibTorch, the default)
-then run: npm rebuild distillery  (or: npx cmake-js compile)")
+then run: DISTILLERY_FORCE_BUILD=1 npm rebuild distillery  (or: npx cmake-js compile)")
 
+# Torch_DIR is cached: forget it so that changing LIBTORCH (or the way) in a build tree takes effect.
+unset(Torch_DIR CACHE)
 if(DEFINED ENV{LIBTORCH} AND NOT "$ENV{LIBTORCH}" STREQUAL "")
   set(DISTILLERY_TORCH_SOURCE "LIBTORCH=$ENV{LIBTORCH}")
   find_package(Torch QUIET CONFIG

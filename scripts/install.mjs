@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function prebuildLoads() {
-  const probe = spawnSync(process.execPath, ['-e', `require('node-gyp-build')(${JSON.stringify(root)})`], {
+  // Loading is not enough: the prebuild must also run against the LibTorch it was built for.
+  const probe = spawnSync(process.execPath, ['-e', `require('node-gyp-build')(${JSON.stringify(root)}).checkRuntime()`], {
     cwd: root,
     env: { ...process.env, PREBUILDS_ONLY: '1' },
     stdio: 'ignore',

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The distillery command line: train, distill, eval, convert, quickstart.
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 
 import { ConvertOptions, EvalOptions, QuickstartOptions, parseCommandOptions } from './config/commands.js';
+import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
 import { convertCommand } from './cli/convert.js';
 import { evalCommand } from './cli/eval.js';
@@ -14,18 +15,25 @@ import { runCommand } from './cli/run-command.js';
 let output: OutputOptions = {};
 
 function fail(error: unknown): never {
+  if (error instanceof CommanderError) {
+    // Help and version exit cleanly; usage errors were already printed by commander.
+    if (error.exitCode === 0) process.exit(0);
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: 'E_CONFIG', message: error.message } })}\n`);
+    process.exit(2);
+  }
   const known = error instanceof DistilleryError;
   const code = known ? error.code : 'E_INTERNAL';
   const message = error instanceof Error ? error.message : String(error);
   if (output.json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
   process.stderr.write(`distillery: ${message} [${code}]\n`);
   if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  process.exit(code === 'E_CONFIG' ? 2 : code === 'E_INTERRUPTED' ? 130 : 1);
+  process.exit(error instanceof ConfigError ? 2 : code === 'E_INTERRUPTED' ? 130 : 1);
 }
 
 const program = new Command('distillery')
   .description('Knowledge distillation on LibTorch: train teachers, distill them into one student, evaluate, export')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride();
 
 addConfigOptions(
   program.command('train').description('train a network with cross-entropy on the labels (e.g. a teacher)'),
@@ -38,10 +46,11 @@ addConfigOptions(
   program
     .command('distill')
     .description('distill teachers (--teachers a.ckpt,b.ckpt) into a student')
-    .addOption(new Option('--method <method>', 'distillation method').choices(['kd']).default('kd')),
+    .addOption(new Option('--method <method>', 'distillation method (default: the config file\'s, else kd)').choices(['kd'])),
 ).action(async (options: Record<string, unknown>) => {
   output = options;
-  await runCommand(await resolveRunConfig(options, { method: options.method as string }), output);
+  const method = typeof options.method === 'string' ? { method: options.method } : {};
+  await runCommand(await resolveRunConfig(options, method, { method: 'kd' }), output);
 });
 
 addOutputOptions(

@@ -5,7 +5,8 @@ export type { HostTensor, StepStats, EvalStats, TorchInfo, NativeStepOptions } f
 export { setSeed, setThreads, torchInfo } from './runtime.js';
 export { Model, listArchs } from './models/model.js';
 export type { ModelSpec } from './models/model.js';
-export { Dataset, Loader, DATASET_DEFAULTS } from './data/dataset.js';
+export { Dataset, Loader } from './data/dataset.js';
+export { DATASET_DEFAULTS } from './config/datasets.js';
 export type { Batch, LoaderOptions, Split } from './data/dataset.js';
 export { seededSubset } from './data/random.js';
 export { CHECKPOINT_FORMAT, WEIGHTS_FORMAT, loadModel, readCheckpointRecord, readRecord, recordMetadata } from './io/checkpoint.js';

@@ -53,6 +53,7 @@ export interface NativeDatasetInfo {
 export interface NativeDataset {
   info(): NativeDatasetInfo;
   labels(): HostTensor;
+  dispose(): void;
 }
 
 export interface NativeBatch {
@@ -146,6 +147,7 @@ export interface NativeAddon {
   };
   Model: new (spec: NativeModelSpec, device: string) => NativeModel;
   Loader: new (dataset: NativeDataset, options: NativeLoaderOptions) => NativeLoader;
+  Batch: { prototype: NativeBatch };
   Trainer: new (student: NativeModel, optimizer: NativeOptimizerOptions) => NativeTrainer;
 }
 
@@ -157,12 +159,12 @@ function explainLoadFailure(error: unknown): DistilleryError {
   if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
     return new DistilleryError(
       `LibTorch could not be loaded (${message}). Install it with \`sudo apt-get install libtorch-dev\`, ` +
-        'or set LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1) and run `npm rebuild distillery`; see docs/install.md',
+        'or set LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1) and run `DISTILLERY_FORCE_BUILD=1 npm rebuild distillery`; see docs/install.md',
       'E_LIBTORCH_MISSING',
     );
   }
   return new DistilleryError(
-    `the distillery native addon is not built (${message}); run \`npm rebuild distillery\` (needs cmake, g++ and LibTorch: docs/install.md)`,
+    `the distillery native addon is not built (${message}); run \`DISTILLERY_FORCE_BUILD=1 npm rebuild distillery\` (needs cmake, g++ and LibTorch: docs/install.md)`,
     'E_ADDON_MISSING',
   );
 }
@@ -179,6 +181,12 @@ export function native(): NativeAddon {
     throw explainLoadFailure(error);
   }
   addon.setErrorClass(DistilleryError);
+  // Batches are made natively, never through a TS class, so `using batch = ...` needs this here.
+  Object.defineProperty(addon.Batch.prototype, Symbol.dispose, {
+    value(this: NativeBatch) {
+      this.dispose();
+    },
+  });
   try {
     addon.checkRuntime();
   } catch (error) {

@@ -34,6 +34,12 @@ describe('distillery CLI', () => {
     expect(run.stderr).toContain('augment');
   });
 
+  it('treats a usage error as a config error', () => {
+    const run = runCli(['train', '--epochz', '3', '--json']);
+    expect(run.status).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('--epochz') } });
+  });
+
   it('names a missing teacher checkpoint', () => {
     const missing = join(dir.path, 'teacher-that-does-not-exist.ckpt');
     const run = runCli(['distill', '--method', 'kd', '--teachers', missing, '--epochs', '1', '--train-limit', '100', '--out', join(dir.path, 'kd'), '--json']);

@@ -50,6 +50,18 @@ describe('training on Fashion-MNIST', () => {
     expect(resumed.top1).toBe(straight.top1);
   });
 
+  it('refuses to resume with a different batch size, naming the checkpoint', async () => {
+    const error = await thrown(() => createRun(config('resumed', { resume: true, epochs: 3, batchSize: 32 })).execute());
+    expect(error).toMatchObject({ code: 'E_CHECKPOINT', message: expect.stringContaining(join(dir.path, 'resumed', 'checkpoint.ckpt')) });
+  });
+
+  it('fills in a named dataset\'s directory and normalisation', () => {
+    const mnist = buildConfig(undefined, { method: 'supervised', data: { dataset: 'mnist' } });
+    expect(mnist.data).toMatchObject({ dataDir: '/usr/share/datasets/mnist', mean: [0.1307], std: [0.3081] });
+    const own = buildConfig(undefined, { method: 'supervised', data: { dataset: 'mnist', dataDir: '/data/m', mean: [0.5], std: [0.5] } });
+    expect(own.data).toMatchObject({ dataDir: '/data/m', mean: [0.5], std: [0.5] });
+  });
+
   it('distills the teacher into a student with KD', async () => {
     const result = await createRun(config('kd', { method: 'kd', teachers: [teacher.checkpoint], epochs: 1 })).execute();
     expect(result.method).toBe('kd');

@@ -18,7 +18,8 @@ bool is_instance(Napi::Value value, const Napi::FunctionReference& ctor) {
 
 void DatasetWrap::define(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "Dataset",
-                                    {InstanceMethod("info", &DatasetWrap::info), InstanceMethod("labels", &DatasetWrap::labels)});
+                                    {InstanceMethod("info", &DatasetWrap::info), InstanceMethod("labels", &DatasetWrap::labels),
+                                     InstanceMethod("dispose", &DatasetWrap::dispose)});
   instance(env).dataset_class = Napi::Persistent(ctor);
   exports.Set("Dataset", ctor);
 }
@@ -32,7 +33,7 @@ Napi::Object DatasetWrap::wrap(Napi::Env env, std::shared_ptr<const data::ImageD
 std::shared_ptr<const data::ImageDataset> DatasetWrap::unwrap(Napi::Value value, const std::string& name) {
   if (!is_instance(value, instance(value.Env()).dataset_class)) fail(ErrorCode::InvalidArgument, name, " must be a Dataset");
   const auto& dataset = Unwrap(value.As<Napi::Object>())->dataset_;
-  if (!dataset) fail(ErrorCode::InvalidArgument, name, " is an empty Dataset: create datasets with loadIdx");
+  if (!dataset) fail(ErrorCode::Disposed, name, ": this Dataset was disposed (or not made by loadIdx)");
   return dataset;
 }
 
@@ -55,6 +56,11 @@ Napi::Value DatasetWrap::info(const Napi::CallbackInfo& info) {
 
 Napi::Value DatasetWrap::labels(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value { return tensor_to_js(info.Env(), unwrap(Value(), "this")->labels); });
+}
+
+Napi::Value DatasetWrap::dispose(const Napi::CallbackInfo& info) {
+  dataset_.reset();
+  return info.Env().Undefined();
 }
 
 Napi::Value load_idx(const Napi::CallbackInfo& info) {

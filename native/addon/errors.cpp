@@ -13,7 +13,12 @@ CaughtError classify(std::exception_ptr error) {
   } catch (const distillery::Error& e) {
     return {error_code_name(e.code()), e.what()};
   } catch (const c10::Error& e) {
-    return {"E_TORCH", std::string("LibTorch: ") + e.what_without_backtrace()};
+    const std::string what = e.what_without_backtrace();
+    // LibTorch reports allocation failures (CPU and CUDA) as c10::Error with this wording.
+    if (what.find("out of memory") != std::string::npos || what.find("Failed to allocate") != std::string::npos) {
+      return {"E_OUT_OF_MEMORY", "out of memory (lower --batch-size or use a smaller model): " + what};
+    }
+    return {"E_TORCH", "LibTorch: " + what};
   } catch (const std::bad_alloc&) {
     return {"E_OUT_OF_MEMORY", "out of memory: lower --batch-size or use a smaller model"};
   } catch (const std::exception& e) {

@@ -37,7 +37,8 @@ StepStats Trainer::apply(const torch::Tensor& loss, const torch::Tensor& logits,
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
     fail(ErrorCode::NonFinite, "the loss is ", value, " (lr ", lr,
-         "): the weights were not updated; lower the learning rate, check the inputs and teachers, or resume from the last checkpoint");
+         "): parameters and optimizer state were not updated (BatchNorm running statistics were); lower the learning rate, "
+         "check the inputs and teachers, or resume from the last checkpoint");
   }
   optimizer_.set_lr(lr);
   optimizer_.zero_grad();

@@ -1,7 +1,7 @@
 // `distillery eval`: top-1/top-5/loss of a checkpoint, or of several as an averaged ensemble.
 import type { EvalOptions } from '../config/commands.js';
 import { Dataset, Loader } from '../data/dataset.js';
-import { loadModel } from '../io/checkpoint.js';
+import { loadModel, trainedNormalization } from '../io/checkpoint.js';
 import type { Model } from '../models/model.js';
 import { setThreads } from '../runtime.js';
 import { evaluate } from '../train/evaluate.js';
@@ -15,9 +15,12 @@ export async function evalCommand(paths: string[], options: EvalOptions, output:
   const spec = options.arch
     ? { arch: options.arch, inChannels: options.inChannels ?? dataset.info.shape[0], numClasses: options.numClasses ?? dataset.info.numClasses }
     : undefined;
+  // Score with the normalisation the (first) model was trained with, when its checkpoint says.
+  const normalization = paths[0] === undefined ? undefined : trainedNormalization(paths[0]);
   const models: Model[] = [];
   const loader = new Loader(dataset, {
-    batchSize: options.batchSize, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 0, prefetch: 2, mean: options.mean, std: options.std,
+    batchSize: options.batchSize, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 0, prefetch: 2,
+    mean: normalization?.mean ?? options.mean, std: normalization?.std ?? options.std,
   });
   try {
     for (const path of paths) models.push(await loadModel(path, options.device, spec));

@@ -28,9 +28,12 @@ export function addConfigOptions(command: Command): Command {
   return addOutputOptions(command);
 }
 
-/** Builds the run config from --config and flags, with `overrides` (the command's method) on top. */
-export async function resolveRunConfig(options: Record<string, unknown>, overrides: ConfigPatch): Promise<ResolvedRunConfig> {
+/**
+ * Builds the run config from --config and flags. `defaults` apply where neither says otherwise
+ * (distill's method), `overrides` win over both (train is always supervised).
+ */
+export async function resolveRunConfig(options: Record<string, unknown>, overrides: ConfigPatch, defaults: ConfigPatch = {}): Promise<ResolvedRunConfig> {
   const file = typeof options.config === 'string' ? await loadConfigFile(options.config) : undefined;
   const flags = flagsToConfig(options as Record<string, string | boolean | undefined>);
-  return buildConfig(file, { ...flags, ...overrides });
+  return buildConfig({ ...defaults, ...file }, { ...flags, ...overrides });
 }

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 
 import type { QuickstartOptions } from '../config/commands.js';
+import { DATASET_DEFAULTS } from '../config/datasets.js';
 import { buildConfig } from '../config/load.js';
 import type { ConfigPatch } from '../config/merge.js';
 import { Dataset, Loader } from '../data/dataset.js';
@@ -32,7 +33,8 @@ function row(role: string, result: RunResult): Row {
 async function ensembleTop1(checkpoints: string[], options: QuickstartOptions): Promise<number> {
   setThreads(options.threads);
   const dataset = await Dataset.loadIdx(options.dataDir, 'test');
-  const loader = new Loader(dataset, { batchSize: 512, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 0, prefetch: 2, mean: [0.286], std: [0.353] });
+  const { mean, std } = DATASET_DEFAULTS['fashion-mnist'];
+  const loader = new Loader(dataset, { batchSize: 512, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 0, prefetch: 2, mean, std });
   const models: Model[] = [];
   try {
     for (const path of checkpoints) models.push(await loadModel(path, options.device));

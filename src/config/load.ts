@@ -4,6 +4,7 @@ import YAML from "yaml";
 import { ConfigError } from "./errors.js";
 import { describeIssues } from "./issues.js";
 import { type ConfigPatch, mergeConfig } from "./merge.js";
+import { DATASET_DEFAULTS } from "./datasets.js";
 import { RunConfig } from "./schemas.js";
 
 /** A validated run configuration whose output directory has been resolved. */
@@ -38,10 +39,20 @@ export async function loadConfigFile(path: string): Promise<ConfigPatch> {
 
 /** Overlays flags on a config file's settings and validates the result; throws ConfigError naming every bad key. */
 export function buildConfig(fileConfig: ConfigPatch | undefined, flags: ConfigPatch): ResolvedRunConfig {
-  const merged = mergeConfig(fileConfig ?? {}, flags);
+  const merged = withDatasetDefaults(mergeConfig(fileConfig ?? {}, flags));
   const result = RunConfig.safeParse(merged);
   if (!result.success) throw new ConfigError(describeIssues(result.error.issues, RunConfig, merged));
   return { ...result.data, out: result.data.out ?? defaultOutDir(result.data) };
+}
+
+// A named dataset's directory and normalisation fill in whatever the user left unset; the schema's
+// own defaults are Fashion-MNIST's.
+function withDatasetDefaults(config: ConfigPatch): ConfigPatch {
+  const data = config.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return config;
+  const dataset = (data as Record<string, unknown>).dataset;
+  if (dataset !== "mnist") return config;
+  return mergeConfig({ data: { ...DATASET_DEFAULTS.mnist } }, config);
 }
 
 /** Where a run writes when no `out` is given: runs/<method>-<arch>. */

@@ -6,12 +6,6 @@ import { native } from '../native.js';
 export type Split = 'train' | 'test';
 export type Batch = NativeBatch;
 
-/** Where each known dataset lives by default, and its per-channel normalisation. */
-export const DATASET_DEFAULTS = {
-  'fashion-mnist': { dataDir: '/usr/share/datasets/fashion-mnist', mean: [0.286], std: [0.353] },
-  mnist: { dataDir: '/usr/share/datasets/mnist', mean: [0.1307], std: [0.3081] },
-} as const;
-
 /** One split of an image classification dataset, in memory. */
 export class Dataset {
   readonly handle: NativeDataset;
@@ -35,6 +29,15 @@ export class Dataset {
   /** The label of every sample. */
   labels(): Int32Array {
     return this.handle.labels().data as Int32Array;
+  }
+
+  /** Frees the images (loaders already built keep their own reference). */
+  dispose(): void {
+    this.handle.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 

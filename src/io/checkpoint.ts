@@ -62,6 +62,15 @@ export function readRecord(path: string): CheckpointRecord | WeightsRecord | und
   }
 }
 
+/** The input normalisation a checkpoint was trained with, when it records one. */
+export function trainedNormalization(path: string): { mean: number[]; std: number[] } | undefined {
+  const record = readRecord(path);
+  if (record?.format !== CHECKPOINT_FORMAT) return undefined;
+  const data = (record.config as { data?: { mean?: unknown; std?: unknown } } | null)?.data;
+  const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+  return data && numbers(data.mean) && numbers(data.std) ? { mean: data.mean, std: data.std } : undefined;
+}
+
 /** Reads a checkpoint's record; fails unless `path` is a distillery checkpoint. */
 export function readCheckpointRecord(path: string): CheckpointRecord {
   const record = readRecord(path);
@@ -73,11 +82,12 @@ export function readCheckpointRecord(path: string): CheckpointRecord {
 
 /**
  * Builds the network stored in a checkpoint or a weights file. Foreign safetensors files (for
- * example a torchvision state_dict) need `spec`, since they do not say what network they hold.
+ * example a torchvision state_dict) need `spec`, since they do not say what network they hold;
+ * files written by distillery say so themselves, and `spec` is ignored for them.
  */
 export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec): Promise<Model> {
   const record = readRecord(path);
-  const modelSpec = spec ?? record?.model;
+  const modelSpec = record?.model ?? spec;
   if (modelSpec === undefined) {
     throw new DistilleryError(`${path} does not say which network it holds: pass the architecture (--arch, --in-channels, --num-classes)`, 'E_ARGUMENT');
   }

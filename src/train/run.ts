@@ -131,6 +131,13 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         epochs: config.epochs,
         stepsPerEpoch: trainLoader.batchesPerEpoch,
       });
+      if (record.step !== record.epoch * trainLoader.batchesPerEpoch) {
+        throw new DistilleryError(
+          `cannot resume from ${ckpt}: it was written at step ${record.step} after ${record.epoch} epoch(s), but this config has ` +
+            `${trainLoader.batchesPerEpoch} steps per epoch; resume with the batch size and --train-limit it was trained with`,
+          'E_CHECKPOINT',
+        );
+      }
       for (let epoch = record.epoch; epoch < config.epochs; epoch++) {
         const epochStart = performance.now();
         let lossSum = 0;

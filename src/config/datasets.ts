@@ -1,0 +1,15 @@
+// Where each named dataset lives by default and how it is normalised (per-channel mean and std of
+// its training split), so `--dataset mnist` alone is enough.
+
+/** Defaults of a named dataset. */
+export interface DatasetDefaults {
+  dataDir: string;
+  mean: number[];
+  std: number[];
+}
+
+/** The datasets distillery knows by name ("idx" is any MNIST-format directory: pass data.dataDir). */
+export const DATASET_DEFAULTS: Readonly<Record<"fashion-mnist" | "mnist", DatasetDefaults>> = {
+  "fashion-mnist": { dataDir: "/usr/share/datasets/fashion-mnist", mean: [0.286], std: [0.353] },
+  mnist: { dataDir: "/usr/share/datasets/mnist", mean: [0.1307], std: [0.3081] },
+};
