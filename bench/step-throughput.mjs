@@ -1,6 +1,7 @@
 // Training-step throughput of distillery against the same model and step in Python PyTorch on the
 // same LibTorch and thread count, measured in one run. Prints one JSON object on stdout.
-// Usage: node bench/step-throughput.mjs [--archs resnet20,resnet56] [--batch 128] [--threads N] [--steps 20]
+// Rounds alternate between the two so drift in machine speed hits both; medians are reported.
+// Usage: node bench/step-throughput.mjs [--archs resnet20,resnet56] [--batch 128] [--threads N] [--steps 20] [--rounds 3]
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: String(availableParallelism()) },
     warmup: { type: 'string', default: '3' },
     steps: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '3' },
     python: { type: 'string', default: '/usr/bin/python3' },
     'data-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
   },
@@ -31,9 +33,9 @@ async function distilleryStep(arch) {
   setSeed(0);
   const dataset = await Dataset.loadIdx(values['data-dir'], 'train');
   const loader = new Loader(dataset, {
-    batchSize, shuffle: true, dropLast: true, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353],
+    batchSize, shuffle: false, dropLast: true, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353],
   });
-  // One batch, stepped repeatedly: this measures the step, not the loader (bench/loader covers that).
+  // The first batch in file order (as the Python peer), stepped repeatedly: this measures the step, not the loader.
   const iterator = loader.epoch(0);
   const batch = (await iterator.next()).value;
   const model = Model.create({ arch, inChannels: 1, numClasses: 10 });
@@ -51,24 +53,31 @@ async function distilleryStep(arch) {
 }
 
 function pythonStep(arch) {
-  const run = spawnSync(values.python, [join(here, 'python', 'step_throughput.py'), arch, String(batchSize), String(threads), String(warmup), String(steps)], {
+  const args = [join(here, 'python', 'step_throughput.py'), arch, String(batchSize), String(threads), String(warmup), String(steps), values['data-dir']];
+  const run = spawnSync(values.python, args, {
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`python peer failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1));
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = [];
 for (const arch of values.archs.split(',')) {
-  const ours = await distilleryStep(arch);
-  const python = pythonStep(arch);
+  const ours = [];
+  const python = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    ours.push((await distilleryStep(arch)).imagesPerSecond);
+    python.push(pythonStep(arch).imagesPerSecond);
+  }
   results.push({
     arch,
     batch: batchSize,
     threads,
-    distilleryImagesPerSecond: ours.imagesPerSecond,
-    pythonImagesPerSecond: python.imagesPerSecond,
-    ratio: ours.imagesPerSecond / python.imagesPerSecond,
+    distilleryImagesPerSecond: median(ours),
+    pythonImagesPerSecond: median(python),
+    ratio: median(ours) / median(python),
+    rounds: { distillery: ours, python },
   });
 }
 const info = torchInfo();

@@ -1,12 +1,15 @@
 """Python peer of bench/step-throughput.mjs: the same supervised SGD step, timed the same way.
 
-Usage: step_throughput.py ARCH BATCH THREADS WARMUP STEPS -> one JSON line with imagesPerSecond.
+Usage: step_throughput.py ARCH BATCH THREADS WARMUP STEPS DATA_DIR -> one JSON line with imagesPerSecond.
+Both sides step on the first BATCH training images of Fashion-MNIST, in file order.
 """
+import gzip
 import json
 import os
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -16,12 +19,17 @@ from cifar_resnet import CifarResNet  # noqa: E402
 
 def main() -> None:
     arch, batch, threads, warmup, steps = sys.argv[1], *map(int, sys.argv[2:6])
+    data_dir = sys.argv[6]
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = CifarResNet(int(arch.removeprefix("resnet")), in_channels=1, num_classes=10)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    images = torch.randint(0, 256, (batch, 1, 28, 28), dtype=torch.uint8)
-    labels = torch.randint(0, 10, (batch,))
+    with gzip.open(os.path.join(data_dir, "train-images-idx3-ubyte.gz")) as f:
+        raw = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
+    with gzip.open(os.path.join(data_dir, "train-labels-idx1-ubyte.gz")) as f:
+        raw_labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+    images = torch.from_numpy(raw[: batch * 784].reshape(batch, 1, 28, 28).copy())
+    labels = torch.from_numpy(raw_labels[:batch].astype(np.int64))
     model.train()
 
     def step() -> float:

@@ -8,9 +8,13 @@
 #include <utility>
 
 #include "addon/errors.h"
+#include "core/compute_thread.h"
 #include "core/runtime.h"
 
 namespace distillery::addon {
+
+/** Where work runs: LibTorch computation on the compute thread, waiting and file I/O on the libuv pool. */
+enum class Executor { Compute, Pool };
 
 template <typename Result>
 class PromiseWorker : public Napi::AsyncWorker {
@@ -18,18 +22,22 @@ class PromiseWorker : public Napi::AsyncWorker {
   using Work = std::function<Result()>;
   using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
 
-  PromiseWorker(Napi::Env env, Work work, ToJs to_js)
+  PromiseWorker(Napi::Env env, Work work, ToJs to_js, Executor executor)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)), to_js_(std::move(to_js)) {}
+        work_(std::move(work)), to_js_(std::move(to_js)), executor_(executor) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
     try {
-      // Thread count and grad mode are per OS thread in LibTorch: set them here, not at load.
-      apply_thread_count();
-      result_.emplace(work_());
+      if (executor_ == Executor::Compute) {
+        result_.emplace(ComputeThread::instance().run(work_));
+      } else {
+        // Thread count and grad mode are per OS thread in LibTorch: set them here, not at load.
+        apply_thread_count();
+        result_.emplace(work_());
+      }
     } catch (...) {
       error_ = classify(std::current_exception());
       SetError(error_.message);
@@ -53,6 +61,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   Work work_;
   ToJs to_js_;
+  Executor executor_;
   std::optional<Result> result_;
   CaughtError error_;
 };
@@ -60,8 +69,8 @@ class PromiseWorker : public Napi::AsyncWorker {
 /** Queues `work` off the JS thread; the promise resolves with to_js(result) or rejects with a DistilleryError. */
 template <typename Result>
 Napi::Promise run_async(Napi::Env env, std::function<Result()> work,
-                        std::function<Napi::Value(Napi::Env, Result&)> to_js) {
-  auto* worker = new PromiseWorker<Result>(env, std::move(work), std::move(to_js));
+                        std::function<Napi::Value(Napi::Env, Result&)> to_js, Executor executor = Executor::Compute) {
+  auto* worker = new PromiseWorker<Result>(env, std::move(work), std::move(to_js), executor);
   Napi::Promise promise = worker->promise();
   worker->Queue();  // the AsyncWorker deletes itself after OnOK/OnError
   return promise;

@@ -71,7 +71,8 @@ Napi::Value load_idx(const Napi::CallbackInfo& info) {
         info.Env(), [dir, split] { return std::make_shared<const data::ImageDataset>(data::load_idx_split(dir, split)); },
         [](Napi::Env env, std::shared_ptr<const data::ImageDataset>& dataset) -> Napi::Value {
           return DatasetWrap::wrap(env, dataset);
-        });
+        },
+        Executor::Pool);
   });
 }
 
@@ -179,7 +180,7 @@ Napi::Value LoaderWrap::start_epoch(const Napi::CallbackInfo& info) {
           h->loader.start_epoch(epoch);
           return true;
         },
-        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, Executor::Pool);
   });
 }
 
@@ -195,7 +196,8 @@ Napi::Value LoaderWrap::next(const Napi::CallbackInfo& info) {
         },
         [](Napi::Env env, std::shared_ptr<const data::Batch>& batch) -> Napi::Value {
           return batch ? Napi::Value(BatchWrap::wrap(env, batch)) : env.Null();
-        });
+        },
+        Executor::Pool);
   });
 }
 
