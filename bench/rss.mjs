@@ -1,6 +1,7 @@
 // Long runs must not grow resident memory: trains a small model for many epochs on a subset (with
 // KD, so teachers, batches and steps all cycle) and records RSS after every epoch. Prints one JSON
-// object; `growthMiB` compares the last epoch with the second (the first includes warm-up).
+// object; `growthMiB` is the change over the second half of the run (the start includes warm-up
+// and the teacher's own run being freed).
 // Usage: node bench/rss.mjs [--epochs 20] [--train-limit 2000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,4 +20,4 @@ run.on('epoch', () => rssMiB.push(process.memoryUsage().rss / 2 ** 20));
 await run.execute();
 rmSync(dir, { recursive: true, force: true });
 const round = (x) => Math.round(x * 10) / 10;
-console.log(JSON.stringify({ bench: 'rss', epochs: rssMiB.length, rssMiB: rssMiB.map(round), growthMiB: round(rssMiB.at(-1) - rssMiB[1]), target: 'no growth beyond noise' }));
+console.log(JSON.stringify({ bench: 'rss', epochs: rssMiB.length, rssMiB: rssMiB.map(round), growthMiB: round(rssMiB.at(-1) - rssMiB[Math.floor(rssMiB.length / 2)]), target: 'no growth beyond noise' }));
