@@ -50,7 +50,11 @@ addConfigOptions(
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   const method = typeof options.method === 'string' ? { method: options.method } : {};
-  await runCommand(await resolveRunConfig(options, method, { method: 'kd' }), output);
+  const config = await resolveRunConfig(options, method, { method: 'kd' });
+  if (config.method === 'supervised') {
+    throw new ConfigError(["method: 'supervised' is not a distillation method; use `distillery train` for it, or set --method kd"]);
+  }
+  await runCommand(config, output);
 });
 
 addOutputOptions(

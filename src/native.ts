@@ -62,6 +62,7 @@ export interface NativeBatch {
   labels(): HostTensor;
   indices(): HostTensor;
   dispose(): void;
+  [Symbol.dispose](): void;
 }
 
 export interface NativeLoaderOptions {

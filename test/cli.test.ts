@@ -34,6 +34,14 @@ describe('distillery CLI', () => {
     expect(run.stderr).toContain('augment');
   });
 
+  it('refuses a supervised config in distill', () => {
+    const file = join(dir.path, 'sup.yaml');
+    writeFileSync(file, 'method: supervised\n');
+    const run = runCli(['distill', '--config', file, '--json']);
+    expect(run.status).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('distillery train') } });
+  });
+
   it('treats a usage error as a config error', () => {
     const run = runCli(['train', '--epochz', '3', '--json']);
     expect(run.status).toBe(2);

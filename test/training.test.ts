@@ -60,6 +60,7 @@ describe('training on Fashion-MNIST', () => {
     expect(mnist.data).toMatchObject({ dataDir: '/usr/share/datasets/mnist', mean: [0.1307], std: [0.3081] });
     const own = buildConfig(undefined, { method: 'supervised', data: { dataset: 'mnist', dataDir: '/data/m', mean: [0.5], std: [0.5] } });
     expect(own.data).toMatchObject({ dataDir: '/data/m', mean: [0.5], std: [0.5] });
+    expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'idx' } })).toThrowError(/data\.dataDir: required/);
   });
 
   it('distills the teacher into a student with KD', async () => {

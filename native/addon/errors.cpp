@@ -15,7 +15,8 @@ CaughtError classify(std::exception_ptr error) {
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     // LibTorch reports allocation failures (CPU and CUDA) as c10::Error with this wording.
-    if (what.find("out of memory") != std::string::npos || what.find("Failed to allocate") != std::string::npos) {
+    if (what.find("out of memory") != std::string::npos || what.find("can't allocate memory") != std::string::npos ||
+        what.find("Failed to allocate") != std::string::npos) {
       return {"E_OUT_OF_MEMORY", "out of memory (lower --batch-size or use a smaller model): " + what};
     }
     return {"E_TORCH", "LibTorch: " + what};

@@ -51,6 +51,9 @@ function withDatasetDefaults(config: ConfigPatch): ConfigPatch {
   const data = config.data;
   if (typeof data !== "object" || data === null || Array.isArray(data)) return config;
   const dataset = (data as Record<string, unknown>).dataset;
+  if (dataset === "idx" && (data as Record<string, unknown>).dataDir === undefined) {
+    throw new ConfigError(["data.dataDir: required when data.dataset is 'idx' (the directory holding the IDX files)"]);
+  }
   if (dataset !== "mnist") return config;
   return mergeConfig({ data: { ...DATASET_DEFAULTS.mnist } }, config);
 }

@@ -1,4 +1,5 @@
 // Hinton knowledge distillation from one or more frozen teachers (their softened outputs averaged).
+import { ConfigError } from '../config/errors.js';
 import { DistilleryError, isDistilleryError } from '../errors.js';
 import { loadModel } from '../io/checkpoint.js';
 import type { Model } from '../models/model.js';
@@ -13,7 +14,7 @@ export interface KdOptions {
 
 /** Loads teacher checkpoints and checks they fit the student's inputs and classes. */
 export async function loadTeachers(paths: string[], context: MethodContext): Promise<Model[]> {
-  if (paths.length === 0) throw new DistilleryError('distillation needs at least one teacher: pass --teachers a.ckpt,b.ckpt', 'E_CONFIG');
+  if (paths.length === 0) throw new ConfigError(['teachers: distillation needs at least one teacher: pass --teachers a.ckpt,b.ckpt']);
   const teachers: Model[] = [];
   try {
     for (const [i, path] of paths.entries()) {
