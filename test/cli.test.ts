@@ -55,6 +55,21 @@ describe('distillery CLI', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) } });
   });
 
+  it('runs the quickstart end to end (teachers, ensemble, student alone, KD) on a small budget', () => {
+    const out = join(dir.path, 'quickstart');
+    const args = ['quickstart', '--out', out, '--teachers', 'resnet8,resnet8', '--student', 'resnet8', '--teacher-epochs', '2', '--student-epochs', '2', '--train-limit', '3000', '--json'];
+    const run = runCli(args);
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { rows: { role: string; top1: number; params: number }[]; kdGain: number };
+    expect(result.rows.map((r) => r.role)).toEqual(['teacher 1', 'teacher 2', 'teacher ensemble', 'student alone', 'student + KD']);
+    for (const row of result.rows) expect(row.top1).toBeGreaterThan(0.2);
+    expect(result.rows[2]!.params).toBe(result.rows[0]!.params + result.rows[1]!.params);
+    // A second run finds the finished runs in --out and only re-evaluates.
+    const again = runCli(args);
+    expect(again.status, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as typeof result).rows.map((r) => r.top1)).toEqual(result.rows.map((r) => r.top1));
+  });
+
   it('documents every command in --help', () => {
     for (const command of ['train', 'distill', 'eval', 'convert', 'quickstart']) {
       const run = runCli([command, '--help']);

@@ -6,12 +6,8 @@ import type { QuickstartOptions } from '../config/commands.js';
 import { DATASET_DEFAULTS } from '../config/datasets.js';
 import { buildConfig } from '../config/load.js';
 import type { ConfigPatch } from '../config/merge.js';
-import { Dataset, Loader } from '../data/dataset.js';
-import { loadModel } from '../io/checkpoint.js';
-import type { Model } from '../models/model.js';
 import { formatTable } from '../report/table.js';
-import { setThreads } from '../runtime.js';
-import { evaluate } from '../train/evaluate.js';
+import { evaluateCheckpoints } from '../train/evaluate.js';
 import type { RunResult } from '../train/run.js';
 import type { OutputOptions } from './options.js';
 import { printResult } from './output.js';
@@ -31,18 +27,8 @@ function row(role: string, result: RunResult): Row {
 }
 
 async function ensembleTop1(checkpoints: string[], options: QuickstartOptions): Promise<number> {
-  setThreads(options.threads);
-  const dataset = await Dataset.loadIdx(options.dataDir, 'test');
   const { mean, std } = DATASET_DEFAULTS['fashion-mnist'];
-  const loader = new Loader(dataset, { batchSize: 512, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 0, prefetch: 2, mean, std });
-  const models: Model[] = [];
-  try {
-    for (const path of checkpoints) models.push(await loadModel(path, options.device));
-    return (await evaluate(models, loader)).top1;
-  } finally {
-    for (const m of models) m.dispose();
-    loader.dispose();
-  }
+  return (await evaluateCheckpoints(checkpoints, { dataDir: options.dataDir, device: options.device, batchSize: 512, mean, std })).top1;
 }
 
 /** Runs the quickstart and prints its table (or one JSON object with --json). */

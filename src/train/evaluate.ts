@@ -1,6 +1,7 @@
 // Scores one model or an averaged-softmax ensemble over a whole loader.
-import type { Loader } from '../data/dataset.js';
-import type { Model } from '../models/model.js';
+import { Dataset, Loader } from '../data/dataset.js';
+import { loadModel, trainedNormalization } from '../io/checkpoint.js';
+import type { Model, ModelSpec } from '../models/model.js';
 import { native } from '../native.js';
 
 /** Accuracy (fractions in [0, 1]) and mean NLL over every sample the loader yields. */
@@ -31,4 +32,41 @@ export async function evaluate(models: Model[], loader: Loader): Promise<Evaluat
     }
   }
   return { top1: top1 / count, top5: top5 / count, loss: lossSum / count, count };
+}
+
+/** Where and how to score checkpoints: the test split of `dataDir`. */
+export interface CheckpointEvaluationOptions {
+  dataDir: string;
+  device: string;
+  batchSize: number;
+  /** Used when the first checkpoint does not record the normalisation it was trained with. */
+  mean: number[];
+  std: number[];
+  /** The network of safetensors files that do not say; `inChannels`/`numClasses` default to the dataset's. */
+  arch?: string;
+  inChannels?: number;
+  numClasses?: number;
+}
+
+/** Scores checkpoints (several: their averaged-softmax ensemble) on the test split. */
+export async function evaluateCheckpoints(
+  paths: string[],
+  options: CheckpointEvaluationOptions,
+): Promise<Evaluation & { params: number; archs: string[] }> {
+  const dataset = await Dataset.loadIdx(options.dataDir, 'test');
+  const spec: ModelSpec | undefined = options.arch
+    ? { arch: options.arch, inChannels: options.inChannels ?? dataset.info.shape[0], numClasses: options.numClasses ?? dataset.info.numClasses }
+    : undefined;
+  const normalization = paths[0] === undefined ? undefined : trainedNormalization(paths[0]);
+  const loader = Loader.forEvaluation(dataset, { batchSize: options.batchSize, mean: normalization?.mean ?? options.mean, std: normalization?.std ?? options.std });
+  const models: Model[] = [];
+  try {
+    for (const path of paths) models.push(await loadModel(path, options.device, spec));
+    const result = await evaluate(models, loader);
+    return { ...result, params: models.reduce((sum, m) => sum + m.parameterCount, 0), archs: models.map((m) => m.spec.arch) };
+  } finally {
+    for (const m of models) m.dispose();
+    loader.dispose();
+    dataset.dispose();
+  }
 }

@@ -86,7 +86,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       flip: config.data.augment.flip,
       ...(subset ? { subset } : {}),
     });
-    const testLoader = new Loader(testSet, { ...loaderBase, batchSize: config.evalBatchSize, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false });
+    const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize });
 
     const spec: ModelSpec = {
       arch: config.model.arch,
