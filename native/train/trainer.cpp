@@ -16,15 +16,19 @@ constexpr const char* kModelPrefix = "model.";
 constexpr const char* kOptimPrefix = "optim.";
 constexpr const char* kRngName = "rng.cpu";
 
-void check_batch(const data::Batch& batch, const ModelHandle& model) {
+/** The batch's largest label, computed once per step and checked against every model's classes. */
+int64_t max_label(const data::Batch& batch) {
+  return batch.labels.numel() ? batch.labels.max().item<int64_t>() : 0;
+}
+
+void check_batch(const data::Batch& batch, int64_t largest_label, const ModelHandle& model) {
   if (batch.images.dim() != 4) fail(ErrorCode::Shape, "batch images must be [N, C, H, W], got ", batch.images.sizes());
   if (batch.images.size(1) != model.spec.in_channels) {
     fail(ErrorCode::Shape, "model '", model.spec.arch, "' takes ", model.spec.in_channels, " input channel(s), the batch has ",
          batch.images.size(1), ": set the model's inChannels to match the dataset");
   }
-  const int64_t max_label = batch.labels.numel() ? batch.labels.max().item<int64_t>() : 0;
-  if (max_label >= model.spec.num_classes) {
-    fail(ErrorCode::Shape, "label ", max_label, " is out of range for model '", model.spec.arch, "' with ",
+  if (largest_label >= model.spec.num_classes) {
+    fail(ErrorCode::Shape, "label ", largest_label, " is out of range for model '", model.spec.arch, "' with ",
          model.spec.num_classes, " classes: set numClasses to match the dataset");
   }
 }
@@ -53,7 +57,7 @@ StepStats Trainer::apply(const torch::Tensor& loss, const torch::Tensor& logits,
 
 StepStats Trainer::supervised_step(const data::Batch& batch, double lr) {
   ModelLocks lock({student_.get()});
-  check_batch(batch, *student_);
+  check_batch(batch, max_label(batch), *student_);
   torch::AutoGradMode grad(true);
   student_->net->train();
   const torch::Tensor x = data::normalize_images(batch, student_->device);
@@ -74,14 +78,15 @@ StepStats Trainer::kd_step(const data::Batch& batch, const std::vector<ModelPtr>
     all.push_back(t.get());
   }
   ModelLocks lock(all);
-  check_batch(batch, *student_);
+  const int64_t largest_label = max_label(batch);
+  check_batch(batch, largest_label, *student_);
   const torch::Tensor x = data::normalize_images(batch, student_->device);
   const torch::Tensor y = batch.labels.to(student_->device);
   std::vector<torch::Tensor> teacher_logits;
   {
     torch::NoGradGuard no_grad;
     for (const auto& t : teachers) {
-      check_batch(batch, *t);
+      check_batch(batch, largest_label, *t);
       t->net->eval();
       teacher_logits.push_back(t->net->forward(x.to(t->device)).to(student_->device));
     }
