@@ -9,9 +9,9 @@ const dir = tempDir();
 afterAll(() => dir.cleanup());
 
 describe('distillery CLI', () => {
-  it('prints exactly one JSON object with --json', () => {
+  it('prints exactly one JSON object with --json', async () => {
     const out = join(dir.path, 'train');
-    const run = runCli(['train', '--arch', 'resnet8', '--epochs', '1', '--train-limit', '500', '--batch-size', '50', '--out', out, '--json']);
+    const run = await runCli(['train', '--arch', 'resnet8', '--epochs', '1', '--train-limit', '500', '--batch-size', '50', '--out', out, '--json']);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
@@ -20,62 +20,62 @@ describe('distillery CLI', () => {
     expect(result.top1).toBeGreaterThanOrEqual(0);
     expect(result.top1).toBeLessThanOrEqual(1);
 
-    const evaluated = runCli(['eval', join(out, 'checkpoint.ckpt'), '--data-dir', FASHION_MNIST, '--json']);
+    const evaluated = await runCli(['eval', join(out, 'checkpoint.ckpt'), '--data-dir', FASHION_MNIST, '--json']);
     expect(evaluated.status, evaluated.stderr).toBe(0);
     expect(JSON.parse(evaluated.stdout)).toMatchObject({ top1: result.top1, count: 10000 });
   });
 
-  it('builds the same config from a file as from flags, and names an unknown key', () => {
+  it('builds the same config from a file as from flags, and names an unknown key', async () => {
     const bad = join(dir.path, 'bad.yaml');
     writeFileSync(bad, 'model:\n  arch: resnet8\ndata:\n  augmnt: {}\n');
-    const run = runCli(['train', '--config', bad, '--json']);
+    const run = await runCli(['train', '--config', bad, '--json']);
     expect(run.status).toBe(2);
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining("data.augmnt") } });
     expect(run.stderr).toContain('augment');
   });
 
-  it('refuses a supervised config in distill', () => {
+  it('refuses a supervised config in distill', async () => {
     const file = join(dir.path, 'sup.yaml');
     writeFileSync(file, 'method: supervised\n');
-    const run = runCli(['distill', '--config', file, '--json']);
+    const run = await runCli(['distill', '--config', file, '--json']);
     expect(run.status).toBe(2);
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('distillery train') } });
   });
 
-  it('treats a usage error as a config error', () => {
-    const run = runCli(['train', '--epochz', '3', '--json']);
+  it('treats a usage error as a config error', async () => {
+    const run = await runCli(['train', '--epochz', '3', '--json']);
     expect(run.status).toBe(2);
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('--epochz') } });
   });
 
-  it('names a missing teacher checkpoint', () => {
+  it('names a missing teacher checkpoint', async () => {
     const missing = join(dir.path, 'teacher-that-does-not-exist.ckpt');
-    const run = runCli(['distill', '--method', 'kd', '--teachers', missing, '--epochs', '1', '--train-limit', '100', '--out', join(dir.path, 'kd'), '--json']);
+    const run = await runCli(['distill', '--method', 'kd', '--teachers', missing, '--epochs', '1', '--train-limit', '100', '--out', join(dir.path, 'kd'), '--json']);
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) } });
   });
 
-  it('runs the quickstart end to end (teachers, ensemble, student alone, KD) on a small budget', () => {
+  it('runs the quickstart end to end (teachers, ensemble, student alone, KD) on a small budget', async () => {
     const out = join(dir.path, 'quickstart');
     const args = ['quickstart', '--out', out, '--teachers', 'resnet8,resnet8', '--student', 'resnet8', '--teacher-epochs', '2', '--student-epochs', '2', '--train-limit', '3000', '--json'];
-    const run = runCli(args);
+    const run = await runCli(args);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { rows: { role: string; top1: number; params: number }[]; kdGain: number };
     expect(result.rows.map((r) => r.role)).toEqual(['teacher 1', 'teacher 2', 'teacher ensemble', 'student alone', 'student + KD']);
     for (const row of result.rows) expect(row.top1).toBeGreaterThan(0.2);
     expect(result.rows[2]!.params).toBe(result.rows[0]!.params + result.rows[1]!.params);
     // A second run finds the finished runs in --out and only re-evaluates.
-    const again = runCli(args);
+    const again = await runCli(args);
     expect(again.status, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as typeof result).rows.map((r) => r.top1)).toEqual(result.rows.map((r) => r.top1));
   });
 
-  it('documents every command in --help', () => {
+  it('documents every command in --help', async () => {
     for (const command of ['train', 'distill', 'eval', 'convert', 'quickstart']) {
-      const run = runCli([command, '--help']);
+      const run = await runCli([command, '--help']);
       expect(run.status).toBe(0);
       expect(run.stdout).toContain(`distillery ${command}`);
     }
-    expect(runCli(['train', '--help']).stdout).toContain('--train-limit');
+    expect((await runCli(['train', '--help'])).stdout).toContain('--train-limit');
   });
 });

@@ -1,5 +1,5 @@
 // Shared test utilities: the Python reference, temporary directories, the CLI, the dataset.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,10 +22,19 @@ export function tempDir(prefix = 'distillery-test-'): { path: string; cleanup: (
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Runs the built CLI (dist/cli.js); returns exit status, stdout and stderr. */
-export function runCli(args: string[]): { status: number; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { encoding: 'utf8', cwd: ROOT });
-  return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+/**
+ * Runs the built CLI (dist/cli.js); resolves with exit status, stdout and stderr. Asynchronous on
+ * purpose: a long spawnSync blocks the test worker, which then misses vitest's RPC deadline.
+ */
+export function runCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
+  });
 }
 
 /** Deterministic pseudo-random floats for test inputs. */

@@ -34,14 +34,14 @@ describe('weights I/O', () => {
     model.dispose();
   });
 
-  it('round-trips through convert, and torchvision loads the result with strict=True', () => {
+  it('round-trips through convert, and torchvision loads the result with strict=True', async () => {
     const ckpt = join(dir.path, 'resnet18.ckpt');
     const back = join(dir.path, 'resnet18.back.safetensors');
-    const toCkpt = runCli(['convert', join(dir.path, 'resnet18.safetensors'), ckpt, '--arch', 'resnet18', '--json']);
+    const toCkpt = await runCli(['convert', join(dir.path, 'resnet18.safetensors'), ckpt, '--arch', 'resnet18', '--json']);
     expect(toCkpt.status, toCkpt.stderr).toBe(0);
     expect(JSON.parse(toCkpt.stdout)).toMatchObject({ kind: 'checkpoint' });
     expect(readRecord(ckpt)).toMatchObject({ format: 'distillery.checkpoint', model: { arch: 'resnet18', numClasses: 1000 } });
-    const toWeights = runCli(['convert', ckpt, back, '--json']);
+    const toWeights = await runCli(['convert', ckpt, back, '--json']);
     expect(toWeights.status, toWeights.stderr).toBe(0);
     const check = JSON.parse(runPython('torchvision_load.py', ['resnet18', back, join(dir.path, 'resnet18.io.json')])) as { maxAbsDiff: number };
     expect(check.maxAbsDiff).toBeLessThan(1e-4);
