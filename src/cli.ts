@@ -46,7 +46,7 @@ addConfigOptions(
   program
     .command('distill')
     .description('distill teachers (--teachers a.ckpt,b.ckpt) into a student')
-    .addOption(new Option('--method <method>', 'distillation method (default: the config file\'s, else kd)').choices(['kd'])),
+    .addOption(new Option('--method <method>', 'distillation method (default: the config file\'s, else kd)').choices(['kd', 'meal', 'mealv2'])),
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   const method = typeof options.method === 'string' ? { method: options.method } : {};

@@ -113,6 +113,10 @@ export interface StepStats {
   loss: number;
   ce: number;
   kd: number;
+  /** MEAL: the weighted block similarity loss. */
+  similarity: number;
+  /** MEAL: the weighted discriminator loss (generator loss in the student phase of alternating updates). */
+  adversarial: number;
   correct: number;
   count: number;
 }
@@ -131,6 +135,51 @@ export interface NativeTrainer {
   dispose(): void;
 }
 
+export type SimilarityName = 'ce' | 'kl' | 'l1' | 'l2' | 'l1_soft' | 'l2_soft' | 'cosine';
+export type PoolingName = 'avg' | 'max';
+
+export interface NativeDiscriminatorOptions {
+  divisors: number[];
+  minWidth: number;
+  outputRelu: boolean;
+}
+
+export interface NativeMealBlock {
+  name: string;
+  length?: number;
+  weight: number;
+  adversarialWeight: number;
+  discriminator: boolean;
+}
+
+export interface NativeMealOptions {
+  blocks: NativeMealBlock[];
+  pooling: PoolingName;
+  similarity: SimilarityName;
+  temperature: number;
+  adversarial: boolean;
+  discriminator: NativeDiscriminatorOptions;
+  ceWeight: number;
+  teacherTrainMode: boolean;
+  grlScale: number;
+  inputShape: [number, number, number];
+}
+
+export type MealPhase = 'joint' | 'grl' | 'discriminator' | 'student';
+
+export interface NativeMealStepOptions {
+  phase: MealPhase;
+  teachers: number[];
+  lr: number;
+  discriminatorLr: number;
+}
+
+export interface NativeMeal {
+  info(): { teachers: number; blockLengths: number[] };
+  step(batch: NativeBatch, options: NativeMealStepOptions): Promise<StepStats>;
+  dispose(): void;
+}
+
 export interface NativeAddon {
   setErrorClass(ctor: typeof DistilleryError): void;
   torchInfo(): TorchInfo;
@@ -146,7 +195,16 @@ export interface NativeAddon {
     ce: number;
     kd: number;
   };
+  alignBlock(block: HostTensor, options: { length?: number; pooling: PoolingName }): HostTensor;
+  similarityLoss(student: HostTensor, teachers: HostTensor[], options: { similarity: SimilarityName; temperature?: number }): number;
+  discriminatorLoss(
+    student: HostTensor,
+    teacher: HostTensor,
+    weights: Record<string, HostTensor>,
+    options: Partial<NativeDiscriminatorOptions>,
+  ): { discriminator: number; generator: number };
   Model: new (spec: NativeModelSpec, device: string) => NativeModel;
+  Meal: new (trainer: NativeTrainer, teachers: NativeModel[], options: NativeMealOptions) => NativeMeal;
   Loader: new (dataset: NativeDataset, options: NativeLoaderOptions) => NativeLoader;
   Batch: { prototype: NativeBatch };
   Trainer: new (student: NativeModel, optimizer: NativeOptimizerOptions) => NativeTrainer;

@@ -203,7 +203,7 @@ describe("validation errors", () => {
   it("reject kd without teachers, naming teachers", () => {
     const error = configError(() => buildConfig(undefined, { method: "kd" }));
     expect(error.problems).toHaveLength(1);
-    expect(error.message).toMatch(/^teachers: method 'kd' needs at least one teacher checkpoint/);
+    expect(error.message).toMatch(/^teachers: distillation needs at least one teacher checkpoint/);
   });
 
   it("report kd without teachers alongside unrelated errors", () => {

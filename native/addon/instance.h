@@ -9,6 +9,7 @@ struct Instance {
   Napi::FunctionReference model_class;
   Napi::FunctionReference dataset_class;
   Napi::FunctionReference batch_class;
+  Napi::FunctionReference trainer_class;
 };
 
 /** The state of `env`, created on first use. */

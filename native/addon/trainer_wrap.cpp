@@ -3,6 +3,7 @@
 #include "addon/async.h"
 #include "addon/convert.h"
 #include "addon/data_wrap.h"
+#include "addon/instance.h"
 #include "addon/model_wrap.h"
 #include "core/error.h"
 #include "losses/kd_losses.h"
@@ -10,7 +11,6 @@
 
 namespace distillery::addon {
 
-namespace {
 std::vector<train::ModelPtr> model_list(Napi::Value value, const std::string& name) {
   if (!value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an array of Models");
   const Napi::Array array = value.As<Napi::Array>();
@@ -24,11 +24,14 @@ Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s) {
   out.Set("loss", s.loss);
   out.Set("ce", s.ce);
   out.Set("kd", s.kd);
+  out.Set("similarity", s.similarity);
+  out.Set("adversarial", s.adversarial);
   out.Set("correct", Napi::Number::New(env, static_cast<double>(s.correct)));
   out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
   return out;
 }
 
+namespace {
 train::KdOptions kd_options(const Options& o) {
   train::KdOptions kd;
   kd.temperature = o.number("temperature", kd.temperature);
@@ -39,11 +42,13 @@ train::KdOptions kd_options(const Options& o) {
 }  // namespace
 
 void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
-  exports.Set("Trainer", DefineClass(env, "Trainer",
-                                     {InstanceMethod("step", &TrainerWrap::step),
-                                      InstanceMethod("saveCheckpoint", &TrainerWrap::save_checkpoint),
-                                      InstanceMethod("loadCheckpoint", &TrainerWrap::load_checkpoint),
-                                      InstanceMethod("dispose", &TrainerWrap::dispose)}));
+  Napi::Function ctor = DefineClass(env, "Trainer",
+                                    {InstanceMethod("step", &TrainerWrap::step),
+                                     InstanceMethod("saveCheckpoint", &TrainerWrap::save_checkpoint),
+                                     InstanceMethod("loadCheckpoint", &TrainerWrap::load_checkpoint),
+                                     InstanceMethod("dispose", &TrainerWrap::dispose)});
+  instance(env).trainer_class = Napi::Persistent(ctor);
+  exports.Set("Trainer", ctor);
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("kdLoss", Napi::Function::New(env, kd_loss, "kdLoss"));
 }
@@ -66,6 +71,14 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     config.eps = o.number("eps", config.eps);
     trainer_ = std::make_shared<train::Trainer>(std::move(student), config);
   });
+}
+
+std::shared_ptr<train::Trainer> TrainerWrap::unwrap(Napi::Value value, const std::string& name) {
+  const Napi::FunctionReference& ctor = instance(value.Env()).trainer_class;
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(ctor.Value())) {
+    fail(ErrorCode::InvalidArgument, name, " must be a Trainer");
+  }
+  return Unwrap(value.As<Napi::Object>())->handle();
 }
 
 const std::shared_ptr<train::Trainer>& TrainerWrap::handle() const {

@@ -2,6 +2,8 @@
 #include <napi.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "train/trainer.h"
 
@@ -11,6 +13,8 @@ namespace distillery::addon {
 class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
  public:
   static void define(Napi::Env env, Napi::Object exports);
+  /** The trainer behind a JS Trainer argument (E_ARGUMENT if it is not one, E_DISPOSED if disposed). */
+  static std::shared_ptr<train::Trainer> unwrap(Napi::Value value, const std::string& name);
   explicit TrainerWrap(const Napi::CallbackInfo& info);
 
  private:
@@ -21,6 +25,11 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<train::Trainer> trainer_;
 };
+
+/** The Models of a JS array (errors name `name`[i]). */
+std::vector<train::ModelPtr> model_list(Napi::Value value, const std::string& name);
+/** A step's numbers as a plain JS object. */
+Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s);
 
 /** evaluate(models[], batch): Promise<{lossSum, top1, top5, count}>. */
 Napi::Value evaluate(const Napi::CallbackInfo& info);

@@ -1,11 +1,10 @@
 #include "train/trainer.h"
 
-#include <cmath>
-
 #include "core/error.h"
 #include "io/module_state.h"
 #include "io/safetensors.h"
 #include "losses/kd_losses.h"
+#include "train/checks.h"
 
 namespace distillery::train {
 
@@ -15,23 +14,6 @@ namespace {
 constexpr const char* kModelPrefix = "model.";
 constexpr const char* kOptimPrefix = "optim.";
 constexpr const char* kRngName = "rng.cpu";
-
-/** The batch's largest label, computed once per step and checked against every model's classes. */
-int64_t max_label(const data::Batch& batch) {
-  return batch.labels.numel() ? batch.labels.max().item<int64_t>() : 0;
-}
-
-void check_batch(const data::Batch& batch, int64_t largest_label, const ModelHandle& model) {
-  if (batch.images.dim() != 4) fail(ErrorCode::Shape, "batch images must be [N, C, H, W], got ", batch.images.sizes());
-  if (batch.images.size(1) != model.spec.in_channels) {
-    fail(ErrorCode::Shape, "model '", model.spec.arch, "' takes ", model.spec.in_channels, " input channel(s), the batch has ",
-         batch.images.size(1), ": set the model's inChannels to match the dataset");
-  }
-  if (largest_label >= model.spec.num_classes) {
-    fail(ErrorCode::Shape, "label ", largest_label, " is out of range for model '", model.spec.arch, "' with ",
-         model.spec.num_classes, " classes: set numClasses to match the dataset");
-  }
-}
 }  // namespace
 
 Trainer::Trainer(ModelPtr student, const OptimizerConfig& config)
@@ -39,11 +21,7 @@ Trainer::Trainer(ModelPtr student, const OptimizerConfig& config)
 
 StepStats Trainer::apply(const torch::Tensor& loss, const torch::Tensor& logits, const torch::Tensor& labels, double lr) {
   const double value = loss.item<double>();
-  if (!std::isfinite(value)) {
-    fail(ErrorCode::NonFinite, "the loss is ", value, " (lr ", lr,
-         "): parameters and optimizer state were not updated (BatchNorm running statistics were); lower the learning rate, "
-         "check the inputs and teachers, or resume from the last checkpoint");
-  }
+  require_finite(value, lr);
   optimizer_.set_lr(lr);
   optimizer_.zero_grad();
   loss.backward();
@@ -102,6 +80,14 @@ StepStats Trainer::kd_step(const data::Batch& batch, const std::vector<ModelPtr>
   return stats;
 }
 
+void Trainer::attach(const std::string& prefix, std::shared_ptr<Stateful> part) {
+  if (prefix.empty() || prefix == kModelPrefix || prefix == kOptimPrefix) {
+    fail(ErrorCode::InvalidArgument, "attached training state needs its own checkpoint prefix, got '", prefix, "'");
+  }
+  ModelLocks lock({student_.get()});
+  attached_.emplace_back(prefix, std::move(part));
+}
+
 void Trainer::save_checkpoint(const std::string& path, const Metadata& metadata) {
   ModelLocks lock({student_.get()});
   io::TensorList tensors = io::module_state(*student_->net, kModelPrefix);
@@ -110,6 +96,9 @@ void Trainer::save_checkpoint(const std::string& path, const Metadata& metadata)
     auto generator = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> rng_lock(generator.mutex());
     tensors.emplace_back(kRngName, generator.get_state());
+  }
+  for (const auto& [prefix, part] : attached_) {
+    for (auto& entry : part->state(prefix)) tensors.push_back(std::move(entry));
   }
   io::Metadata meta(metadata.begin(), metadata.end());
   io::write_safetensors(path, tensors, meta);
@@ -120,6 +109,7 @@ Metadata Trainer::load_checkpoint(const std::string& path) {
   io::SafetensorsFile file = io::read_safetensors(path);
   io::load_module_state(*student_->net, file.tensors, kModelPrefix, true);
   optimizer_.load_state(file.tensors, kOptimPrefix);
+  for (const auto& [prefix, part] : attached_) part->load_state(file.tensors, prefix);
   for (const auto& [name, tensor] : file.tensors) {
     if (name != kRngName) continue;
     auto generator = at::detail::getDefaultCPUGenerator();

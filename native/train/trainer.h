@@ -5,12 +5,14 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "data/dataset.h"
 #include "train/model_handle.h"
 #include "train/optimizer.h"
+#include "train/stateful.h"
 
 namespace distillery::train {
 
@@ -18,6 +20,8 @@ struct StepStats {
   double loss = 0;
   double ce = 0;
   double kd = 0;
+  double similarity = 0;   // MEAL: weighted block similarity
+  double adversarial = 0;  // MEAL: weighted discriminator (or generator) loss
   int64_t correct = 0;  // top-1 hits of the student on the (augmented) batch
   int64_t count = 0;
 };
@@ -44,13 +48,18 @@ class Trainer {
   /** Restores what save_checkpoint wrote (strict on model weights) and returns its metadata. */
   Metadata load_checkpoint(const std::string& path);
 
+  /** Adds state saved and restored with every checkpoint, its tensors named "<prefix>...". */
+  void attach(const std::string& prefix, std::shared_ptr<Stateful> part);
+
   const ModelPtr& student() const { return student_; }
+  Optimizer& optimizer() { return optimizer_; }
 
  private:
   StepStats apply(const torch::Tensor& loss, const torch::Tensor& logits, const torch::Tensor& labels, double lr);
 
   ModelPtr student_;
   Optimizer optimizer_;
+  std::vector<std::pair<std::string, std::shared_ptr<Stateful>>> attached_;
 };
 
 }  // namespace distillery::train

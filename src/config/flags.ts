@@ -42,6 +42,14 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--temperature", "kd.temperature", "number", "distillation temperature"),
   define("--ce-weight", "kd.ceWeight", "number", "weight of the cross-entropy loss"),
   define("--kd-weight", "kd.kdWeight", "number", "weight of the distillation loss"),
+  define("--init", "model.init", "string", "initial student weights (checkpoint or safetensors)"),
+  define("--blocks", "meal.blocks", "list", "MEAL: comma-separated blocks to match (e.g. layer3,logits)"),
+  define("--similarity", "meal.similarity", "string", "MEAL: ce, kl, l1, l2, l1_soft, l2_soft or cosine"),
+  define("--pooling", "meal.pooling", "string", "MEAL: block alignment pooling, avg or max"),
+  define("--teacher-selection", "meal.teacherSelection", "string", "MEAL: random, average or round-robin"),
+  define("--update", "meal.update", "string", "MEAL/MEAL V2: joint, grl or alternating"),
+  define("--discriminator-lr", "meal.discriminatorLr", "number", "MEAL/MEAL V2: discriminator learning rate"),
+  define("--discriminator-steps", "meal.discriminatorSteps", "int", "MEAL/MEAL V2: discriminator steps per student step (alternating)"),
   define("--resume", "resume", "switch", "continue from the last checkpoint in the output directory"),
 ];
 

@@ -63,6 +63,8 @@ export const ModelConfig = z.strictObject({
   arch: z.string().min(1).default("resnet20"),
   inChannels: z.number().int().positive().optional(),
   numClasses: z.number().int().positive().optional(),
+  /** Initial weights: a distillery checkpoint or a safetensors file (e.g. torchvision-named ResNet weights). */
+  init: z.string().min(1).optional(),
 });
 /** Parsed model options. */
 export type ModelConfig = z.output<typeof ModelConfig>;
@@ -76,10 +78,70 @@ export const KdConfig = z.strictObject({
 /** Parsed distillation options. */
 export type KdConfig = z.output<typeof KdConfig>;
 
+/** A MEAL block: a feature name of student and teachers, its aligned length and loss weights. */
+export const MealBlockConfig = z.strictObject({
+  name: z.string().min(1),
+  /** Aligned length; unset: the student block's H*W (logits are compared as they are). */
+  length: z.number().int().positive().optional(),
+  /** gamma_j, weight of the similarity loss. */
+  weight: z.number().min(0).default(1),
+  /** eta_j, weight of the discriminator loss. */
+  adversarialWeight: z.number().min(0).default(1),
+  discriminator: z.boolean().default(true),
+});
+/** Parsed MEAL block. */
+export type MealBlockConfig = z.output<typeof MealBlockConfig>;
+
+/** Discriminator widths: in / divisor per hidden layer, never below minWidth. */
+export const DiscriminatorConfig = z.strictObject({
+  /** Unset: [2, 4] for MEAL (d/2, d/4) and [8, 64] for MEAL V2 (d/8, d/64), as the official code. */
+  divisors: z.array(z.number().int().min(1)).min(1).optional(),
+  minWidth: z.number().int().min(1).default(2),
+  /** The official MEAL code puts a ReLU on the output scores. */
+  outputRelu: z.boolean().default(false),
+});
+/** Parsed discriminator options. */
+export type DiscriminatorConfig = z.output<typeof DiscriminatorConfig>;
+
+/**
+ * MEAL and MEAL V2. MEAL V2 fixes blocks (logits), similarity (ce) and teacher selection (average)
+ * and has no label loss; every other option applies to both.
+ */
+export const MealConfig = z.strictObject({
+  // A bare name stands for a block with default weights, so `--blocks layer3,logits` works.
+  blocks: z
+    .array(z.union([z.string().min(1).transform((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })), MealBlockConfig]))
+    .min(1)
+    .prefault(["logits"]),
+  pooling: z.enum(["avg", "max"]).default("max"),
+  similarity: z.enum(["ce", "kl", "l1", "l2", "l1_soft", "l2_soft", "cosine"]).default("ce"),
+  /** Temperature of the kl similarity. */
+  temperature: z.number().positive().default(1),
+  teacherSelection: z.enum(["random", "average", "round-robin"]).default("random"),
+  /** Weight of CE on the given labels (0: none, as the official code). */
+  ceWeight: z.number().min(0).default(0),
+  adversarial: z.boolean().default(true),
+  discriminator: DiscriminatorConfig.prefault({}),
+  /** joint: one step over student and discriminators (official); grl: gradient reversal; alternating: D steps then a student step. */
+  update: z.enum(["joint", "grl", "alternating"]).default("joint"),
+  /** Discriminator steps per student step, with update 'alternating'. */
+  discriminatorSteps: z.number().int().min(1).default(1),
+  /** Discriminator learning rate at the start; the schedule scales it like the student's. */
+  discriminatorLr: z.number().positive().default(1e-3),
+  /** The official code leaves teachers in train mode (their BatchNorm statistics drift); default eval. */
+  teacherTrainMode: z.boolean().default(false),
+  /** Gradient scale of the reversal layer, with update 'grl'. */
+  grlScale: z.number().positive().default(1),
+});
+/** Parsed MEAL options. */
+export type MealConfig = z.output<typeof MealConfig>;
+
+const DISTILLATION_METHODS: ReadonlySet<string> = new Set(["kd", "meal", "mealv2"]);
+
 /** Everything a training or distillation run needs; `out` is resolved later from method and arch. */
 export const RunConfig = z
   .strictObject({
-    method: z.enum(["supervised", "kd"]),
+    method: z.enum(["supervised", "kd", "meal", "mealv2"]),
     model: ModelConfig.prefault({}),
     data: DataConfig.prefault({}),
     optimizer: OptimizerConfig.prefault({}),
@@ -99,15 +161,16 @@ export const RunConfig = z
     /** Teacher checkpoints, required for distillation. */
     teachers: z.array(z.string().min(1)).default([]),
     kd: KdConfig.prefault({}),
+    meal: MealConfig.prefault({}),
     resume: z.boolean().default(false),
     /** Epochs between checkpoints. */
     checkpointEvery: z.number().int().min(1).default(1),
     /** Epochs between evaluations. */
     evalEvery: z.number().int().min(1).default(1),
   })
-  .refine((run) => run.method !== "kd" || run.teachers.length > 0, {
+  .refine((run) => !DISTILLATION_METHODS.has(run.method) || run.teachers.length > 0, {
     path: ["teachers"],
-    message: "method 'kd' needs at least one teacher checkpoint (e.g. --teachers a.ckpt,b.ckpt)",
+    message: "distillation needs at least one teacher checkpoint (e.g. --teachers a.ckpt,b.ckpt)",
     // Report this alongside unrelated errors; skip it only when the run, its method or teachers are themselves bad.
     when: ({ value, issues }) =>
       typeof value === "object" &&

@@ -100,3 +100,17 @@ export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec):
   }
   return model;
 }
+
+/** Loads the weights of a checkpoint or safetensors file into `model` (strict), e.g. to initialise a student. */
+export async function loadWeightsInto(model: Model, path: string): Promise<void> {
+  const record = readRecord(path);
+  const spec = model.spec;
+  if (record && (record.model.arch !== spec.arch || record.model.inChannels !== spec.inChannels || record.model.numClasses !== spec.numClasses)) {
+    throw new DistilleryError(
+      `${path} holds ${record.model.arch} (${record.model.inChannels}ch, ${record.model.numClasses} classes), ` +
+        `not ${spec.arch} (${spec.inChannels}ch, ${spec.numClasses} classes): initialise from weights of the same network`,
+      'E_WEIGHTS',
+    );
+  }
+  await model.loadSafetensors(path, { prefix: record?.format === CHECKPOINT_FORMAT ? 'model.' : '', strict: true });
+}

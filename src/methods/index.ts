@@ -3,11 +3,15 @@ import type { ResolvedRunConfig } from '../config/load.js';
 import type { MethodFactory } from '../train/method.js';
 import { TrainingRun } from '../train/run.js';
 import { kd } from './kd.js';
+import { meal } from './meal.js';
+import { mealv2 } from './mealv2.js';
 import { supervised } from './supervised.js';
 
 const METHODS: Record<ResolvedRunConfig['method'], MethodFactory> = {
-  supervised: () => supervised(),
+  supervised: (_config, context) => supervised(context),
   kd: (config, context) => kd(config.teachers, config.kd, context),
+  meal: (config, context) => meal(config.teachers, config.meal, context),
+  mealv2: (config, context) => mealv2(config.teachers, config.meal, context),
 };
 
 /** A TrainingRun of `config` with the method it names (`config.method`). */

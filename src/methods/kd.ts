@@ -48,7 +48,7 @@ export async function kd(paths: string[], options: KdOptions, context: MethodCon
   const handles = teachers.map((t) => t.handle);
   return {
     teachers,
-    stepOptions: (lr) => ({ method: 'kd', lr, teachers: handles, ...options }),
+    step: (batch, lr) => context.trainer.step(batch, { method: 'kd', lr, teachers: handles, ...options }),
     dispose: () => teachers.forEach((t) => t.dispose()),
   };
 }

@@ -1,11 +1,11 @@
 // Plain supervised training: cross-entropy on the labels (teachers are trained this way).
-import type { MethodSession } from '../train/method.js';
+import type { MethodContext, MethodSession } from '../train/method.js';
 
 /** Cross-entropy on ground-truth labels. */
-export function supervised(): MethodSession {
+export function supervised(context: MethodContext): MethodSession {
   return {
     teachers: [],
-    stepOptions: (lr) => ({ method: 'supervised', lr }),
+    step: (batch, lr) => context.trainer.step(batch, { method: 'supervised', lr }),
     dispose: () => undefined,
   };
 }

@@ -1,16 +1,18 @@
 // The contract between the training loop and the methods above it: a method contributes its teachers
-// and the native step it runs, and the loop does everything else.
+// and how one batch is stepped, and the loop does everything else.
 import type { ResolvedRunConfig } from '../config/load.js';
+import type { Batch } from '../data/dataset.js';
 import type { Model, ModelSpec } from '../models/model.js';
-import type { NativeStepOptions } from '../native.js';
+import type { StepStats } from '../native.js';
+import type { Trainer } from './trainer.js';
 
 /** A method prepared for one run. */
 export interface MethodSession {
-  /** Models the method reads but does not train (frozen teachers), for reports. */
+  /** Models the method reads but does not train (frozen teachers, in `config.teachers` order), for reports. */
   readonly teachers: Model[];
-  /** Native step options for one optimizer step at learning rate `lr`. */
-  stepOptions(lr: number): NativeStepOptions;
-  /** Frees the method's models. */
+  /** Trains on one batch at learning rate `lr`; `step` counts optimizer steps since the run began. */
+  step(batch: Batch, lr: number, step: number): Promise<StepStats>;
+  /** Frees the method's models and native state. */
   dispose(): void;
 }
 
@@ -18,6 +20,13 @@ export interface MethodSession {
 export interface MethodContext {
   studentSpec: ModelSpec;
   device: string;
+  /** The student's trainer; methods with state of their own attach it here so checkpoints carry it. */
+  trainer: Trainer;
+  /** One sample's [C, H, W]. */
+  inputShape: [number, number, number];
+  seed: number;
+  /** The schedule's starting learning rate, for methods that scale a second rate with it. */
+  baseLr: number;
 }
 
 /** Prepares a method for one run (loads its teachers, builds its modules). */

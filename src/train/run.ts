@@ -8,7 +8,7 @@ import { Dataset, Loader } from '../data/dataset.js';
 import { seededSubset } from '../data/random.js';
 import { DistilleryError } from '../errors.js';
 import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
-import { CHECKPOINT_FORMAT, readCheckpointRecord, recordMetadata } from '../io/checkpoint.js';
+import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadata } from '../io/checkpoint.js';
 import type { ModelSpec } from '../models/model.js';
 import { Model } from '../models/model.js';
 import { setSeed, setThreads } from '../runtime.js';
@@ -32,6 +32,18 @@ export interface RunResult {
   epochs: number;
   checkpoint: string;
   history: EpochRecord[];
+  /** Each teacher on the same test split (distillation runs). */
+  teachers?: TeacherScore[];
+  /** The teachers' averaged-softmax ensemble (distillation runs). */
+  ensemble?: { top1: number; top5: number };
+}
+
+/** A teacher's test accuracy, for the run report. */
+export interface TeacherScore {
+  path: string;
+  arch: string;
+  top1: number;
+  top5: number;
 }
 
 /** The file a run keeps its latest checkpoint in. */
@@ -97,8 +109,15 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     let method: MethodSession | undefined;
     let trainer: Trainer | undefined;
     try {
-      method = await this.method(config, { studentSpec: spec, device: config.device });
       trainer = new Trainer(student, config.optimizer);
+      method = await this.method(config, {
+        studentSpec: spec,
+        device: config.device,
+        trainer,
+        inputShape: trainSet.info.shape,
+        seed: config.seed,
+        baseLr: config.optimizer.lr,
+      });
       const ckpt = checkpointPath(config.out);
       let record: CheckpointRecord = {
         format: CHECKPOINT_FORMAT,
@@ -122,8 +141,9 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         await trainer.loadCheckpoint(ckpt);
         record = { ...saved, config };
         this.emit('log', { message: `resumed from ${ckpt} after epoch ${saved.epoch}` });
-      } else if (config.resume) {
-        this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
+      } else {
+        if (config.resume) this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
+        if (config.model.init !== undefined) await this.initialise(student, config.model.init);
       }
 
       const schedule = createSchedule(config.schedule, {
@@ -148,7 +168,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
           const lr = schedule.lrAt(record.step);
           let stats;
           try {
-            stats = await trainer.step(batch, method.stepOptions(lr));
+            stats = await method.step(batch, lr, record.step);
           } finally {
             batch.dispose();
           }
@@ -190,7 +210,9 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       }
 
       const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record));
+      const teacherReport = method.teachers.length > 0 ? await this.evaluateTeachers(method.teachers, testLoader) : {};
       return {
+        ...teacherReport,
         method: config.method,
         arch: spec.arch,
         top1: final.top1,
@@ -210,6 +232,29 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       trainLoader.dispose();
       testLoader.dispose();
     }
+  }
+
+  private async initialise(student: Model, path: string): Promise<void> {
+    try {
+      await loadWeightsInto(student, path);
+    } catch (error) {
+      if (error instanceof DistilleryError) throw new DistilleryError(`model.init (${path}): ${error.message}`, error.code);
+      throw error;
+    }
+    this.emit('log', { message: `student initialised from ${path}` });
+  }
+
+  private async evaluateTeachers(teachers: Model[], loader: Loader): Promise<Pick<RunResult, 'teachers' | 'ensemble'>> {
+    const scores: TeacherScore[] = [];
+    for (const [i, teacher] of teachers.entries()) {
+      const result = await evaluate([teacher], loader);
+      scores.push({ path: this.config.teachers[i] ?? '', arch: teacher.spec.arch, top1: result.top1, top5: result.top5 });
+      this.emit('log', { message: `teacher ${i + 1} ${teacher.spec.arch}: test top-1 ${(100 * result.top1).toFixed(2)}%` });
+    }
+    if (teachers.length === 1) return { teachers: scores, ensemble: { top1: scores[0]!.top1, top5: scores[0]!.top5 } };
+    const ensemble = await evaluate(teachers, loader);
+    this.emit('log', { message: `teacher ensemble: test top-1 ${(100 * ensemble.top1).toFixed(2)}%` });
+    return { teachers: scores, ensemble: { top1: ensemble.top1, top5: ensemble.top5 } };
   }
 
   private async evaluateOnly(student: Model, loader: Loader, record: CheckpointRecord): Promise<EpochRecord> {

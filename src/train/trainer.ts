@@ -16,7 +16,8 @@ function nativeOptimizer(config: OptimizerConfig): NativeOptimizerOptions {
 
 /** Steps a student: forward, loss, backward and optimizer update in one async native call. */
 export class Trainer {
-  private readonly handle: NativeTrainer;
+  /** The native trainer, for methods that attach state to it (MEAL's discriminators). */
+  readonly handle: NativeTrainer;
 
   constructor(student: Model, optimizer: OptimizerConfig) {
     this.handle = new (native().Trainer)(student.handle, nativeOptimizer(optimizer));

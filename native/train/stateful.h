@@ -1,0 +1,19 @@
+#pragma once
+// Training state that lives beside the student (MEAL's discriminators and their optimizer) and must
+// travel in the same checkpoint, so a resumed run continues exactly where it stopped.
+#include <string>
+
+#include "io/safetensors.h"
+
+namespace distillery::train {
+
+class Stateful {
+ public:
+  virtual ~Stateful() = default;
+  /** Every tensor of this state, names starting with `prefix`. */
+  virtual io::TensorList state(const std::string& prefix) = 0;
+  /** Restores what state() wrote (entries under `prefix`); missing or mis-shaped entries are E_WEIGHTS. */
+  virtual void load_state(const io::TensorList& tensors, const std::string& prefix) = 0;
+};
+
+}  // namespace distillery::train
