@@ -17,9 +17,13 @@ export type { CheckpointEvaluationOptions, Evaluation } from './train/evaluate.j
 export { TrainingRun, checkpointPath } from './train/run.js';
 export { createRun } from './methods/index.js';
 export type { MethodContext, MethodFactory, MethodSession } from './train/method.js';
-export type { RunResult } from './train/run.js';
+export type { RunResult, TeacherScore } from './train/run.js';
 export type { TrainingEvents } from './train/events.js';
 export { createSchedule } from './train/schedules.js';
 export { kdLoss } from './methods/kd-loss.js';
+export { alignBlock, discriminatorLoss, similarityLoss } from './methods/meal-losses.js';
+export type { PoolingName, SimilarityName } from './methods/meal-losses.js';
+export { selectTeachers } from './methods/teacher-selection.js';
+export type { TeacherSelection } from './methods/teacher-selection.js';
 export { buildConfig, loadConfigFile } from './config/load.js';
-export type { RunConfig, OptimizerConfig } from './config/schemas.js';
+export type { RunConfig, OptimizerConfig, MealConfig } from './config/schemas.js';

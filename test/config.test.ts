@@ -55,6 +55,21 @@ describe("defaults", () => {
       out: "runs/supervised-resnet20",
       teachers: [],
       kd: { temperature: 4, ceWeight: 0.1, kdWeight: 0.9 },
+      meal: {
+        blocks: [{ name: "logits", weight: 1, adversarialWeight: 1, discriminator: true }],
+        pooling: "max",
+        similarity: "ce",
+        temperature: 1,
+        teacherSelection: "random",
+        ceWeight: 0,
+        adversarial: true,
+        discriminator: { minWidth: 2, outputRelu: false },
+        update: "joint",
+        discriminatorSteps: 1,
+        discriminatorLr: 1e-3,
+        teacherTrainMode: false,
+        grlScale: 1,
+      },
       resume: false,
       checkpointEvery: 1,
       evalEvery: 1,
@@ -211,9 +226,18 @@ describe("validation errors", () => {
     expect(error.problems.map((p) => p.split(":")[0])).toEqual(["epochs", "teachers"]);
   });
 
+  it("take MEAL blocks as bare names or as objects, and name a bad one by its path", () => {
+    const config = buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], ...flagsToConfig({ blocks: "layer3,logits" }) });
+    expect(config.meal.blocks.map((b) => b.name)).toEqual(["layer3", "logits"]);
+    const mixed = buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], meal: { blocks: ["logits", { name: "layer2", length: 64, weight: 0.1 }] } });
+    expect(mixed.meal.blocks[1]).toEqual({ name: "layer2", length: 64, weight: 0.1, adversarialWeight: 1, discriminator: true });
+    expect(configError(() => buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], meal: { update: "sometimes" } })).message).toMatch(/^meal\.update: /);
+    expect(configError(() => buildConfig(undefined, { method: "mealv2" })).message).toMatch(/^teachers: distillation needs/);
+  });
+
   it("require a method", () => {
     expect(configError(() => buildConfig(undefined, {})).message).toBe(
-      "method: required (expected one of 'supervised', 'kd')",
+      "method: required (expected one of 'supervised', 'kd', 'meal', 'mealv2')",
     );
   });
 });

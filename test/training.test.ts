@@ -69,6 +69,30 @@ describe('training on Fashion-MNIST', () => {
     expect(result.top1).toBeGreaterThan(0.4);
   });
 
+  it('distills two teachers with MEAL to well above chance, reporting the teachers and their ensemble', async () => {
+    const straight = join(dir.path, 'straight', 'checkpoint.ckpt');
+    const result = await createRun(
+      config('meal', { method: 'meal', teachers: [teacher.checkpoint, straight], epochs: 2, meal: { blocks: ['layer3', 'logits'], update: 'alternating' } }),
+    ).execute();
+    expect(result.method).toBe('meal');
+    expect(result.top1).toBeGreaterThan(0.4);
+    expect(result.teachers?.map((t) => t.arch)).toEqual(['resnet14', 'resnet8']);
+    expect(result.teachers?.[0]?.top1).toBeCloseTo(teacher.top1, 6);
+    expect(result.ensemble?.top1).toBeGreaterThan(0.5);
+  });
+
+  it('starts MEAL V2 from a pretrained student and keeps it accurate', async () => {
+    const straight = await createRun(config('straight', { resume: true })).execute();
+    const result = await createRun(
+      config('mealv2', { method: 'mealv2', teachers: [teacher.checkpoint], epochs: 1, optimizer: { lr: 0.01 }, model: { arch: 'resnet8', init: straight.checkpoint } }),
+    ).execute();
+    expect(result.top1).toBeGreaterThan(straight.top1 - 0.05);
+    const error = await thrown(() =>
+      createRun(config('mealv2-bad', { method: 'mealv2', teachers: [teacher.checkpoint], model: { arch: 'resnet14', init: straight.checkpoint } })).execute(),
+    );
+    expect(error).toMatchObject({ code: 'E_WEIGHTS', message: expect.stringMatching(/model\.init .*holds resnet8/) });
+  });
+
   it('names a missing teacher file', async () => {
     const missing = join(dir.path, 'nope.ckpt');
     const error = await thrown(() => createRun(config('kd2', { method: 'kd', teachers: [missing] })).execute());

@@ -67,15 +67,35 @@ std::vector<torch::Tensor> probe(ModelHandle& model, const std::vector<int64_t>&
   return out;
 }
 
+/**
+ * A block by feature name ("layer3", "block3", "logits"), by family-neutral stage ("stage3": the third
+ * stage of a ResNet or a WRN alike), or by position as the official code's out_layer ("-1": logits).
+ */
 size_t block_index(const ModelHandle& model, const std::string& block, const std::string& role) {
   const std::vector<std::string> names = model.net->feature_names();
+  const auto count = static_cast<int64_t>(names.size());
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == block) return i;
   }
+  int64_t index = -1;
+  size_t used = 0;
+  try {
+    if (block.rfind("stage", 0) == 0 && block.size() > 5) {
+      const int64_t stage = std::stoll(block.substr(5), &used);
+      used += 5;
+      if (stage >= 1 && stage < count) index = stage - 1;
+    } else if (!block.empty()) {
+      const int64_t position = std::stoll(block, &used);
+      if (position >= -count && position < count) index = position < 0 ? count + position : position;
+    }
+  } catch (const std::exception&) {
+    index = -1;
+  }
+  if (index >= 0 && used == block.size()) return static_cast<size_t>(index);
   std::ostringstream known;
   for (size_t i = 0; i < names.size(); ++i) known << (i ? ", " : "") << names[i];
   fail(ErrorCode::InvalidArgument, "meal.blocks: '", block, "' is not a block of the ", role, " (", model.spec.arch,
-       "); its blocks are ", known.str());
+       "); its blocks are ", known.str(), " (or stage1..stage", count - 1, ", or positions -", count, "..", count - 1, ")");
 }
 }  // namespace
 
