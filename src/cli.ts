@@ -2,7 +2,7 @@
 // The distillery command line: train, distill, eval, convert, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
-import { ConvertOptions, EvalOptions, QuickstartOptions, parseCommandOptions } from './config/commands.js';
+import { ConvertOptions, EvalOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
 import { convertCommand } from './cli/convert.js';
@@ -10,6 +10,7 @@ import { evalCommand } from './cli/eval.js';
 import type { OutputOptions } from './cli/options.js';
 import { addConfigOptions, addOutputOptions, resolveRunConfig } from './cli/options.js';
 import { quickstartCommand } from './cli/quickstart.js';
+import { refineCommand } from './cli/refine.js';
 import { runCommand } from './cli/run-command.js';
 
 let output: OutputOptions = {};
@@ -86,6 +87,26 @@ addOutputOptions(
 ).action(async (input: string, out: string, options: Record<string, unknown>) => {
   output = options;
   await convertCommand(input, out, parseCommandOptions(ConvertOptions, options), output);
+});
+
+addOutputOptions(
+  program
+    .command('refine')
+    .description('relabel (or drop) training samples a confident teacher ensemble disagrees with; writes a labels file for --labels')
+    .requiredOption('--teachers <checkpoints>', 'comma-separated teacher checkpoints')
+    .requiredOption('--out <file>', 'the labels file to write (safetensors)')
+    .option('--data-dir <dir>', 'dataset directory', '/usr/share/datasets/fashion-mnist')
+    .option('--threshold <p>', 'ensemble confidence at which a disagreeing label is acted on', '0.9')
+    .addOption(new Option('--mode <mode>', 'replace such labels with the ensemble\'s, or drop the samples').choices(['relabel', 'drop']).default('relabel'))
+    .option('--noise-rate <r>', 'inject this label noise first, as the runs that trained the teachers did')
+    .addOption(new Option('--noise-type <type>', 'kind of injected noise').choices(['symmetric', 'pairflip']).default('symmetric'))
+    .option('--noise-seed <n>', 'seed of the injected noise', '0')
+    .option('--batch-size <n>', 'batch size', '512')
+    .option('--device <device>', 'cpu, cuda or cuda:<index>', 'cpu')
+    .option('--threads <n>', 'intra-op threads (0: one per core)', '0'),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  await refineCommand(parseCommandOptions(RefineOptions, options), output);
 });
 
 addOutputOptions(

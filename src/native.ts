@@ -53,6 +53,7 @@ export interface NativeDatasetInfo {
 export interface NativeDataset {
   info(): NativeDatasetInfo;
   labels(): HostTensor;
+  withLabels(labels: HostTensor): NativeDataset;
   dispose(): void;
 }
 
@@ -190,6 +191,9 @@ export interface NativeAddon {
   readMetadata(path: string): Record<string, string>;
   loadIdx(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
   evaluate(models: NativeModel[], batch: NativeBatch): Promise<EvalStats>;
+  predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
+  writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
+  readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
   kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {
     total: number;
     ce: number;

@@ -19,6 +19,7 @@ bool is_instance(Napi::Value value, const Napi::FunctionReference& ctor) {
 void DatasetWrap::define(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "Dataset",
                                     {InstanceMethod("info", &DatasetWrap::info), InstanceMethod("labels", &DatasetWrap::labels),
+                                     InstanceMethod("withLabels", &DatasetWrap::with_labels),
                                      InstanceMethod("dispose", &DatasetWrap::dispose)});
   instance(env).dataset_class = Napi::Persistent(ctor);
   exports.Set("Dataset", ctor);
@@ -56,6 +57,24 @@ Napi::Value DatasetWrap::info(const Napi::CallbackInfo& info) {
 
 Napi::Value DatasetWrap::labels(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value { return tensor_to_js(info.Env(), unwrap(Value(), "this")->labels); });
+}
+
+Napi::Value DatasetWrap::with_labels(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto dataset = unwrap(Value(), "this");
+    const torch::Tensor labels = tensor_from_js(info[0], "labels").to(torch::kLong).contiguous();
+    if (labels.dim() != 1 || labels.size(0) != dataset->size()) {
+      fail(ErrorCode::Shape, "labels must be [", dataset->size(), "] (one per sample of ", dataset->name, "), got ", labels.sizes());
+    }
+    if (labels.numel() && (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() >= dataset->num_classes)) {
+      fail(ErrorCode::InvalidArgument, "labels must lie in [0, ", dataset->num_classes, "), got values from ",
+           labels.min().item<int64_t>(), " to ", labels.max().item<int64_t>());
+    }
+    // The images are shared, not copied: a relabelled view costs only its labels.
+    auto relabelled = std::make_shared<data::ImageDataset>(*dataset);
+    relabelled->labels = labels;
+    return DatasetWrap::wrap(info.Env(), std::move(relabelled));
+  });
 }
 
 Napi::Value DatasetWrap::dispose(const Napi::CallbackInfo& info) {

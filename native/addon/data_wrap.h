@@ -20,6 +20,7 @@ class DatasetWrap : public Napi::ObjectWrap<DatasetWrap> {
  private:
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value labels(const Napi::CallbackInfo& info);
+  Napi::Value with_labels(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<const data::ImageDataset> dataset_;
 };

@@ -51,6 +51,7 @@ void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
   exports.Set("Trainer", ctor);
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("kdLoss", Napi::Function::New(env, kd_loss, "kdLoss"));
+  exports.Set("predict", Napi::Function::New(env, predict, "predict"));
 }
 
 TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
@@ -153,6 +154,16 @@ Napi::Value evaluate(const Napi::CallbackInfo& info) {
           out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
           return out;
         });
+  });
+}
+
+Napi::Value predict(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::vector<train::ModelPtr> models = model_list(info[0], "models");
+    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
+    return run_async<torch::Tensor>(
+        info.Env(), [models, batch] { return train::predict_batch(models, *batch); },
+        [](Napi::Env env, torch::Tensor& probs) -> Napi::Value { return tensor_to_js(env, probs); });
   });
 }
 

@@ -33,6 +33,8 @@ Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s);
 
 /** evaluate(models[], batch): Promise<{lossSum, top1, top5, count}>. */
 Napi::Value evaluate(const Napi::CallbackInfo& info);
+/** predict(models[], batch): Promise<HostTensor>, the averaged softmax [B, K]. */
+Napi::Value predict(const Napi::CallbackInfo& info);
 /** kdLoss(student, teachers[], labels, options): {total, ce, kd} on host tensors. */
 Napi::Value kd_loss(const Napi::CallbackInfo& info);
 

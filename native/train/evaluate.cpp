@@ -51,4 +51,24 @@ EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch&
   return stats;
 }
 
+torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {
+  if (models.empty()) fail(ErrorCode::InvalidArgument, "prediction needs at least one model");
+  std::vector<ModelHandle*> handles;
+  for (const auto& m : models) handles.push_back(m.get());
+  ModelLocks lock(handles);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = data::normalize_images(batch, models.front()->device);
+  torch::Tensor sum;
+  for (const auto& m : models) {
+    m->net->eval();
+    torch::Tensor p = torch::softmax(m->net->forward(x.to(m->device)).to(torch::kFloat), 1).cpu();
+    if (sum.defined() && !p.sizes().equals(sum.sizes())) {
+      fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", sum.size(1), " vs ", p.size(1), " ('",
+           m->spec.arch, "')");
+    }
+    sum = sum.defined() ? sum + p : p;
+  }
+  return sum / static_cast<double>(models.size());
+}
+
 }  // namespace distillery::train

@@ -17,4 +17,7 @@ struct EvalStats {
 /** Scores `models` (one model, or an ensemble whose softmax outputs are averaged) on `batch`. */
 EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch);
 
+/** The averaged softmax of `models` (eval mode) on `batch`: float [B, K] on the CPU. */
+torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Batch& batch);
+
 }  // namespace distillery::train

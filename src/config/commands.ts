@@ -34,6 +34,28 @@ export const ConvertOptions = z.object({
 /** Parsed convert options. */
 export type ConvertOptions = z.output<typeof ConvertOptions>;
 
+/** `distillery refine`: relabel (or prune) the training split with a teacher ensemble. */
+export const RefineOptions = z.object({
+  teachers: z
+    .string()
+    .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
+    .pipe(z.array(z.string()).min(1, "name at least one teacher checkpoint")),
+  out: z.string().min(1),
+  dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
+  threshold: z.coerce.number().min(0).max(1).default(0.9),
+  mode: z.enum(["relabel", "drop"]).default("relabel"),
+  noiseType: z.enum(["symmetric", "pairflip"]).default("symmetric"),
+  noiseRate: z.coerce.number().min(0).max(1).optional(),
+  noiseSeed: count.default(0),
+  batchSize: z.coerce.number().int().min(1).default(512),
+  device,
+  threads: count.default(0),
+  mean: z.array(z.number()).default([0.286]),
+  std: z.array(z.number().positive()).default([0.353]),
+});
+/** Parsed refine options. */
+export type RefineOptions = z.output<typeof RefineOptions>;
+
 /** `distillery quickstart`: the end-to-end demonstration on the embedded defaults. */
 export const QuickstartOptions = z.object({
   out: z.string().min(1).default("runs/quickstart"),

@@ -19,6 +19,19 @@ export const DataConfig = z
     /** Loader threads; 0 means one per core. */
     workers: z.number().int().min(0).default(0),
     prefetch: z.number().int().min(1).default(4),
+    /**
+     * Flip this fraction of the training labels first (noisy-data experiments). The noise seed is its
+     * own, not the run's, so teachers and students trained with different seeds see the same noise.
+     */
+    labelNoise: z
+      .strictObject({
+        type: z.enum(["symmetric", "pairflip"]).default("symmetric"),
+        rate: z.number().min(0).max(1),
+        seed: z.number().int().min(0).default(0),
+      })
+      .optional(),
+    /** Train on the labels (and only the kept samples) of a file written by `distillery refine`. */
+    labels: z.string().min(1).optional(),
     // Fashion-MNIST statistics; one entry per input channel.
     mean: z.array(z.number()).min(1).default([0.286]),
     std: z.array(z.number().positive()).min(1).default([0.353]),
@@ -26,6 +39,10 @@ export const DataConfig = z
   .refine((data) => data.mean.length === data.std.length, {
     path: ["std"],
     message: "expected as many entries as 'data.mean' (one per channel)",
+  })
+  .refine((data) => data.labels === undefined || data.labelNoise === undefined, {
+    path: ["labelNoise"],
+    message: "not with 'data.labels': a labels file already holds the (noisy) labels it was refined from",
   });
 /** Parsed data options. */
 export type DataConfig = z.output<typeof DataConfig>;

@@ -31,6 +31,11 @@ export class Dataset {
     return this.handle.labels().data as Int32Array;
   }
 
+  /** The same images with other labels (one per sample, in [0, numClasses)); the images are shared, not copied. */
+  withLabels(labels: Int32Array): Dataset {
+    return new Dataset(this.handle.withLabels({ data: labels, shape: [labels.length] }));
+  }
+
   /** Frees the images (loaders already built keep their own reference). */
   dispose(): void {
     this.handle.dispose();

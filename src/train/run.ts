@@ -5,7 +5,9 @@ import { join } from 'node:path';
 
 import type { ResolvedRunConfig } from '../config/load.js';
 import { Dataset, Loader } from '../data/dataset.js';
+import { injectLabelNoise } from '../data/label-noise.js';
 import { seededSubset } from '../data/random.js';
+import { readLabelsFile } from '../io/labels-file.js';
 import { DistilleryError } from '../errors.js';
 import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
 import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadata } from '../io/checkpoint.js';
@@ -55,6 +57,25 @@ function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return a.arch === b.arch && a.inChannels === b.inChannels && a.numClasses === b.numClasses;
 }
 
+/** The training split with the labels the config asks for: injected noise, or a refined labels file. */
+async function trainingLabels(trainSet: Dataset, config: ResolvedRunConfig): Promise<{ dataset: Dataset; keep?: Uint8Array }> {
+  const { labelNoise, labels } = config.data;
+  if (labelNoise) {
+    const noisy = injectLabelNoise(trainSet.labels(), trainSet.info.numClasses, labelNoise);
+    return { dataset: trainSet.withLabels(noisy.labels) };
+  }
+  if (labels === undefined) return { dataset: trainSet };
+  const refined = await readLabelsFile(labels);
+  if (refined.record.samples !== trainSet.size || refined.record.numClasses !== trainSet.info.numClasses) {
+    throw new DistilleryError(
+      `data.labels (${labels}) holds ${refined.record.samples} labels over ${refined.record.numClasses} classes, ` +
+        `the training split ${trainSet.size} samples over ${trainSet.info.numClasses}: refine the dataset you train on`,
+      'E_SHAPE',
+    );
+  }
+  return { dataset: trainSet.withLabels(refined.labels), keep: refined.keep };
+}
+
 /** One training run of `config` with `method`; subscribe to events with on() before execute(). */
 export class TrainingRun extends TypedEmitter<TrainingEvents> {
   readonly config: ResolvedRunConfig;
@@ -86,9 +107,11 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       Dataset.loadIdx(config.data.dataDir, 'train'),
       Dataset.loadIdx(config.data.dataDir, 'test'),
     ]);
-    const subset = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
+    const { dataset: trainData, keep } = await trainingLabels(trainSet, config);
+    const limited = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
+    const subset = keep ? Int32Array.from(limited ?? trainSet.labels().keys(), Number).filter((i) => keep[i] === 1) : limited;
     const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std };
-    const trainLoader = new Loader(trainSet, {
+    const trainLoader = new Loader(trainData, {
       ...loaderBase,
       batchSize: config.batchSize,
       shuffle: true,
@@ -231,6 +254,9 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       student.dispose();
       trainLoader.dispose();
       testLoader.dispose();
+      if (trainData !== trainSet) trainData.dispose();
+      trainSet.dispose();
+      testSet.dispose();
     }
   }
 

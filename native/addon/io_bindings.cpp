@@ -1,0 +1,56 @@
+#include "addon/io_bindings.h"
+
+#include "addon/async.h"
+#include "addon/convert.h"
+#include "core/error.h"
+#include "io/safetensors.h"
+
+namespace distillery::addon {
+
+namespace {
+Napi::Value write_tensors(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string path = string_arg(info, 0, "path");
+    if (!info[1].IsObject()) fail(ErrorCode::InvalidArgument, "tensors must be an object of named tensors");
+    const Napi::Object object = info[1].As<Napi::Object>();
+    io::TensorList tensors;
+    const Napi::Array names = object.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      tensors.emplace_back(name, tensor_from_js(object.Get(name), "tensors." + name));
+    }
+    const io::Metadata metadata = info.Length() > 2 && !info[2].IsUndefined() ? string_map_from_js(info[2], "metadata") : io::Metadata{};
+    return run_async<bool>(
+        info.Env(),
+        [path, tensors, metadata] {
+          io::write_safetensors(path, tensors, metadata);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, Executor::Pool);
+  });
+}
+
+Napi::Value read_tensors(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string path = string_arg(info, 0, "path");
+    return run_async<io::SafetensorsFile>(
+        info.Env(), [path] { return io::read_safetensors(path); },
+        [](Napi::Env env, io::SafetensorsFile& file) -> Napi::Value {
+          Napi::Object tensors = Napi::Object::New(env);
+          for (const auto& [name, tensor] : file.tensors) tensors.Set(name, tensor_to_js(env, tensor));
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("tensors", tensors);
+          out.Set("metadata", string_map_to_js(env, file.metadata));
+          return out;
+        },
+        Executor::Pool);
+  });
+}
+}  // namespace
+
+void define_io(Napi::Env env, Napi::Object exports) {
+  exports.Set("writeSafetensors", Napi::Function::New(env, write_tensors, "writeSafetensors"));
+  exports.Set("readSafetensors", Napi::Function::New(env, read_tensors, "readSafetensors"));
+}
+
+}  // namespace distillery::addon
