@@ -112,7 +112,7 @@ addOutputOptions(
 addOutputOptions(
   program
     .command('quickstart')
-    .description('train teachers on Fashion-MNIST, distill a student with KD, and print the comparison table')
+    .description('train teachers on Fashion-MNIST, distill a student with KD and MEAL, and print the comparison table')
     .option('--out <dir>', 'where the runs go', 'runs/quickstart')
     .option('--data-dir <dir>', 'Fashion-MNIST directory', '/usr/share/datasets/fashion-mnist')
     .option('--teachers <archs>', 'comma-separated teacher architectures', 'resnet20,resnet14')

@@ -48,6 +48,22 @@ describe('distillery CLI', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('--epochz') } });
   });
 
+  it('distills with MEAL from the command line, reporting teachers and ensemble in --json', async () => {
+    const teacher = await runCli(['train', '--arch', 'resnet8', '--epochs', '1', '--train-limit', '500', '--out', join(dir.path, 't'), '--json', '--quiet']);
+    expect(teacher.status, teacher.stderr).toBe(0);
+    const ckpt = (JSON.parse(teacher.stdout) as { checkpoint: string }).checkpoint;
+    const args = ['distill', '--method', 'meal', '--teachers', `${ckpt},${ckpt}`, '--arch', 'resnet8', '--epochs', '1', '--train-limit', '300'];
+    const run = await runCli([...args, '--blocks', 'stage3,logits', '--update', 'alternating', '--out', join(dir.path, 'meal'), '--json', '--quiet']);
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { method: string; teachers: { top1: number }[]; ensemble: { top1: number } };
+    expect(result.method).toBe('meal');
+    expect(result.teachers).toHaveLength(2);
+    expect(result.ensemble.top1).toBeCloseTo(result.teachers[0]!.top1, 6);
+    const bad = await runCli([...args, '--blocks', 'layer9', '--out', join(dir.path, 'meal-bad'), '--json']);
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'E_ARGUMENT', message: expect.stringContaining("'layer9' is not a block") } });
+  });
+
   it('names a missing teacher checkpoint', async () => {
     const missing = join(dir.path, 'teacher-that-does-not-exist.ckpt');
     const run = await runCli(['distill', '--method', 'kd', '--teachers', missing, '--epochs', '1', '--train-limit', '100', '--out', join(dir.path, 'kd'), '--json']);
@@ -55,27 +71,28 @@ describe('distillery CLI', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) } });
   });
 
-  it('runs the quickstart end to end (teachers, ensemble, student alone, KD) on a small budget', async () => {
+  it('runs the quickstart end to end (teachers, ensemble, student alone, KD, MEAL) on a small budget', async () => {
     const out = join(dir.path, 'quickstart');
     const args = ['quickstart', '--out', out, '--teachers', 'resnet8,resnet8', '--student', 'resnet8', '--teacher-epochs', '2', '--student-epochs', '2', '--train-limit', '3000', '--json'];
     const run = await runCli(args);
     expect(run.status, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout) as { rows: { role: string; top1: number; params: number }[]; kdGain: number };
-    expect(result.rows.map((r) => r.role)).toEqual(['teacher 1', 'teacher 2', 'teacher ensemble', 'student alone', 'student + KD']);
+    const result = JSON.parse(run.stdout) as { rows: { role: string; top1: number; params: number }[]; kdGain: number; mealGain: number };
+    expect(result.rows.map((r) => r.role)).toEqual(['teacher 1', 'teacher 2', 'teacher ensemble', 'student alone', 'student + KD', 'student + MEAL']);
     for (const row of result.rows) expect(row.top1).toBeGreaterThan(0.2);
     expect(result.rows[2]!.params).toBe(result.rows[0]!.params + result.rows[1]!.params);
     // A second run finds the finished runs in --out and only re-evaluates.
     const again = await runCli(args);
     expect(again.status, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as typeof result).rows.map((r) => r.top1)).toEqual(result.rows.map((r) => r.top1));
-  });
+  }, 400_000);
 
   it('documents every command in --help', async () => {
-    for (const command of ['train', 'distill', 'eval', 'convert', 'quickstart']) {
+    for (const command of ['train', 'distill', 'refine', 'eval', 'convert', 'quickstart']) {
       const run = await runCli([command, '--help']);
       expect(run.status).toBe(0);
       expect(run.stdout).toContain(`distillery ${command}`);
     }
     expect((await runCli(['train', '--help'])).stdout).toContain('--train-limit');
+    expect((await runCli(['distill', '--help'])).stdout).toMatch(/--method <method>[^]*"kd",\s+"meal",\s+"mealv2"/);
   });
 });

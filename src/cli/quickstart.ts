@@ -1,5 +1,6 @@
 // `distillery quickstart`: trains small teachers on Fashion-MNIST, distills a smaller student with
-// KD, and prints teachers, their ensemble, the student alone and the distilled student side by side.
+// Hinton KD and with MEAL, and prints teachers, their ensemble, the student alone and the distilled
+// students side by side.
 import { join } from 'node:path';
 
 import type { QuickstartOptions } from '../config/commands.js';
@@ -20,6 +21,10 @@ interface Row {
   params: number;
   imagesPerSecond: number | null;
   checkpoint: string | null;
+}
+
+function points(delta: number): string {
+  return `${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(2)} points`;
 }
 
 function row(role: string, result: RunResult): Row {
@@ -68,12 +73,22 @@ export async function quickstartCommand(options: QuickstartOptions, output: Outp
     output,
     `KD student ${options.student}`,
   );
+  const meal = await runWithProgress(
+    buildConfig(undefined, {
+      ...base(options.student, options.studentEpochs, options.seed, `meal-${options.student}`),
+      method: 'meal',
+      teachers: teacherCheckpoints,
+    }),
+    output,
+    `MEAL student ${options.student}`,
+  );
 
   const rows: Row[] = [
     ...teachers.map((t, i) => row(`teacher ${i + 1}`, t)),
     { role: 'teacher ensemble', arch: teachers.map((t) => t.arch).join('+'), top1: ensemble, params: teachers.reduce((s, t) => s + t.params, 0), imagesPerSecond: null, checkpoint: null },
     row('student alone', alone),
     row('student + KD', distilled),
+    row('student + MEAL', meal),
   ];
   const table = formatTable(
     rows.map((r) => ({ role: r.role, arch: r.arch, top1: r.top1 * 100, params: r.params, imagesPerSecond: r.imagesPerSecond === null ? null : Math.round(r.imagesPerSecond) })),
@@ -88,8 +103,9 @@ export async function quickstartCommand(options: QuickstartOptions, output: Outp
   const seconds = (performance.now() - started) / 1000;
   printResult(
     output,
-    { rows, kdGain: distilled.top1 - alone.top1, seconds },
+    { rows, kdGain: distilled.top1 - alone.top1, mealGain: meal.top1 - alone.top1, seconds },
     `\nFashion-MNIST test split (10,000 images), ${options.trainLimit} training images, ${options.teacherEpochs}/${options.studentEpochs} epochs:\n\n${table}\n\n` +
-      `KD gain over the student alone: ${((distilled.top1 - alone.top1) * 100).toFixed(2)} points; ${seconds.toFixed(0)} s in all. Runs in ${options.out}/`,
+      `Gain over the student alone: KD ${points(distilled.top1 - alone.top1)}, MEAL ${points(meal.top1 - alone.top1)}; ` +
+      `${seconds.toFixed(0)} s in all. Runs in ${options.out}/`,
   );
 }
