@@ -45,6 +45,14 @@ class CifarResNet(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
+    def features(self, x: torch.Tensor) -> list:
+        """Each stage's output, then the logits (the block taps MEAL aligns)."""
+        x = F.relu(self.bn1(self.conv1(x)))
+        f1 = self.layer1(x)
+        f2 = self.layer2(f1)
+        f3 = self.layer3(f2)
+        return [f1, f2, f3, self.fc(F.adaptive_avg_pool2d(f3, 1).flatten(1))]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
