@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The distillery command line: train, distill, eval, convert, quickstart.
+// The distillery command line: train, distill, refine, eval, convert, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
 import { ConvertOptions, EvalOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';

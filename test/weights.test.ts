@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Model, loadModel, readRecord, setSeed } from '../src/index.js';
+import { Model, loadModel, loadWeightsInto, readRecord, setSeed } from '../src/index.js';
 import type { HostTensor } from '../src/index.js';
 import { randomFloats, runCli, runPython, tempDir, thrown } from './helpers.js';
 
@@ -32,6 +32,16 @@ describe('weights I/O', () => {
     const logits = await model.forward(fixture.input);
     expect(maxAbsDiff(logits, fixture.logits)).toBeLessThan(1e-4);
     model.dispose();
+  });
+
+  it('initialises a student from torchvision weights (MEAL V2\'s pretrained start) and refuses another network\'s', async () => {
+    const student = Model.create({ arch: 'resnet18', inChannels: 3, numClasses: 1000 });
+    await loadWeightsInto(student, join(dir.path, 'resnet18.safetensors'));
+    expect(maxAbsDiff(await student.forward(fixture.input), fixture.logits)).toBeLessThan(1e-4);
+    student.dispose();
+    const other = Model.create({ arch: 'resnet34', inChannels: 3, numClasses: 1000 });
+    expect(await thrown(() => loadWeightsInto(other, join(dir.path, 'resnet18.safetensors')))).toMatchObject({ code: 'E_WEIGHTS' });
+    other.dispose();
   });
 
   it('round-trips through convert, and torchvision loads the result with strict=True', async () => {

@@ -150,10 +150,12 @@ MealDistiller::MealDistiller(std::shared_ptr<Trainer> trainer, std::vector<Model
 
   std::vector<std::pair<std::string, int64_t>> discriminator_inputs;
   for (const MealBlock& block : config_.blocks) {
-    for (const Resolved& seen : blocks_) {
-      if (seen.block.name == block.name) fail(ErrorCode::InvalidArgument, "meal.blocks: '", block.name, "' is listed twice");
-    }
     Resolved r{block, 0, block_index(*student, block.name, "student"), {}};
+    for (const Resolved& seen : blocks_) {
+      if (seen.student_index == r.student_index) {
+        fail(ErrorCode::InvalidArgument, "meal.blocks: '", block.name, "' and '", seen.block.name, "' name the same block");
+      }
+    }
     const torch::Tensor& s = student_probe[r.student_index];
     if (s.dim() == 2) {
       if (block.length != 0 && block.length != s.size(1)) {

@@ -1,5 +1,6 @@
 // Synthetic label noise for noisy-data experiments, as the label-noise literature defines it
 // (Co-teaching, Han et al. 2018): symmetric flips to any other class, pair flips to the next class.
+import { DistilleryError } from '../errors.js';
 import { seededRandom, seededSubset } from './random.js';
 
 /** symmetric: a flipped label becomes any other class uniformly; pairflip: class c becomes (c + 1) mod K. */
@@ -17,8 +18,8 @@ export interface LabelNoise {
  * a random draw around it); returns the new labels and which samples were flipped.
  */
 export function injectLabelNoise(labels: Int32Array, numClasses: number, noise: LabelNoise): { labels: Int32Array; flipped: Uint8Array } {
-  if (!(noise.rate >= 0 && noise.rate <= 1)) throw new RangeError(`label noise rate must be in [0, 1], got ${noise.rate}`);
-  if (numClasses < 2) throw new RangeError(`label noise needs at least 2 classes, got ${numClasses}`);
+  if (!(noise.rate >= 0 && noise.rate <= 1)) throw new DistilleryError(`label noise rate must be in [0, 1], got ${noise.rate}`, 'E_ARGUMENT');
+  if (numClasses < 2) throw new DistilleryError(`label noise needs at least 2 classes, got ${numClasses}`, 'E_ARGUMENT');
   const out = Int32Array.from(labels);
   const flipped = new Uint8Array(labels.length);
   const count = Math.round(noise.rate * labels.length);

@@ -40,7 +40,7 @@ export interface RefineResult {
   agreement: number;
   /** With injected noise: fraction of given labels that are correct. */
   givenAccuracy?: number;
-  /** With injected noise: fraction of kept samples whose training label is correct. */
+  /** With injected noise and at least one kept sample: fraction of kept samples whose training label is correct. */
   refinedAccuracy?: number;
 }
 
@@ -128,7 +128,7 @@ export async function refineLabels(options: RefineOptions): Promise<RefineResult
       if (keep[i] && labels[i] === clean[i]) refinedCorrect++;
     }
     result.givenAccuracy = givenCorrect / given.length;
-    result.refinedAccuracy = refinedCorrect / kept;
+    if (kept > 0) result.refinedAccuracy = refinedCorrect / kept;
   }
   return result;
 }

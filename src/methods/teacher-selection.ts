@@ -1,12 +1,13 @@
 // Which teachers a MEAL mini-batch learns from. A pure function of (seed, step), so a resumed run
 // picks exactly the teachers the uninterrupted run would have.
+import { DistilleryError } from '../errors.js';
 
 /** random: one teacher per mini-batch, uniformly (official MEAL); average: all of them; round-robin: in turn. */
 export type TeacherSelection = 'random' | 'average' | 'round-robin';
 
 /** Indices of the teachers for optimizer step `step` of a run seeded with `seed`. */
 export function selectTeachers(mode: TeacherSelection, count: number, seed: number, step: number): number[] {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`teacher count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1) throw new DistilleryError(`teacher count must be a positive integer, got ${count}`, 'E_ARGUMENT');
   switch (mode) {
     case 'average':
       return Array.from({ length: count }, (_, i) => i);

@@ -25,7 +25,7 @@ export interface MethodContext {
   /** One sample's [C, H, W]. */
   inputShape: [number, number, number];
   seed: number;
-  /** The schedule's starting learning rate, for methods that scale a second rate with it. */
+  /** The optimizer's configured learning rate; lr / baseLr is the schedule's factor, which methods apply to a second rate. */
   baseLr: number;
 }
 
