@@ -258,6 +258,13 @@ describe('MEAL update modes', () => {
     expect(wrn).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining("'layer3' is not a block of the teacher 2 (wrn-10-1); its blocks are block1, block2, block3, logits (or stage1..stage3") });
   });
 
+  it('refuses two names for one block', async () => {
+    const error = await thrown(() =>
+      setup({ blocks: ['stage3', 'layer3'].map((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })) }),
+    );
+    expect(error).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining("'layer3' and 'stage3' name the same block") });
+  });
+
   it('finds blocks by stage and by position as well as by name', () => {
     for (const blocks of [['stage2', '-1'], ['1', 'logits']]) {
       const { meal, dispose } = setup({ blocks: blocks.map((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })) });

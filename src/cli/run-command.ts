@@ -2,6 +2,7 @@
 import type { ResolvedRunConfig } from '../config/load.js';
 import { DistilleryError } from '../errors.js';
 import { createProgressReporter } from '../report/progress.js';
+import { formatTable } from '../report/table.js';
 import type { RunResult } from '../train/run.js';
 import { createRun } from '../methods/index.js';
 import type { OutputOptions } from './options.js';
@@ -48,13 +49,30 @@ export async function runWithProgress(config: ResolvedRunConfig, output: OutputO
   return result;
 }
 
+/** Teachers, their ensemble and the student side by side, for a distillation run's summary. */
+function comparison(result: RunResult): string {
+  if (!result.teachers || !result.ensemble) return '';
+  const rows = [
+    ...result.teachers.map((t, i) => ({ model: `teacher ${i + 1}`, arch: t.arch, top1: t.top1 * 100, top5: t.top5 * 100 })),
+    { model: 'teacher ensemble', arch: result.teachers.map((t) => t.arch).join('+'), top1: result.ensemble.top1 * 100, top5: result.ensemble.top5 * 100 },
+    { model: `student (${result.method})`, arch: result.arch, top1: result.top1 * 100, top5: result.top5 * 100 },
+  ];
+  const table = formatTable(rows, [
+    { key: 'model' },
+    { key: 'arch' },
+    { key: 'top1', header: 'top-1 %', decimals: 2 },
+    { key: 'top5', header: 'top-5 %', decimals: 2 },
+  ]);
+  return `\n${table}\n`;
+}
+
 /** Executes a train/distill command and prints its result. */
 export async function runCommand(config: ResolvedRunConfig, output: OutputOptions): Promise<void> {
   const result = await runWithProgress(config, output);
   printResult(
     output,
     result,
-    `${result.method} ${result.arch}: top-1 ${percent(result.top1)}, top-5 ${percent(result.top5)}, ` +
+    `${comparison(result)}${result.method} ${result.arch}: top-1 ${percent(result.top1)}, top-5 ${percent(result.top5)}, ` +
       `${result.params} params, ${result.imagesPerSecond.toFixed(0)} img/s, ${result.seconds.toFixed(1)} s; checkpoint ${result.checkpoint}`,
   );
 }
