@@ -106,6 +106,18 @@ std::vector<int64_t> Options::integers(const char* key) const {
   return out;
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> named_tensors_from_js(Napi::Value value, const std::string& name) {
+  if (!value.IsObject() || value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an object of named tensors");
+  const Napi::Object object = value.As<Napi::Object>();
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  const Napi::Array names = object.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string key = names.Get(i).As<Napi::String>().Utf8Value();
+    out.emplace_back(key, tensor_from_js(object.Get(key), name + "." + key));
+  }
+  return out;
+}
+
 std::string string_arg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   if (info.Length() <= index || !info[index].IsString()) {
     fail(ErrorCode::InvalidArgument, name, " must be a string, got ", info.Length() <= index ? "nothing" : js_type(info[index]));

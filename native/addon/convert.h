@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace distillery::addon {
@@ -36,6 +37,8 @@ std::string string_arg(const Napi::CallbackInfo& info, size_t index, const char*
 
 /** Copies a { data, shape } host tensor into a CPU torch tensor. */
 torch::Tensor tensor_from_js(Napi::Value value, const std::string& name);
+/** Copies an object of { data, shape } host tensors into named CPU tensors, in property order. */
+std::vector<std::pair<std::string, torch::Tensor>> named_tensors_from_js(Napi::Value value, const std::string& name);
 /** Copies a CPU-or-device tensor into a { data, shape } host tensor (float32, int32, uint8 or float64). */
 Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor);
 

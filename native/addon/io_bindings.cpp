@@ -11,14 +11,7 @@ namespace {
 Napi::Value write_tensors(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const std::string path = string_arg(info, 0, "path");
-    if (!info[1].IsObject()) fail(ErrorCode::InvalidArgument, "tensors must be an object of named tensors");
-    const Napi::Object object = info[1].As<Napi::Object>();
-    io::TensorList tensors;
-    const Napi::Array names = object.GetPropertyNames();
-    for (uint32_t i = 0; i < names.Length(); ++i) {
-      const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-      tensors.emplace_back(name, tensor_from_js(object.Get(name), "tensors." + name));
-    }
+    const io::TensorList tensors = named_tensors_from_js(info[1], "tensors");
     const io::Metadata metadata = info.Length() > 2 && !info[2].IsUndefined() ? string_map_from_js(info[2], "metadata") : io::Metadata{};
     return run_async<bool>(
         info.Env(),

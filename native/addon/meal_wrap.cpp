@@ -143,14 +143,7 @@ Napi::Value discriminator_loss(const Napi::CallbackInfo& info) {
     const torch::Tensor student = tensor_from_js(info[0], "student").to(torch::kFloat);
     const torch::Tensor teacher = tensor_from_js(info[1], "teacher").to(torch::kFloat);
     if (student.dim() != 2) fail(ErrorCode::Shape, "student must be [N, D], got ", student.sizes());
-    if (!info[2].IsObject()) fail(ErrorCode::InvalidArgument, "weights must be an object of named tensors");
-    const Napi::Object object = info[2].As<Napi::Object>();
-    io::TensorList weights;
-    const Napi::Array names = object.GetPropertyNames();
-    for (uint32_t i = 0; i < names.Length(); ++i) {
-      const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-      weights.emplace_back(name, tensor_from_js(object.Get(name), "weights." + name).to(torch::kFloat));
-    }
+    const std::vector<std::pair<std::string, torch::Tensor>> weights = named_tensors_from_js(info[2], "weights");
     models::Discriminator d(student.size(1), discriminator_options(Options(info[3], "options")));
     io::load_module_state(*d, weights, "", true);
     torch::NoGradGuard no_grad;
