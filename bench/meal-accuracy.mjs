@@ -1,7 +1,9 @@
 // Accuracy of MEAL against the same student trained alone and with Hinton KD, on Fashion-MNIST:
 // three different teachers, one student architecture, the same epochs and schedule for every
 // student, several seeds. Prints one JSON object on stdout (progress on stderr) and writes it to
-// --json-out. Every number comes from runs this script makes; rerun it to reproduce them.
+// --json-out. Every number comes from runs this script makes; rerun it to reproduce them. Finished
+// runs in --out are reused (their checkpoints record accuracy and training speed), so adding a
+// method to --methods trains only that method.
 // Usage: node bench/meal-accuracy.mjs [--teachers resnet20,resnet32,wrn-16-2] [--student resnet8]
 //        [--train-limit 10000] [--teacher-epochs 6] [--epochs 5] [--seeds 1,2] [--out runs/bench-meal]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -63,6 +65,8 @@ const RECIPES = {
   'meal-alternating': (teachers) => ({ method: 'meal', teachers, meal: { update: 'alternating' } }),
   'meal-blocks': (teachers) => ({ method: 'meal', teachers, meal: { blocks: ['stage2', 'stage3', 'logits'] } }),
   'meal-average': (teachers) => ({ method: 'meal', teachers, meal: { teacherSelection: 'average' } }),
+  // The same with the labels too, at KD's weight (the official MEAL uses none).
+  'meal-average-ce': (teachers) => ({ method: 'meal', teachers, meal: { teacherSelection: 'average', ceWeight: 0.5 } }),
   // MEAL V2 starts from a trained student (as its authors require): the same seed's student alone.
   mealv2: (teachers, seed) => ({
     method: 'mealv2',
@@ -91,13 +95,13 @@ for (const seed of seeds) {
     if (patch.model) config.model = patch.model;
     if (patch.optimizer) config.optimizer = { ...config.optimizer, ...patch.optimizer };
     const result = await run(`${name} seed ${seed}`, config);
-    (students[name] ??= []).push({ seed, top1: result.top1, top5: result.top5, trainSeconds: result.wallSeconds, ensemble: result.ensemble });
+    (students[name] ??= []).push({ seed, top1: result.top1, top5: result.top5, imagesPerSecond: result.imagesPerSecond, ensemble: result.ensemble });
   }
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const summary = Object.fromEntries(
-  Object.entries(students).map(([name, runs]) => [name, { top1: mean(runs.map((r) => r.top1)), runs: runs.map(({ seed, top1, top5, trainSeconds }) => ({ seed, top1, top5, trainSeconds })) }]),
+  Object.entries(students).map(([name, runs]) => [name, { top1: mean(runs.map((r) => r.top1)), runs: runs.map(({ seed, top1, top5, imagesPerSecond }) => ({ seed, top1, top5, imagesPerSecond })) }]),
 );
 const ensemble = Object.values(students).flat().find((r) => r.ensemble)?.ensemble;
 const gain = (name) => (summary[name] && summary.alone ? summary[name].top1 - summary.alone.top1 : undefined);
