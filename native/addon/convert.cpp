@@ -106,6 +106,16 @@ std::vector<int64_t> Options::integers(const char* key) const {
   return out;
 }
 
+std::vector<torch::Tensor> float_tensors_from_js(Napi::Value value, const std::string& name) {
+  if (!value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an array of tensors");
+  const Napi::Array array = value.As<Napi::Array>();
+  std::vector<torch::Tensor> out;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    out.push_back(tensor_from_js(array.Get(i), name + "[" + std::to_string(i) + "]").to(torch::kFloat));
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, torch::Tensor>> named_tensors_from_js(Napi::Value value, const std::string& name) {
   if (!value.IsObject() || value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an object of named tensors");
   const Napi::Object object = value.As<Napi::Object>();

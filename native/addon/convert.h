@@ -37,6 +37,8 @@ std::string string_arg(const Napi::CallbackInfo& info, size_t index, const char*
 
 /** Copies a { data, shape } host tensor into a CPU torch tensor. */
 torch::Tensor tensor_from_js(Napi::Value value, const std::string& name);
+/** Copies an array of { data, shape } host tensors into float32 CPU tensors (errors name `name`[i]). */
+std::vector<torch::Tensor> float_tensors_from_js(Napi::Value value, const std::string& name);
 /** Copies an object of { data, shape } host tensors into named CPU tensors, in property order. */
 std::vector<std::pair<std::string, torch::Tensor>> named_tensors_from_js(Napi::Value value, const std::string& name);
 /** Copies a CPU-or-device tensor into a { data, shape } host tensor (float32, int32, uint8 or float64). */

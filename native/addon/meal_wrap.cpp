@@ -35,16 +35,6 @@ std::vector<train::MealBlock> meal_blocks(Napi::Value value) {
   }
   return out;
 }
-
-std::vector<torch::Tensor> tensor_list(Napi::Value value, const std::string& name) {
-  if (!value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an array of tensors");
-  const Napi::Array array = value.As<Napi::Array>();
-  std::vector<torch::Tensor> out;
-  for (uint32_t i = 0; i < array.Length(); ++i) {
-    out.push_back(tensor_from_js(array.Get(i), name + "[" + std::to_string(i) + "]").to(torch::kFloat));
-  }
-  return out;
-}
 }  // namespace
 
 void MealWrap::define(Napi::Env env, Napi::Object exports) {
@@ -129,7 +119,7 @@ Napi::Value align_block(const Napi::CallbackInfo& info) {
 Napi::Value similarity_loss(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const torch::Tensor student = tensor_from_js(info[0], "student").to(torch::kFloat);
-    const std::vector<torch::Tensor> teachers = tensor_list(info[1], "teachers");
+    const std::vector<torch::Tensor> teachers = float_tensors_from_js(info[1], "teachers");
     Options o(info[2], "options");
     torch::NoGradGuard no_grad;
     const torch::Tensor loss = losses::similarity_loss(

@@ -170,12 +170,7 @@ Napi::Value predict(const Napi::CallbackInfo& info) {
 Napi::Value kd_loss(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const torch::Tensor student = tensor_from_js(info[0], "student").to(torch::kFloat);
-    if (!info[1].IsArray()) fail(ErrorCode::InvalidArgument, "teachers must be an array of tensors");
-    const Napi::Array array = info[1].As<Napi::Array>();
-    std::vector<torch::Tensor> teachers;
-    for (uint32_t i = 0; i < array.Length(); ++i) {
-      teachers.push_back(tensor_from_js(array.Get(i), "teachers[" + std::to_string(i) + "]").to(torch::kFloat));
-    }
+    const std::vector<torch::Tensor> teachers = float_tensors_from_js(info[1], "teachers");
     const torch::Tensor labels = tensor_from_js(info[2], "labels").to(torch::kLong);
     const train::KdOptions kd = kd_options(Options(info[3], "options"));
     torch::NoGradGuard no_grad;

@@ -1,6 +1,7 @@
 #include "losses/meal_losses.h"
 
 #include "core/error.h"
+#include "losses/kd_losses.h"
 
 namespace distillery::losses {
 
@@ -42,15 +43,6 @@ void check_pair(const torch::Tensor& student, const std::vector<torch::Tensor>& 
     }
   }
 }
-
-torch::Tensor mean_probabilities(const std::vector<torch::Tensor>& teachers, double temperature) {
-  torch::Tensor sum;
-  for (const auto& t : teachers) {
-    torch::Tensor p = torch::softmax(t.to(torch::kFloat) / temperature, 1);
-    sum = sum.defined() ? sum + p : p;
-  }
-  return sum / static_cast<double>(teachers.size());
-}
 }  // namespace
 
 torch::Tensor teacher_consensus(const std::vector<torch::Tensor>& teachers) {
@@ -65,11 +57,11 @@ torch::Tensor similarity_loss(const torch::Tensor& student, const std::vector<to
   const torch::Tensor s = student.to(torch::kFloat);
   switch (kind) {
     case Similarity::CrossEntropy:
-      return -(mean_probabilities(teachers, 1.0) * torch::log_softmax(s, 1)).sum(1).mean();
+      return -(ensemble_probabilities(teachers, 1.0) * torch::log_softmax(s, 1)).sum(1).mean();
     case Similarity::KL: {
       if (!(temperature > 0)) fail(ErrorCode::InvalidArgument, "the kl similarity needs a temperature > 0, got ", temperature);
       const torch::Tensor log_q = torch::log_softmax(s / temperature, 1);
-      return F::kl_div(log_q, mean_probabilities(teachers, temperature), F::KLDivFuncOptions().reduction(torch::kBatchMean)) *
+      return F::kl_div(log_q, ensemble_probabilities(teachers, temperature), F::KLDivFuncOptions().reduction(torch::kBatchMean)) *
              (temperature * temperature);
     }
     case Similarity::L1:
@@ -77,9 +69,9 @@ torch::Tensor similarity_loss(const torch::Tensor& student, const std::vector<to
     case Similarity::L2:
       return F::mse_loss(s, teacher_consensus(teachers).to(torch::kFloat));
     case Similarity::L1Soft:
-      return F::l1_loss(torch::softmax(s, 1), mean_probabilities(teachers, 1.0));
+      return F::l1_loss(torch::softmax(s, 1), ensemble_probabilities(teachers, 1.0));
     case Similarity::L2Soft:
-      return F::mse_loss(torch::softmax(s, 1), mean_probabilities(teachers, 1.0));
+      return F::mse_loss(torch::softmax(s, 1), ensemble_probabilities(teachers, 1.0));
     case Similarity::Cosine:
       return 1.0 - F::cosine_similarity(s, teacher_consensus(teachers).to(torch::kFloat), F::CosineSimilarityFuncOptions().dim(1)).mean();
   }

@@ -7,6 +7,23 @@
 
 namespace distillery::train {
 
+namespace {
+/** Mean of the models' softmax (eval mode) on normalised input `x`, on the CPU; callers hold the models' locks. */
+torch::Tensor averaged_softmax(const std::vector<ModelPtr>& models, const torch::Tensor& x) {
+  torch::Tensor sum;
+  for (const auto& m : models) {
+    m->net->eval();
+    torch::Tensor p = torch::softmax(m->net->forward(x.to(m->device)).to(torch::kFloat), 1).cpu();
+    if (sum.defined() && !p.sizes().equals(sum.sizes())) {
+      fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", sum.size(1), " vs ", p.size(1), " ('",
+           m->spec.arch, "')");
+    }
+    sum = sum.defined() ? sum + p : p;
+  }
+  return sum / static_cast<double>(models.size());
+}
+}  // namespace
+
 EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {
   if (models.empty()) fail(ErrorCode::InvalidArgument, "evaluation needs at least one model");
   std::vector<ModelHandle*> handles;
@@ -21,17 +38,7 @@ EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch&
     models.front()->net->eval();
     log_probs = torch::log_softmax(models.front()->net->forward(x).to(torch::kFloat), 1).cpu();
   } else {
-    torch::Tensor sum;
-    for (const auto& m : models) {
-      m->net->eval();
-      torch::Tensor p = torch::softmax(m->net->forward(x.to(m->device)).to(torch::kFloat), 1).cpu();
-      if (sum.defined() && !p.sizes().equals(sum.sizes())) {
-        fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", sum.size(1), " vs ", p.size(1),
-             " ('", m->spec.arch, "')");
-      }
-      sum = sum.defined() ? sum + p : p;
-    }
-    log_probs = (sum / static_cast<double>(models.size())).clamp_min(1e-12).log();
+    log_probs = averaged_softmax(models, x).clamp_min(1e-12).log();
   }
   if (y.dim() != 1 || y.size(0) != log_probs.size(0)) {
     fail(ErrorCode::Shape, "labels must be [", log_probs.size(0), "], got ", y.sizes());
@@ -57,18 +64,7 @@ torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Bat
   for (const auto& m : models) handles.push_back(m.get());
   ModelLocks lock(handles);
   torch::NoGradGuard no_grad;
-  const torch::Tensor x = data::normalize_images(batch, models.front()->device);
-  torch::Tensor sum;
-  for (const auto& m : models) {
-    m->net->eval();
-    torch::Tensor p = torch::softmax(m->net->forward(x.to(m->device)).to(torch::kFloat), 1).cpu();
-    if (sum.defined() && !p.sizes().equals(sum.sizes())) {
-      fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", sum.size(1), " vs ", p.size(1), " ('",
-           m->spec.arch, "')");
-    }
-    sum = sum.defined() ? sum + p : p;
-  }
-  return sum / static_cast<double>(models.size());
+  return averaged_softmax(models, data::normalize_images(batch, models.front()->device));
 }
 
 }  // namespace distillery::train

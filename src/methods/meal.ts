@@ -2,7 +2,7 @@
 // tell student blocks from teacher blocks. The native step does the work; this file decides which
 // teachers, which phase, and the discriminator's learning rate.
 import type { MealConfig } from '../config/schemas.js';
-import type { NativeMealOptions, StepStats } from '../native.js';
+import type { NativeMeal, NativeMealOptions, StepStats } from '../native.js';
 import { native } from '../native.js';
 import type { MethodContext, MethodSession } from '../train/method.js';
 import { loadTeachers } from './kd.js';
@@ -12,7 +12,6 @@ import { selectTeachers } from './teacher-selection.js';
 /** How a MEAL-family run is stepped, beyond the native block and loss options. */
 export interface MealStepping {
   selection: TeacherSelection;
-  adversarial: boolean;
   update: 'joint' | 'grl' | 'alternating';
   discriminatorSteps: number;
   discriminatorLr: number;
@@ -26,15 +25,14 @@ export async function mealSession(
   context: MethodContext,
 ): Promise<MethodSession> {
   const teachers = await loadTeachers(paths, context);
-  let meal;
+  let distiller: NativeMeal;
   try {
-    meal = new (native().Meal)(context.trainer.handle, teachers.map((t) => t.handle), { ...options, inputShape: context.inputShape });
+    distiller = new (native().Meal)(context.trainer.handle, teachers.map((t) => t.handle), { ...options, inputShape: context.inputShape });
   } catch (error) {
     for (const t of teachers) t.dispose();
     throw error;
   }
-  const distiller = meal;
-  const phase = !stepping.adversarial || stepping.update === 'joint' ? 'joint' : stepping.update === 'grl' ? 'grl' : 'student';
+  const phase = !options.adversarial || stepping.update === 'joint' ? 'joint' : stepping.update === 'grl' ? 'grl' : 'student';
   return {
     teachers,
     async step(batch, lr, step): Promise<StepStats> {
@@ -73,7 +71,6 @@ export async function meal(paths: string[], config: MealConfig, context: MethodC
     },
     {
       selection: config.teacherSelection,
-      adversarial: config.adversarial,
       update: config.update,
       discriminatorSteps: config.discriminatorSteps,
       discriminatorLr: config.discriminatorLr,

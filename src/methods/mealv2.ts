@@ -21,7 +21,6 @@ export async function mealv2(paths: string[], config: MealConfig, context: Metho
     },
     {
       selection: 'average',
-      adversarial: config.adversarial,
       update: config.update,
       discriminatorSteps: config.discriminatorSteps,
       discriminatorLr: config.discriminatorLr,
