@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The distillery command line: train, distill, refine, eval, convert, quickstart.
+// The distillery command line: train, distill, refine, eval, convert, export, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
-import { ConvertOptions, EvalOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
+import { ConvertOptions, EvalOptions, ExportOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
 import { convertCommand } from './cli/convert.js';
 import { evalCommand } from './cli/eval.js';
+import { exportCommand } from './cli/export.js';
 import type { OutputOptions } from './cli/options.js';
 import { addConfigOptions, addOutputOptions, resolveRunConfig } from './cli/options.js';
 import { quickstartCommand } from './cli/quickstart.js';
@@ -46,8 +47,8 @@ addConfigOptions(
 addConfigOptions(
   program
     .command('distill')
-    .description('distill teachers (--teachers a.ckpt,b.ckpt) into a student')
-    .addOption(new Option('--method <method>', 'distillation method (default: the config file\'s, else kd)').choices(['kd', 'meal', 'mealv2'])),
+    .description('distill teachers (--teachers a.ckpt,b.ckpt) into a student, or train one with ONE (--method one)')
+    .addOption(new Option('--method <method>', 'distillation method (default: the config file\'s, else kd)').choices(['kd', 'meal', 'mealv2', 'one'])),
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   const method = typeof options.method === 'string' ? { method: options.method } : {};
@@ -107,6 +108,18 @@ addOutputOptions(
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   await refineCommand(parseCommandOptions(RefineOptions, options), output);
+});
+
+addOutputOptions(
+  program
+    .command('export')
+    .description('write one branch of a ONE checkpoint as the plain network it is (<out>.ckpt and <out>.safetensors)')
+    .argument('<checkpoint>', 'a checkpoint of `distill --method one`')
+    .option('--branch <n>', 'the branch to export, from 1 (branch 1 is what ONE reports)', '1')
+    .requiredOption('--out <path>', 'where to write, without extension'),
+).action(async (checkpoint: string, options: Record<string, unknown>) => {
+  output = options;
+  await exportCommand(checkpoint, parseCommandOptions(ExportOptions, options), output);
 });
 
 addOutputOptions(

@@ -25,18 +25,32 @@ export interface NativeModelSpec {
   arch: string;
   inChannels: number;
   numClasses: number;
+  /** >= 2: ONE's multi-branch version of `arch`; absent or 0: the plain network. */
+  branches?: number;
 }
 
 export interface NativeModelInfo extends NativeModelSpec {
   device: string;
   parameters: number;
   featureNames: string[];
+  branches: number;
+  /** What evaluation scores: ["logits"], or ONE's ["branch1", ..., "ensemble"]. */
+  outputNames: string[];
+}
+
+/** A ONE network's forward pass: each branch's logits, the gate weights [N, m] and the gated ensemble. */
+export interface OneOutputs {
+  branches: HostTensor[];
+  gate: HostTensor;
+  ensemble: HostTensor;
 }
 
 export interface NativeModel {
   info(): NativeModelInfo;
   forward(input: HostTensor, training?: boolean): Promise<HostTensor>;
   features(input: HostTensor): Promise<HostTensor[]>;
+  oneOutputs(input: HostTensor, training?: boolean): Promise<OneOutputs>;
+  copyBranch(branch: number, target: NativeModel): Promise<void>;
   stateShapes(): Record<string, number[]>;
   saveSafetensors(path: string, options?: { prefix?: string; metadata?: Record<string, string> }): Promise<void>;
   loadSafetensors(path: string, options?: { prefix?: string; strict?: boolean }): Promise<Record<string, string>>;
@@ -108,7 +122,14 @@ export interface KdStepOptions {
 
 export type NativeStepOptions =
   | { method: 'supervised'; lr: number }
-  | ({ method: 'kd'; lr: number; teachers: NativeModel[] } & KdStepOptions);
+  | ({ method: 'kd'; lr: number; teachers: NativeModel[] } & KdStepOptions)
+  | ({ method: 'one'; lr: number } & OneStepOptions);
+
+/** ONE's loss weights: T, and klWeight = the ramp-up w(epoch) on the KL term. */
+export interface OneStepOptions {
+  temperature: number;
+  klWeight: number;
+}
 
 export interface StepStats {
   loss: number;
@@ -192,12 +213,20 @@ export interface NativeAddon {
   loadIdx(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
   evaluate(models: NativeModel[], batch: NativeBatch): Promise<EvalStats>;
   predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
+  evaluateOutputs(model: NativeModel, batch: NativeBatch): Promise<EvalStats[]>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
   kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {
     total: number;
     ce: number;
     kd: number;
+  };
+  oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneStepOptions): {
+    total: number;
+    ce: number;
+    kl: number;
+    gradBranches: HostTensor[];
+    gradEnsemble: HostTensor;
   };
   alignBlock(block: HostTensor, options: { length?: number; pooling: PoolingName }): HostTensor;
   similarityLoss(student: HostTensor, teachers: HostTensor[], options: { similarity: SimilarityName; temperature?: number }): number;

@@ -7,6 +7,7 @@
 #include "core/runtime.h"
 #include "io/module_state.h"
 #include "io/safetensors.h"
+#include "models/one_net.h"
 
 namespace distillery::addon {
 
@@ -16,6 +17,8 @@ void ModelWrap::define(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("info", &ModelWrap::info),
                                         InstanceMethod("forward", &ModelWrap::forward),
                                         InstanceMethod("features", &ModelWrap::features),
+                                        InstanceMethod("oneOutputs", &ModelWrap::one_outputs),
+                                        InstanceMethod("copyBranch", &ModelWrap::copy_branch),
                                         InstanceMethod("stateShapes", &ModelWrap::state_shapes),
                                         InstanceMethod("saveSafetensors", &ModelWrap::save_safetensors),
                                         InstanceMethod("loadSafetensors", &ModelWrap::load_safetensors),
@@ -40,6 +43,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     spec.arch = spec_options.string("arch");
     spec.in_channels = spec_options.integer("inChannels", 3);
     spec.num_classes = spec_options.integer("numClasses", 10);
+    spec.branches = spec_options.integer("branches", 0);
     const torch::Device device = parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
     models::Net net = models::build_model(spec);
     net->to(device);
@@ -66,6 +70,11 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
     Napi::Array features = Napi::Array::New(env, names.size());
     for (size_t i = 0; i < names.size(); ++i) features.Set(static_cast<uint32_t>(i), names[i]);
     out.Set("featureNames", features);
+    out.Set("branches", Napi::Number::New(env, static_cast<double>(m->spec.branches)));
+    const auto output_names = m->net->output_names();
+    Napi::Array outputs = Napi::Array::New(env, output_names.size());
+    for (size_t i = 0; i < output_names.size(); ++i) outputs.Set(static_cast<uint32_t>(i), output_names[i]);
+    out.Set("outputNames", outputs);
     return out;
   });
 }
@@ -106,6 +115,65 @@ Napi::Value ModelWrap::features(const Napi::CallbackInfo& info) {
           for (size_t i = 0; i < out.size(); ++i) array.Set(static_cast<uint32_t>(i), tensor_to_js(env, out[i]));
           return array;
         });
+  });
+}
+
+namespace {
+models::OneNetImpl& one_net(const train::ModelPtr& m) {
+  auto* one = dynamic_cast<models::OneNetImpl*>(m->net.get());
+  if (one == nullptr) fail(ErrorCode::InvalidArgument, "this ", m->spec.arch, " is a plain network, not a ONE multi-branch one");
+  return *one;
+}
+}  // namespace
+
+Napi::Value ModelWrap::one_outputs(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    one_net(m);
+    torch::Tensor input = tensor_from_js(info[0], "input");
+    const bool training = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    return run_async<models::OneOutputs>(
+        info.Env(),
+        [m, input, training] {
+          train::ModelLocks lock({m.get()});
+          torch::NoGradGuard no_grad;
+          models::OneNetImpl& one = one_net(m);
+          one.train(training);
+          models::OneOutputs out = one.run(input.to(m->device, torch::kFloat));
+          for (auto& z : out.branches) z = z.cpu();
+          out.gate = out.gate.cpu();
+          out.ensemble = out.ensemble.cpu();
+          return out;
+        },
+        [](Napi::Env env, models::OneOutputs& out) -> Napi::Value {
+          Napi::Object result = Napi::Object::New(env);
+          Napi::Array branches = Napi::Array::New(env, out.branches.size());
+          for (size_t i = 0; i < out.branches.size(); ++i) branches.Set(static_cast<uint32_t>(i), tensor_to_js(env, out.branches[i]));
+          result.Set("branches", branches);
+          result.Set("gate", tensor_to_js(env, out.gate));
+          result.Set("ensemble", tensor_to_js(env, out.ensemble));
+          return result;
+        });
+  });
+}
+
+Napi::Value ModelWrap::copy_branch(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    one_net(m);
+    if (!info[0].IsNumber()) fail(ErrorCode::InvalidArgument, "branch must be a number");
+    const int64_t branch = info[0].As<Napi::Number>().Int64Value();
+    train::ModelPtr target = unwrap(info[1], "target");
+    if (target == m) fail(ErrorCode::InvalidArgument, "a branch cannot be copied into its own network");
+    if (branch < 1) fail(ErrorCode::InvalidArgument, "branches are numbered from 1, got ", branch);
+    return run_async<bool>(
+        info.Env(),
+        [m, target, branch] {
+          train::ModelLocks lock({m.get(), target.get()});
+          one_net(m).copy_branch(static_cast<size_t>(branch - 1), *target->net);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
 }
 

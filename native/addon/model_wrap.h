@@ -19,6 +19,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value forward(const Napi::CallbackInfo& info);
   Napi::Value features(const Napi::CallbackInfo& info);
+  Napi::Value one_outputs(const Napi::CallbackInfo& info);
+  Napi::Value copy_branch(const Napi::CallbackInfo& info);
   Napi::Value state_shapes(const Napi::CallbackInfo& info);
   Napi::Value save_safetensors(const Napi::CallbackInfo& info);
   Napi::Value load_safetensors(const Napi::CallbackInfo& info);

@@ -7,6 +7,7 @@
 #include "addon/model_wrap.h"
 #include "core/error.h"
 #include "losses/kd_losses.h"
+#include "losses/one_losses.h"
 #include "train/evaluate.h"
 
 namespace distillery::addon {
@@ -52,6 +53,8 @@ void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("kdLoss", Napi::Function::New(env, kd_loss, "kdLoss"));
   exports.Set("predict", Napi::Function::New(env, predict, "predict"));
+  exports.Set("evaluateOutputs", Napi::Function::New(env, evaluate_outputs, "evaluateOutputs"));
+  exports.Set("oneLoss", Napi::Function::New(env, one_loss, "oneLoss"));
 }
 
 TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
@@ -101,8 +104,13 @@ Napi::Value TrainerWrap::step(const Napi::CallbackInfo& info) {
       std::vector<train::ModelPtr> teachers = model_list(o.value("teachers"), "step.teachers");
       const train::KdOptions kd = kd_options(o);
       work = [trainer, batch, teachers, kd, lr] { return trainer->kd_step(*batch, teachers, kd, lr); };
+    } else if (method == "one") {
+      train::OneStepOptions one;
+      one.temperature = o.number("temperature", one.temperature);
+      one.kl_weight = o.number("klWeight", one.kl_weight);
+      work = [trainer, batch, one, lr] { return trainer->one_step(*batch, one, lr); };
     } else {
-      fail(ErrorCode::InvalidArgument, "step.method must be \"supervised\" or \"kd\", got '", method, "'");
+      fail(ErrorCode::InvalidArgument, "step.method must be \"supervised\", \"kd\" or \"one\", got '", method, "'");
     }
     return run_async<train::StepStats>(info.Env(), work, [](Napi::Env env, train::StepStats& s) -> Napi::Value {
       return stats_to_js(env, s);
@@ -140,20 +148,62 @@ Napi::Value TrainerWrap::dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+namespace {
+Napi::Object eval_stats_to_js(Napi::Env env, const train::EvalStats& s) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("lossSum", s.loss_sum);
+  out.Set("top1", Napi::Number::New(env, static_cast<double>(s.top1)));
+  out.Set("top5", Napi::Number::New(env, static_cast<double>(s.top5)));
+  out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
+  return out;
+}
+}  // namespace
+
 Napi::Value evaluate(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     std::vector<train::ModelPtr> models = model_list(info[0], "models");
     std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
     return run_async<train::EvalStats>(
-        info.Env(), [models, batch] { return train::evaluate_batch(models, *batch); },
-        [](Napi::Env env, train::EvalStats& s) -> Napi::Value {
-          Napi::Object out = Napi::Object::New(env);
-          out.Set("lossSum", s.loss_sum);
-          out.Set("top1", Napi::Number::New(env, static_cast<double>(s.top1)));
-          out.Set("top5", Napi::Number::New(env, static_cast<double>(s.top5)));
-          out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
+        info.Env(), [models, batch] { return train::evaluate_batch(models, *batch); }, eval_stats_to_js);
+  });
+}
+
+Napi::Value evaluate_outputs(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr model = ModelWrap::unwrap(info[0], "model");
+    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
+    return run_async<std::vector<train::EvalStats>>(
+        info.Env(), [model, batch] { return train::evaluate_outputs(model, *batch); },
+        [](Napi::Env env, std::vector<train::EvalStats>& stats) -> Napi::Value {
+          Napi::Array out = Napi::Array::New(env, stats.size());
+          for (size_t i = 0; i < stats.size(); ++i) out.Set(static_cast<uint32_t>(i), eval_stats_to_js(env, stats[i]));
           return out;
         });
+  });
+}
+
+Napi::Value one_loss(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::vector<torch::Tensor> branches = float_tensors_from_js(info[0], "branches");
+    torch::Tensor ensemble = tensor_from_js(info[1], "ensemble").to(torch::kFloat);
+    const torch::Tensor labels = tensor_from_js(info[2], "labels").to(torch::kLong);
+    Options o(info[3], "options");
+    torch::AutoGradMode grad(true);
+    for (auto& z : branches) z.requires_grad_(true);
+    ensemble.requires_grad_(true);
+    const losses::OneLoss loss =
+        losses::one_loss(branches, ensemble, labels, o.number("temperature", 3.0), o.number("klWeight", 1.0));
+    loss.total.backward();
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("total", loss.total.item<double>());
+    out.Set("ce", loss.ce.item<double>());
+    out.Set("kl", loss.kl.item<double>());
+    Napi::Array grads = Napi::Array::New(env, branches.size());
+    for (size_t i = 0; i < branches.size(); ++i) grads.Set(static_cast<uint32_t>(i), tensor_to_js(env, branches[i].grad()));
+    out.Set("gradBranches", grads);
+    out.Set("gradEnsemble", tensor_to_js(env, ensemble.grad()));
+    return out;
   });
 }
 

@@ -33,9 +33,13 @@ Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s);
 
 /** evaluate(models[], batch): Promise<{lossSum, top1, top5, count}>. */
 Napi::Value evaluate(const Napi::CallbackInfo& info);
+/** evaluateOutputs(model, batch): Promise<stats[]>, one per output (ONE: each branch, then the ensemble). */
+Napi::Value evaluate_outputs(const Napi::CallbackInfo& info);
 /** predict(models[], batch): Promise<HostTensor>, the averaged softmax [B, K]. */
 Napi::Value predict(const Napi::CallbackInfo& info);
 /** kdLoss(student, teachers[], labels, options): {total, ce, kd} on host tensors. */
 Napi::Value kd_loss(const Napi::CallbackInfo& info);
+/** oneLoss(branches[], ensemble, labels, options): {total, ce, kl, gradBranches[], gradEnsemble} on host tensors. */
+Napi::Value one_loss(const Napi::CallbackInfo& info);
 
 }  // namespace distillery::addon

@@ -58,7 +58,7 @@ class BasicBlockImpl : public nn::Module {
   bool zero_pad_ = false;
 };
 
-class CifarResNetImpl : public NetImpl {
+class CifarResNetImpl : public StagedNetImpl {
  public:
   CifarResNetImpl(const CifarResNetOptions& options, int64_t in_channels, int64_t num_classes) {
     const int64_t blocks = (options.depth - 2) / 6;
@@ -68,26 +68,41 @@ class CifarResNetImpl : public NetImpl {
     for (size_t s = 0; s < 3; ++s) {
       nn::Sequential stage;
       const int64_t width = options.widths[s + 1];
+      if (s == 2) trunk_channels_ = planes;
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
         stage->push_back(std::make_shared<BasicBlockImpl>(planes, width, stride, options.shortcut));
         planes = width;
       }
-      stages_.push_back(register_module("layer" + std::to_string(s + 1), std::move(stage)));
+      stages_.push_back(register_module(stage_name(s), std::move(stage)));
     }
     fc_ = register_module("fc", nn::Linear(planes, num_classes));
     init_conv_bn(*this);
   }
 
-  std::vector<torch::Tensor> features(const torch::Tensor& x) override {
+  torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) override {
     auto h = torch::relu(bn1_(conv1_(x)));
-    std::vector<torch::Tensor> out;
-    for (auto& stage : stages_) {
-      h = stage->forward(h);
-      out.push_back(h);
+    for (size_t s = 0; s + 1 < stages_.size(); ++s) {
+      h = stages_[s]->forward(h);
+      taps.push_back(h);
     }
-    out.push_back(fc_(global_pool(h)));
-    return out;
+    return h;
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> branch(const torch::Tensor& h) override {
+    auto last = stages_.back()->forward(h);
+    auto logits = fc_(global_pool(last));
+    return {std::move(last), std::move(logits)};
+  }
+
+  int64_t trunk_channels() const override { return trunk_channels_; }
+  std::vector<std::string> branch_children() const override { return {stage_name(stages_.size() - 1), "fc"}; }
+
+  void share_trunk(const StagedNetImpl& source) override {
+    const auto& other = same_family(*this, source);
+    conv1_ = replace_module("conv1", other.conv1_);
+    bn1_ = replace_module("bn1", other.bn1_);
+    for (size_t s = 0; s + 1 < stages_.size(); ++s) stages_[s] = replace_module(stage_name(s), other.stages_[s]);
   }
 
   std::vector<std::string> feature_names() const override {
@@ -95,10 +110,13 @@ class CifarResNetImpl : public NetImpl {
   }
 
  private:
+  static std::string stage_name(size_t s) { return "layer" + std::to_string(s + 1); }
+
   nn::Conv2d conv1_{nullptr};
   nn::BatchNorm2d bn1_{nullptr};
   std::vector<nn::Sequential> stages_;
   nn::Linear fc_{nullptr};
+  int64_t trunk_channels_ = 0;
 };
 
 }  // namespace

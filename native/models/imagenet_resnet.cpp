@@ -80,7 +80,7 @@ class BottleneckImpl : public nn::Module {
 };
 
 template <typename Block>
-class ImageNetResNetImpl : public NetImpl {
+class ImageNetResNetImpl : public StagedNetImpl {
  public:
   ImageNetResNetImpl(const ImageNetResNetOptions& options, int64_t in_channels, int64_t num_classes)
       : base_width_(options.width_per_group) {
@@ -90,23 +90,39 @@ class ImageNetResNetImpl : public NetImpl {
     relu_ = register_module("relu", nn::ReLU(nn::ReLUOptions(true)));
     maxpool_ = register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
     for (size_t s = 0; s < 4; ++s) {
-      stages_.push_back(register_module("layer" + std::to_string(s + 1),
-                                        make_layer(64 << s, options.layers[s], s == 0 ? 1 : 2)));
+      if (s == 3) trunk_channels_ = inplanes_;
+      stages_.push_back(register_module(stage_name(s), make_layer(64 << s, options.layers[s], s == 0 ? 1 : 2)));
     }
     avgpool_ = register_module("avgpool", nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({1, 1})));
     fc_ = register_module("fc", nn::Linear(inplanes_, num_classes));
     init_conv_bn(*this);
   }
 
-  std::vector<torch::Tensor> features(const torch::Tensor& x) override {
+  torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) override {
     auto h = maxpool_(relu_(bn1_(conv1_(x))));
-    std::vector<torch::Tensor> out;
-    for (auto& stage : stages_) {
-      h = stage->forward(h);
-      out.push_back(h);
+    for (size_t s = 0; s + 1 < stages_.size(); ++s) {
+      h = stages_[s]->forward(h);
+      taps.push_back(h);
     }
-    out.push_back(fc_(avgpool_(h).flatten(1)));
-    return out;
+    return h;
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> branch(const torch::Tensor& h) override {
+    auto last = stages_.back()->forward(h);
+    auto logits = fc_(avgpool_(last).flatten(1));
+    return {std::move(last), std::move(logits)};
+  }
+
+  int64_t trunk_channels() const override { return trunk_channels_; }
+  std::vector<std::string> branch_children() const override { return {stage_name(stages_.size() - 1), "avgpool", "fc"}; }
+
+  void share_trunk(const StagedNetImpl& source) override {
+    const auto& other = same_family(*this, source);
+    conv1_ = replace_module("conv1", other.conv1_);
+    bn1_ = replace_module("bn1", other.bn1_);
+    relu_ = replace_module("relu", other.relu_);
+    maxpool_ = replace_module("maxpool", other.maxpool_);
+    for (size_t s = 0; s + 1 < stages_.size(); ++s) stages_[s] = replace_module(stage_name(s), other.stages_[s]);
   }
 
   std::vector<std::string> feature_names() const override {
@@ -130,8 +146,11 @@ class ImageNetResNetImpl : public NetImpl {
     return layer;
   }
 
+  static std::string stage_name(size_t s) { return "layer" + std::to_string(s + 1); }
+
   int64_t inplanes_ = 64;
   int64_t base_width_;
+  int64_t trunk_channels_ = 0;
   nn::Conv2d conv1_{nullptr};
   nn::BatchNorm2d bn1_{nullptr};
   nn::ReLU relu_{nullptr};

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 
+#include "core/error.h"
+#include "models/net.h"
+
 namespace distillery::models {
 
 torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride = 1);
@@ -16,6 +19,16 @@ torch::nn::Conv2d conv1x1(int64_t in, int64_t out, int64_t stride = 1);
  * in the reference's order means a given seed draws the same weights as the Python models.
  */
 void init_conv_bn(torch::nn::Module& root);
+
+/** `source` as a network of `self`'s family: what share_trunk needs before it can take its modules. */
+template <typename Family>
+const Family& same_family(const Family& self, const StagedNetImpl& source) {
+  const auto* other = dynamic_cast<const Family*>(&source);
+  if (other == nullptr || other == &self) {
+    fail(ErrorCode::InvalidArgument, "a trunk can only be shared with another network of the same family");
+  }
+  return *other;
+}
 
 /** N x C x H x W -> N x C: averaging over whatever H x W is left lets 28x28 and 32x32 inputs share one head. */
 torch::Tensor global_pool(const torch::Tensor& x);

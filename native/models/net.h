@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace distillery::models {
@@ -18,18 +19,55 @@ class NetImpl : public torch::nn::Module {
   virtual std::vector<std::string> feature_names() const = 0;
   /** Logits only. */
   virtual torch::Tensor forward(const torch::Tensor& x) { return features(x).back(); }
+  /** Every prediction the network makes, each scored by evaluation: the logits, or one per ONE branch plus the ensemble. */
+  virtual std::vector<torch::Tensor> outputs(const torch::Tensor& x) { return {forward(x)}; }
+  /** Names of the entries `outputs` returns. */
+  virtual std::vector<std::string> output_names() const { return {"logits"}; }
 };
 
 using Net = std::shared_ptr<NetImpl>;
+
+/**
+ * A network that splits into a trunk (stem and every stage but the last) and a branch (the last
+ * stage and the classifier): what ONE shares and what it copies per branch. Every family of the
+ * zoo is one.
+ */
+class StagedNetImpl : public NetImpl {
+ public:
+  /** The input of the last stage; appends the output of each earlier stage to `taps`. */
+  virtual torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) = 0;
+  /** The last stage and the classifier on trunk()'s output: {the last stage's tapped output, logits}. */
+  virtual std::pair<torch::Tensor, torch::Tensor> branch(const torch::Tensor& h) = 0;
+  /** Channels of trunk()'s output. */
+  virtual int64_t trunk_channels() const = 0;
+  /** Names of the direct children branch() uses; every other child belongs to the trunk. */
+  virtual std::vector<std::string> branch_children() const = 0;
+  /** Makes this network's trunk run on `source`'s trunk modules (same family and shape), sharing their parameters. */
+  virtual void share_trunk(const StagedNetImpl& source) = 0;
+
+  std::vector<torch::Tensor> features(const torch::Tensor& x) override {
+    std::vector<torch::Tensor> out;
+    auto [last, logits] = branch(trunk(x, out));
+    out.push_back(std::move(last));
+    out.push_back(std::move(logits));
+    return out;
+  }
+};
+
+using StagedNet = std::shared_ptr<StagedNetImpl>;
 
 struct ModelSpec {
   std::string arch;        // a name from list_archs(), e.g. "resnet20", "wrn-16-2", "resnet18"
   int64_t in_channels = 3;
   int64_t num_classes = 10;
+  int64_t branches = 0;  // >= 2: ONE's multi-branch version of `arch`; 0: the plain network
 };
 
 /** Builds a freshly initialised network (init as the reference does; the seed is the caller's). */
 Net build_model(const ModelSpec& spec);
+
+/** build_model for a plain (branches = 0) spec, as the staged network every zoo family is. */
+StagedNet build_staged_model(const ModelSpec& spec);
 
 /** Every architecture name build_model accepts (WRN also accepts any "wrn-D-K" with (D-4)%6==0). */
 std::vector<std::string> list_archs();

@@ -51,7 +51,7 @@ class GroupImpl : public nn::Module {
   nn::Sequential layer_;
 };
 
-class WideResNetImpl : public NetImpl {
+class WideResNetImpl : public StagedNetImpl {
  public:
   WideResNetImpl(const WideResNetOptions& options, int64_t in_channels, int64_t num_classes) {
     const int64_t blocks = (options.depth - 4) / 6;
@@ -60,13 +60,13 @@ class WideResNetImpl : public NetImpl {
     for (size_t g = 0; g < 3; ++g) {
       nn::Sequential layer;
       const int64_t width = (16 << g) * options.widen;
+      if (g == 2) trunk_channels_ = planes;
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t stride = (g > 0 && b == 0) ? 2 : 1;
         layer->push_back(std::make_shared<WideBlockImpl>(planes, width, stride, options.dropout));
         planes = width;
       }
-      groups_.push_back(register_module("block" + std::to_string(g + 1),
-                                        std::make_shared<GroupImpl>(std::move(layer))));
+      groups_.push_back(register_module(group_name(g), std::make_shared<GroupImpl>(std::move(layer))));
     }
     bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
     fc_ = register_module("fc", nn::Linear(planes, num_classes));
@@ -76,17 +76,29 @@ class WideResNetImpl : public NetImpl {
     fc_->bias.zero_();
   }
 
-  std::vector<torch::Tensor> features(const torch::Tensor& x) override {
+  torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) override {
     auto h = conv1_(x);
-    std::vector<torch::Tensor> out;
-    for (auto& group : groups_) {
-      h = group->forward(h);
-      out.push_back(h);
+    for (size_t g = 0; g + 1 < groups_.size(); ++g) {
+      h = groups_[g]->forward(h);
+      taps.push_back(h);
     }
+    return h;
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> branch(const torch::Tensor& h) override {
     // Distillers tap the last group after its BN-ReLU, the tensor the classifier actually sees.
-    out.back() = torch::relu(bn1_(h));
-    out.push_back(fc_(global_pool(out.back())));
-    return out;
+    auto last = torch::relu(bn1_(groups_.back()->forward(h)));
+    auto logits = fc_(global_pool(last));
+    return {std::move(last), std::move(logits)};
+  }
+
+  int64_t trunk_channels() const override { return trunk_channels_; }
+  std::vector<std::string> branch_children() const override { return {group_name(groups_.size() - 1), "bn1", "fc"}; }
+
+  void share_trunk(const StagedNetImpl& source) override {
+    const auto& other = same_family(*this, source);
+    conv1_ = replace_module("conv1", other.conv1_);
+    for (size_t g = 0; g + 1 < groups_.size(); ++g) groups_[g] = replace_module(group_name(g), other.groups_[g]);
   }
 
   std::vector<std::string> feature_names() const override {
@@ -94,10 +106,13 @@ class WideResNetImpl : public NetImpl {
   }
 
  private:
+  static std::string group_name(size_t g) { return "block" + std::to_string(g + 1); }
+
   nn::Conv2d conv1_{nullptr};
   std::vector<std::shared_ptr<GroupImpl>> groups_;
   nn::BatchNorm2d bn1_{nullptr};
   nn::Linear fc_{nullptr};
+  int64_t trunk_channels_ = 0;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "models/cifar_resnet.h"
 #include "models/imagenet_resnet.h"
 #include "models/net.h"
+#include "models/one_net.h"
 #include "models/wide_resnet.h"
 
 namespace distillery::models {
@@ -87,6 +88,7 @@ WideResNetOptions parse_wrn(const std::string& arch) {
 Net build_model(const ModelSpec& spec) {
   if (spec.in_channels < 1) fail(ErrorCode::InvalidArgument, "in_channels must be >= 1, got ", spec.in_channels);
   if (spec.num_classes < 2) fail(ErrorCode::InvalidArgument, "num_classes must be >= 2, got ", spec.num_classes);
+  if (spec.branches != 0) return std::make_shared<OneNetImpl>(spec, spec.branches);
   if (spec.arch.rfind(kWrnPrefix, 0) == 0) {
     return make_wide_resnet(parse_wrn(spec.arch), spec.in_channels, spec.num_classes);
   }
@@ -97,6 +99,13 @@ Net build_model(const ModelSpec& spec) {
   for (const auto& name : list_archs()) valid << name << ", ";
   fail(ErrorCode::InvalidArgument, "unknown arch '", spec.arch, "'; valid: ", valid.str(),
        "or any wrn-D-K with (D-4)%6==0");
+}
+
+StagedNet build_staged_model(const ModelSpec& spec) {
+  if (spec.branches != 0) fail(ErrorCode::InvalidArgument, "a staged network is a plain one: branches must be 0");
+  StagedNet net = std::dynamic_pointer_cast<StagedNetImpl>(build_model(spec));
+  if (!net) fail(ErrorCode::InvalidArgument, "arch '", spec.arch, "' does not split into a trunk and a branch");
+  return net;
 }
 
 std::vector<std::string> list_archs() {

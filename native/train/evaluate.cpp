@@ -22,24 +22,10 @@ torch::Tensor averaged_softmax(const std::vector<ModelPtr>& models, const torch:
   }
   return sum / static_cast<double>(models.size());
 }
-}  // namespace
 
-EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {
-  if (models.empty()) fail(ErrorCode::InvalidArgument, "evaluation needs at least one model");
-  std::vector<ModelHandle*> handles;
-  for (const auto& m : models) handles.push_back(m.get());
-  ModelLocks lock(handles);
-  torch::NoGradGuard no_grad;
-  const torch::Device device = models.front()->device;
-  const torch::Tensor x = data::normalize_images(batch, device);
-  const torch::Tensor y = batch.labels;
-  torch::Tensor log_probs;
-  if (models.size() == 1) {
-    models.front()->net->eval();
-    log_probs = torch::log_softmax(models.front()->net->forward(x).to(torch::kFloat), 1).cpu();
-  } else {
-    log_probs = averaged_softmax(models, x).clamp_min(1e-12).log();
-  }
+
+/** Top-1, top-5 and summed NLL of CPU log-probabilities [N, K] against labels [N]. */
+EvalStats score(const torch::Tensor& log_probs, const torch::Tensor& y) {
   if (y.dim() != 1 || y.size(0) != log_probs.size(0)) {
     fail(ErrorCode::Shape, "labels must be [", log_probs.size(0), "], got ", y.sizes());
   }
@@ -56,6 +42,36 @@ EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch&
   stats.top1 = hits.select(1, 0).sum().item<int64_t>();
   stats.top5 = hits.any(1).sum().item<int64_t>();
   return stats;
+}
+}  // namespace
+
+EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {
+  if (models.empty()) fail(ErrorCode::InvalidArgument, "evaluation needs at least one model");
+  std::vector<ModelHandle*> handles;
+  for (const auto& m : models) handles.push_back(m.get());
+  ModelLocks lock(handles);
+  torch::NoGradGuard no_grad;
+  const torch::Device device = models.front()->device;
+  const torch::Tensor x = data::normalize_images(batch, device);
+  torch::Tensor log_probs;
+  if (models.size() == 1) {
+    models.front()->net->eval();
+    log_probs = torch::log_softmax(models.front()->net->forward(x).to(torch::kFloat), 1).cpu();
+  } else {
+    log_probs = averaged_softmax(models, x).clamp_min(1e-12).log();
+  }
+  return score(log_probs, batch.labels);
+}
+
+std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch& batch) {
+  ModelLocks lock({model.get()});
+  torch::NoGradGuard no_grad;
+  model->net->eval();
+  std::vector<EvalStats> out;
+  for (const auto& logits : model->net->outputs(data::normalize_images(batch, model->device))) {
+    out.push_back(score(torch::log_softmax(logits.to(torch::kFloat), 1).cpu(), batch.labels));
+  }
+  return out;
 }
 
 torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {

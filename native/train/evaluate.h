@@ -17,6 +17,9 @@ struct EvalStats {
 /** Scores `models` (one model, or an ensemble whose softmax outputs are averaged) on `batch`. */
 EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch);
 
+/** Scores every output of `model` (NetImpl::outputs: one per ONE branch plus the ensemble) on `batch`. */
+std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch& batch);
+
 /** The averaged softmax of `models` (eval mode) on `batch`: float [B, K] on the CPU. */
 torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Batch& batch);
 

@@ -4,6 +4,8 @@
 #include "io/module_state.h"
 #include "io/safetensors.h"
 #include "losses/kd_losses.h"
+#include "losses/one_losses.h"
+#include "models/one_net.h"
 #include "train/checks.h"
 
 namespace distillery::train {
@@ -77,6 +79,27 @@ StepStats Trainer::kd_step(const data::Batch& batch, const std::vector<ModelPtr>
   StepStats stats = apply(loss.total, logits, y, lr);
   stats.ce = loss.ce.item<double>();
   stats.kd = loss.kd.item<double>();
+  return stats;
+}
+
+StepStats Trainer::one_step(const data::Batch& batch, const OneStepOptions& options, double lr) {
+  ModelLocks lock({student_.get()});
+  auto* one = dynamic_cast<models::OneNetImpl*>(student_->net.get());
+  if (one == nullptr) {
+    fail(ErrorCode::InvalidArgument, "method 'one' trains a multi-branch network, but the student is a plain ",
+         student_->spec.arch, ": build it with branches >= 2 (--branches 3)");
+  }
+  check_batch(batch, max_label(batch), *student_);
+  torch::AutoGradMode grad(true);
+  one->train();
+  const torch::Tensor x = data::normalize_images(batch, student_->device);
+  const torch::Tensor y = batch.labels.to(student_->device);
+  const models::OneOutputs out = one->run(x);
+  const losses::OneLoss loss = losses::one_loss(out.branches, out.ensemble, y, options.temperature, options.kl_weight);
+  // Train accuracy is branch 1's: the network a user deploys.
+  StepStats stats = apply(loss.total, out.branches.front(), y, lr);
+  stats.ce = loss.ce.item<double>();
+  stats.kd = loss.kl.item<double>();
   return stats;
 }
 

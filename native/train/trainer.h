@@ -32,6 +32,11 @@ struct KdOptions {
   double kd_weight = 0.9;
 };
 
+struct OneStepOptions {
+  double temperature = 3.0;
+  double kl_weight = 1.0;  // the ramp-up w(epoch), computed by the caller
+};
+
 using Metadata = std::map<std::string, std::string>;
 
 class Trainer {
@@ -42,6 +47,9 @@ class Trainer {
   StepStats supervised_step(const data::Batch& batch, double lr);
   /** Hinton KD from the averaged teachers (eval mode, no grad) plus weighted CE. */
   StepStats kd_step(const data::Batch& batch, const std::vector<ModelPtr>& teachers, const KdOptions& options, double lr);
+
+  /** ONE: CE on every branch and the gated ensemble plus kl_weight * T^2 KL(ensemble || branch); needs a multi-branch student. */
+  StepStats one_step(const data::Batch& batch, const OneStepOptions& options, double lr);
 
   /** Atomically writes model, optimizer and RNG state with the caller's metadata. */
   void save_checkpoint(const std::string& path, const Metadata& metadata);

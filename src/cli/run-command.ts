@@ -49,14 +49,17 @@ export async function runWithProgress(config: ResolvedRunConfig, output: OutputO
   return result;
 }
 
-/** Teachers, their ensemble and the student side by side, for a distillation run's summary. */
+/** Teachers, their ensemble and the student (or every output of a ONE student) side by side, for a run's summary. */
 function comparison(result: RunResult): string {
-  if (!result.teachers || !result.ensemble) return '';
   const rows = [
-    ...result.teachers.map((t, i) => ({ model: `teacher ${i + 1}`, arch: t.arch, top1: t.top1 * 100, top5: t.top5 * 100 })),
-    { model: 'teacher ensemble', arch: result.teachers.map((t) => t.arch).join('+'), top1: result.ensemble.top1 * 100, top5: result.ensemble.top5 * 100 },
-    { model: `student (${result.method})`, arch: result.arch, top1: result.top1 * 100, top5: result.top5 * 100 },
+    ...(result.teachers ?? []).map((t, i) => ({ model: `teacher ${i + 1}`, arch: t.arch, top1: t.top1 * 100, top5: t.top5 * 100 })),
+    ...(result.teachers && result.ensemble
+      ? [{ model: 'teacher ensemble', arch: result.teachers.map((t) => t.arch).join('+'), top1: result.ensemble.top1 * 100, top5: result.ensemble.top5 * 100 }]
+      : []),
+    ...(result.outputs ?? []).map((o) => ({ model: `${result.method} ${o.name}`, arch: result.arch, top1: o.top1 * 100, top5: o.top5 * 100 })),
   ];
+  if (rows.length === 0) return '';
+  if (!result.outputs) rows.push({ model: `student (${result.method})`, arch: result.arch, top1: result.top1 * 100, top5: result.top5 * 100 });
   const table = formatTable(rows, [
     { key: 'model' },
     { key: 'arch' },

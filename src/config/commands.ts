@@ -34,6 +34,14 @@ export const ConvertOptions = z.object({
 /** Parsed convert options. */
 export type ConvertOptions = z.output<typeof ConvertOptions>;
 
+/** `distillery export`: one branch of a ONE checkpoint as a plain network. */
+export const ExportOptions = z.object({
+  branch: z.coerce.number().int().min(1).default(1),
+  out: z.string().min(1),
+});
+/** Parsed export options. */
+export type ExportOptions = z.output<typeof ExportOptions>;
+
 /** `distillery refine`: relabel (or prune) the training split with a teacher ensemble. */
 export const RefineOptions = z.object({
   teachers: z

@@ -56,6 +56,9 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--update", "meal.update", "string", "MEAL/MEAL V2: joint, grl or alternating"),
   define("--discriminator-lr", "meal.discriminatorLr", "number", "MEAL/MEAL V2: discriminator learning rate"),
   define("--discriminator-steps", "meal.discriminatorSteps", "int", "MEAL/MEAL V2: discriminator steps per student step (alternating)"),
+  define("--branches", "one.branches", "int", "ONE: number of branches (default 3)"),
+  define("--ramp-up", "one.rampUp", "int", "ONE: epochs over which the KL weight ramps up (0: none; default 80)"),
+  define("--one-temperature", "one.temperature", "number", "ONE: temperature of the KL from the ensemble (default 3)"),
   define("--resume", "resume", "switch", "continue from the last checkpoint in the output directory"),
 ];
 

@@ -153,12 +153,26 @@ export const MealConfig = z.strictObject({
 /** Parsed MEAL options. */
 export type MealConfig = z.output<typeof MealConfig>;
 
+/** ONE: m branches over a shared trunk, a gate, online distillation from the gated ensemble. */
+export const OneConfig = z.strictObject({
+  /** m: copies of the last stage, each with its own classifier (3 in the official code). */
+  branches: z.number().int().min(2).default(3),
+  /** T of the KL from the ensemble to every branch. */
+  temperature: z.number().positive().default(3),
+  /** R, epochs of the ramp-up w(e) = exp(-5 (1 - min(e, R)/R)^2) of the KL weight; 0: full weight from the start. */
+  rampUp: z.number().int().min(0).default(80),
+  /** The KL weight once ramped up. */
+  klWeight: z.number().min(0).default(1),
+});
+/** Parsed ONE options. */
+export type OneConfig = z.output<typeof OneConfig>;
+
 const DISTILLATION_METHODS: ReadonlySet<string> = new Set(["kd", "meal", "mealv2"]);
 
 /** Everything a training or distillation run needs; `out` is resolved later from method and arch. */
 export const RunConfig = z
   .strictObject({
-    method: z.enum(["supervised", "kd", "meal", "mealv2"]),
+    method: z.enum(["supervised", "kd", "meal", "mealv2", "one"]),
     model: ModelConfig.prefault({}),
     data: DataConfig.prefault({}),
     optimizer: OptimizerConfig.prefault({}),
@@ -179,6 +193,7 @@ export const RunConfig = z
     teachers: z.array(z.string().min(1)).default([]),
     kd: KdConfig.prefault({}),
     meal: MealConfig.prefault({}),
+    one: OneConfig.prefault({}),
     resume: z.boolean().default(false),
     /** Epochs between checkpoints. */
     checkpointEvery: z.number().int().min(1).default(1),

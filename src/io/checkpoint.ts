@@ -34,6 +34,14 @@ export interface CheckpointRecord {
   trainImages: number;
   config: unknown;
   history: EpochRecord[];
+  /** Set by `distillery export`: the ONE checkpoint and branch this network was taken from. */
+  exportedFrom?: ExportSource;
+}
+
+/** Where an exported network came from. */
+export interface ExportSource {
+  checkpoint: string;
+  branch: number;
 }
 
 /** What a plain weights file written by distillery says about itself. */
@@ -41,6 +49,7 @@ export interface WeightsRecord {
   format: typeof WEIGHTS_FORMAT;
   version: 1;
   model: ModelSpec;
+  exportedFrom?: ExportSource;
 }
 
 /** Serialises a record into safetensors metadata. */
@@ -105,10 +114,13 @@ export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec):
 export async function loadWeightsInto(model: Model, path: string): Promise<void> {
   const record = readRecord(path);
   const spec = model.spec;
-  if (record && (record.model.arch !== spec.arch || record.model.inChannels !== spec.inChannels || record.model.numClasses !== spec.numClasses)) {
+  const saved = record?.model;
+  if (saved && (saved.arch !== spec.arch || saved.inChannels !== spec.inChannels || saved.numClasses !== spec.numClasses || (saved.branches ?? 0) !== (spec.branches ?? 0))) {
+    const branches = (s: ModelSpec): string => (s.branches ? `, ${s.branches} ONE branches` : '');
     throw new DistilleryError(
-      `${path} holds ${record.model.arch} (${record.model.inChannels}ch, ${record.model.numClasses} classes), ` +
-        `not ${spec.arch} (${spec.inChannels}ch, ${spec.numClasses} classes): initialise from weights of the same network`,
+      `${path} holds ${saved.arch} (${saved.inChannels}ch, ${saved.numClasses} classes${branches(saved)}), ` +
+        `not ${spec.arch} (${spec.inChannels}ch, ${spec.numClasses} classes${branches(spec)}): initialise from weights of the same network` +
+        (saved.branches ? ' (`distillery export` turns a ONE branch into a plain network)' : ''),
       'E_WEIGHTS',
     );
   }

@@ -5,6 +5,7 @@ import { TrainingRun } from '../train/run.js';
 import { kd } from './kd.js';
 import { meal } from './meal.js';
 import { mealv2 } from './mealv2.js';
+import { one } from './one.js';
 import { supervised } from './supervised.js';
 
 const METHODS: Record<ResolvedRunConfig['method'], MethodFactory> = {
@@ -12,6 +13,7 @@ const METHODS: Record<ResolvedRunConfig['method'], MethodFactory> = {
   kd: (config, context) => kd(config.teachers, config.kd, context),
   meal: (config, context) => meal(config.teachers, config.meal, context),
   mealv2: (config, context) => mealv2(config.teachers, config.meal, context),
+  one: (config, context) => one(config.one, context),
 };
 
 /** A TrainingRun of `config` with the method it names (`config.method`). */

@@ -1,5 +1,5 @@
 // A network of the zoo, typed: create, run, tap features, save and load weights, dispose.
-import type { HostTensor, NativeModel, NativeModelInfo } from '../native.js';
+import type { HostTensor, NativeModel, NativeModelInfo, OneOutputs } from '../native.js';
 import { native } from '../native.js';
 
 /** What defines a network: the zoo name, its input channels and its classes. */
@@ -7,6 +7,8 @@ export interface ModelSpec {
   arch: string;
   inChannels: number;
   numClasses: number;
+  /** >= 2: ONE's multi-branch version of `arch` (shared trunk, m copies of the last stage, a gate); absent: the plain network. */
+  branches?: number;
 }
 
 /** A network on a device. Call dispose() (or use `using`) to free its memory before GC would. */
@@ -27,7 +29,13 @@ export class Model {
 
   /** The zoo spec of this network. */
   get spec(): ModelSpec {
-    return { arch: this.info.arch, inChannels: this.info.inChannels, numClasses: this.info.numClasses };
+    const { arch, inChannels, numClasses, branches } = this.info;
+    return branches > 0 ? { arch, inChannels, numClasses, branches } : { arch, inChannels, numClasses };
+  }
+
+  /** What evaluation scores: ["logits"], or a ONE network's ["branch1", ..., "ensemble"]. */
+  get outputNames(): string[] {
+    return this.info.outputNames;
   }
 
   /** Number of trainable parameters. */
@@ -43,6 +51,27 @@ export class Model {
   /** Output of each stage then the logits, in eval mode; names in `info.featureNames`. */
   async features(input: HostTensor): Promise<HostTensor[]> {
     return this.handle.features(input);
+  }
+
+  /** A ONE network's branch logits, gate weights and gated ensemble (eval mode unless `training`). */
+  async oneOutputs(input: HostTensor, training = false): Promise<OneOutputs> {
+    return this.handle.oneOutputs(input, training);
+  }
+
+  /**
+   * Branch `branch` (from 1) of a ONE network as the plain network it is, with its own copy of the
+   * weights: the model to deploy. Its state has the plain network's names only.
+   */
+  async exportBranch(branch: number): Promise<Model> {
+    const { arch, inChannels, numClasses } = this.info;
+    const plain = Model.create({ arch, inChannels, numClasses }, this.info.device);
+    try {
+      await this.handle.copyBranch(branch, plain.handle);
+    } catch (error) {
+      plain.dispose();
+      throw error;
+    }
+    return plain;
   }
 
   /** Parameter and buffer names with shapes, as saved in safetensors files. */

@@ -1,7 +1,9 @@
 // Scores one model or an averaged-softmax ensemble over a whole loader.
+import type { Batch } from '../data/dataset.js';
 import { Dataset, Loader } from '../data/dataset.js';
 import { loadModel, trainedNormalization } from '../io/checkpoint.js';
 import type { Model, ModelSpec } from '../models/model.js';
+import type { EvalStats } from '../native.js';
 import { native } from '../native.js';
 
 /** Accuracy (fractions in [0, 1]) and mean NLL over every sample the loader yields. */
@@ -12,26 +14,39 @@ export interface Evaluation {
   count: number;
 }
 
-/** Evaluates `models` (one, or several averaged) over one pass of `loader`. */
-export async function evaluate(models: Model[], loader: Loader): Promise<Evaluation> {
-  const addon = native();
-  const handles = models.map((m) => m.handle);
-  let lossSum = 0;
-  let top1 = 0;
-  let top5 = 0;
-  let count = 0;
+/** Sums per-batch stats of several outputs over one pass of `loader` into per-output evaluations. */
+async function accumulate(loader: Loader, outputs: number, score: (batch: Batch) => Promise<EvalStats[]>): Promise<Evaluation[]> {
+  const sums = Array.from({ length: outputs }, () => ({ lossSum: 0, top1: 0, top5: 0, count: 0 }));
   for await (const batch of loader.epoch(0)) {
     try {
-      const stats = await addon.evaluate(handles, batch);
-      lossSum += stats.lossSum;
-      top1 += stats.top1;
-      top5 += stats.top5;
-      count += stats.count;
+      (await score(batch)).forEach((s, i) => {
+        const sum = sums[i]!;
+        sum.lossSum += s.lossSum;
+        sum.top1 += s.top1;
+        sum.top5 += s.top5;
+        sum.count += s.count;
+      });
     } finally {
       batch.dispose();
     }
   }
-  return { top1: top1 / count, top5: top5 / count, loss: lossSum / count, count };
+  return sums.map((s) => ({ top1: s.top1 / s.count, top5: s.top5 / s.count, loss: s.lossSum / s.count, count: s.count }));
+}
+
+/** Evaluates `models` (one, or several averaged) over one pass of `loader`. */
+export async function evaluate(models: Model[], loader: Loader): Promise<Evaluation> {
+  const addon = native();
+  const handles = models.map((m) => m.handle);
+  const [result] = await accumulate(loader, 1, async (batch) => [await addon.evaluate(handles, batch)]);
+  return result!;
+}
+
+/** Evaluates every output of `model` (ONE: each branch, then the gated ensemble) over one pass of `loader`. */
+export async function evaluateOutputs(model: Model, loader: Loader): Promise<(Evaluation & { name: string })[]> {
+  const addon = native();
+  const names = model.outputNames;
+  const results = await accumulate(loader, names.length, (batch) => addon.evaluateOutputs(model.handle, batch));
+  return results.map((r, i) => ({ ...r, name: names[i]! }));
 }
 
 /** Where and how to score checkpoints: the test split of `dataDir`. */

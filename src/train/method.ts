@@ -25,6 +25,8 @@ export interface MethodContext {
   /** One sample's [C, H, W]. */
   inputShape: [number, number, number];
   seed: number;
+  /** Optimizer steps per epoch, so methods can turn `step` into an epoch. */
+  stepsPerEpoch: number;
   /** The optimizer's configured learning rate; lr / baseLr is the schedule's factor, which methods apply to a second rate. */
   baseLr: number;
 }

@@ -14,7 +14,7 @@ import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadat
 import type { ModelSpec } from '../models/model.js';
 import { Model } from '../models/model.js';
 import { setSeed, setThreads } from '../runtime.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, evaluateOutputs } from './evaluate.js';
 import type { MethodFactory, MethodSession } from './method.js';
 import type { TrainingEvents } from './events.js';
 import { TypedEmitter } from './events.js';
@@ -38,6 +38,15 @@ export interface RunResult {
   teachers?: TeacherScore[];
   /** The teachers' averaged-softmax ensemble (distillation runs). */
   ensemble?: { top1: number; top5: number };
+  /** Every output of a network with several (ONE: each branch, then the gated ensemble); `top1` is the first's. */
+  outputs?: OutputScore[];
+}
+
+/** One output of a multi-output student on the test split. */
+export interface OutputScore {
+  name: string;
+  top1: number;
+  top5: number;
 }
 
 /** A teacher's test accuracy, for the run report. */
@@ -54,7 +63,11 @@ export function checkpointPath(out: string): string {
 }
 
 function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
-  return a.arch === b.arch && a.inChannels === b.inChannels && a.numClasses === b.numClasses;
+  return a.arch === b.arch && a.inChannels === b.inChannels && a.numClasses === b.numClasses && (a.branches ?? 0) === (b.branches ?? 0);
+}
+
+function describe(spec: ModelSpec): string {
+  return `${spec.arch}${spec.branches ? ` with ${spec.branches} ONE branches` : ''} (${spec.inChannels}ch, ${spec.numClasses} classes)`;
 }
 
 /** The training split with the labels the config asks for: injected noise, or a refined labels file. */
@@ -127,6 +140,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       arch: config.model.arch,
       inChannels: config.model.inChannels ?? trainSet.info.shape[0],
       numClasses: config.model.numClasses ?? trainSet.info.numClasses,
+      ...(config.method === 'one' ? { branches: config.one.branches } : {}),
     };
     const student = Model.create(spec, config.device);
     let method: MethodSession | undefined;
@@ -139,6 +153,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         trainer,
         inputShape: trainSet.info.shape,
         seed: config.seed,
+        stepsPerEpoch: trainLoader.batchesPerEpoch,
         baseLr: config.optimizer.lr,
       });
       const ckpt = checkpointPath(config.out);
@@ -157,7 +172,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         const saved = readCheckpointRecord(ckpt);
         if (!sameSpec(saved.model, spec)) {
           throw new DistilleryError(
-            `cannot resume from ${ckpt}: it holds ${saved.model.arch} (${saved.model.inChannels}ch, ${saved.model.numClasses} classes), this run trains ${spec.arch}`,
+            `cannot resume from ${ckpt}: it holds ${describe(saved.model)}, this run trains ${describe(spec)}`,
             'E_CHECKPOINT',
           );
         }
@@ -234,8 +249,10 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
 
       const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record));
       const teacherReport = method.teachers.length > 0 ? await this.evaluateTeachers(method.teachers, testLoader) : {};
+      const outputs = student.outputNames.length > 1 ? await this.evaluateOutputs(student, testLoader) : undefined;
       return {
         ...teacherReport,
+        ...(outputs ? { outputs } : {}),
         method: config.method,
         arch: spec.arch,
         top1: final.top1,
@@ -281,6 +298,12 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const ensemble = await evaluate(teachers, loader);
     this.emit('log', { message: `teacher ensemble: test top-1 ${(100 * ensemble.top1).toFixed(2)}%` });
     return { teachers: scores, ensemble: { top1: ensemble.top1, top5: ensemble.top5 } };
+  }
+
+  private async evaluateOutputs(student: Model, loader: Loader): Promise<OutputScore[]> {
+    const scores = (await evaluateOutputs(student, loader)).map(({ name, top1, top5 }) => ({ name, top1, top5 }));
+    for (const s of scores) this.emit('log', { message: `${s.name}: test top-1 ${(100 * s.top1).toFixed(2)}%` });
+    return scores;
   }
 
   private async evaluateOnly(student: Model, loader: Loader, record: CheckpointRecord): Promise<EpochRecord> {
