@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,28 @@ describe('distillery CLI', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'E_ARGUMENT', message: expect.stringContaining("'layer9' is not a block") } });
   });
 
+  it('trains with ONE, then exports a branch that evaluates exactly as the run reported it, with no trace of the others', async () => {
+    const run = await runCli(['distill', '--method', 'one', '--arch', 'resnet8', '--branches', '2', '--ramp-up', '0', '--epochs', '1', '--train-limit', '500', '--out', join(dir.path, 'one'), '--json', '--quiet']);
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { checkpoint: string; outputs: { name: string; top1: number }[] };
+    expect(result.outputs.map((o) => o.name)).toEqual(['branch1', 'branch2', 'ensemble']);
+    const base = join(dir.path, 'one-branch2');
+    const exported = await runCli(['export', result.checkpoint, '--branch', '2', '--out', `${base}.ckpt`, '--json']);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ checkpoint: `${base}.ckpt`, weights: `${base}.safetensors`, model: { arch: 'resnet8' } });
+    for (const file of [`${base}.ckpt`, `${base}.safetensors`]) {
+      const scored = await runCli(['eval', file, '--json']);
+      expect(scored.status, scored.stderr).toBe(0);
+      expect((JSON.parse(scored.stdout) as { top1: number }).top1).toBe(result.outputs[1]!.top1);
+    }
+    const file = readFileSync(`${base}.safetensors`);
+    const keys = Object.keys(JSON.parse(file.subarray(8, 8 + Number(file.readBigUInt64LE(0))).toString()) as object);
+    expect(keys.some((k) => k.startsWith('branches.') || k.startsWith('gate.'))).toBe(false);
+    const tooFar = await runCli(['export', result.checkpoint, '--branch', '3', '--out', base, '--json']);
+    expect(tooFar.status).toBe(1);
+    expect(JSON.parse(tooFar.stdout)).toMatchObject({ error: { code: 'E_ARGUMENT', message: expect.stringContaining('branches 1-2') } });
+  });
+
   it('names a missing teacher checkpoint', async () => {
     const missing = join(dir.path, 'teacher-that-does-not-exist.ckpt');
     const run = await runCli(['distill', '--method', 'kd', '--teachers', missing, '--epochs', '1', '--train-limit', '100', '--out', join(dir.path, 'kd'), '--json']);
@@ -87,12 +109,12 @@ describe('distillery CLI', () => {
   }, 400_000);
 
   it('documents every command in --help', async () => {
-    for (const command of ['train', 'distill', 'refine', 'eval', 'convert', 'quickstart']) {
+    for (const command of ['train', 'distill', 'refine', 'eval', 'convert', 'export', 'quickstart']) {
       const run = await runCli([command, '--help']);
       expect(run.status).toBe(0);
       expect(run.stdout).toContain(`distillery ${command}`);
     }
     expect((await runCli(['train', '--help'])).stdout).toContain('--train-limit');
-    expect((await runCli(['distill', '--help'])).stdout).toMatch(/--method <method>[^]*"kd",\s+"meal",\s+"mealv2"/);
+    expect((await runCli(['distill', '--help'])).stdout).toMatch(/--method <method>[^]*"kd",\s+"meal",\s+"mealv2",\s+"one"/);
   });
 });
