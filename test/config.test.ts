@@ -70,6 +70,7 @@ describe("defaults", () => {
         teacherTrainMode: false,
         grlScale: 1,
       },
+      one: { branches: 3, temperature: 3, rampUp: 80, klWeight: 1 },
       resume: false,
       checkpointEvery: 1,
       evalEvery: 1,
@@ -235,9 +236,16 @@ describe("validation errors", () => {
     expect(configError(() => buildConfig(undefined, { method: "mealv2" })).message).toMatch(/^teachers: distillation needs/);
   });
 
+  it("take ONE's options from flags, need no teachers for it, and name a bad branch count", () => {
+    const config = buildConfig(undefined, { method: "one", ...flagsToConfig({ branches: "4", rampUp: "0", oneTemperature: "2" }) });
+    expect(config.one).toEqual({ branches: 4, temperature: 2, rampUp: 0, klWeight: 1 });
+    expect(config.out).toBe("runs/one-resnet20");
+    expect(configError(() => buildConfig(undefined, { method: "one", one: { branches: 1 } })).message).toMatch(/^one\.branches: /);
+  });
+
   it("require a method", () => {
     expect(configError(() => buildConfig(undefined, {})).message).toBe(
-      "method: required (expected one of 'supervised', 'kd', 'meal', 'mealv2')",
+      "method: required (expected one of 'supervised', 'kd', 'meal', 'mealv2', 'one')",
     );
   });
 });

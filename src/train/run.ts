@@ -30,6 +30,8 @@ export interface RunResult {
   loss: number;
   params: number;
   imagesPerSecond: number;
+  /** Time spent in training epochs, over every session of a resumed run (evaluation excluded). */
+  trainSeconds: number;
   seconds: number;
   epochs: number;
   checkpoint: string;
@@ -260,6 +262,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         loss: final.loss,
         params: student.parameterCount,
         imagesPerSecond: record.trainSeconds > 0 ? record.trainImages / record.trainSeconds : 0,
+        trainSeconds: record.trainSeconds,
         seconds: (performance.now() - started) / 1000,
         epochs: record.epoch,
         checkpoint: ckpt,
