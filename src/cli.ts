@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The distillery command line: train, distill, refine, eval, convert, export, quickstart.
+// The distillery command line: train, distill, search, refine, eval, convert, export, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
 import { ConvertOptions, EvalOptions, ExportOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
+import { readRecord } from './io/checkpoint.js';
 import { convertCommand } from './cli/convert.js';
 import { evalCommand } from './cli/eval.js';
 import { exportCommand } from './cli/export.js';
@@ -13,6 +14,7 @@ import { addConfigOptions, addOutputOptions, resolveRunConfig } from './cli/opti
 import { quickstartCommand } from './cli/quickstart.js';
 import { refineCommand } from './cli/refine.js';
 import { runCommand } from './cli/run-command.js';
+import { searchCommand } from './cli/search.js';
 
 let output: OutputOptions = {};
 
@@ -57,6 +59,20 @@ addConfigOptions(
     throw new ConfigError(["method: 'supervised' is not a distillation method; use `distillery train` for it, or set --method kd"]);
   }
   await runCommand(config, output);
+});
+
+addConfigOptions(
+  program
+    .command('search')
+    .description('find a student inside a teacher: gate its channels and blocks, keep the largest subnetwork within a budget (writes found.json)')
+    .requiredOption('--teacher <checkpoint>', 'the teacher to search inside (a CIFAR ResNet checkpoint)'),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  const teacher = String(options.teacher);
+  const record = readRecord(teacher);
+  if (record === undefined) throw new DistilleryError(`${teacher} is not a distillery checkpoint or weights file: search needs to know the teacher's network`, 'E_ARGUMENT');
+  const config = await resolveRunConfig(options, { method: 'search', teachers: [teacher], model: { arch: record.model.arch, init: teacher, ...(record.model.blocks ? { blocks: record.model.blocks } : {}) } }, { optimizer: { weightDecay: 0 }, epochs: 3 });
+  await searchCommand(config, output);
 });
 
 addOutputOptions(

@@ -27,6 +27,10 @@ export interface NativeModelSpec {
   numClasses: number;
   /** >= 2: ONE's multi-branch version of `arch`; absent or 0: the plain network. */
   branches?: number;
+  /** CIFAR ResNets: the inner width of every block, per stage (a searched student); absent: `arch` as it is. */
+  blocks?: number[][];
+  /** CIFAR ResNets: student search's network, with channel and block gates (only they train). */
+  gated?: boolean;
 }
 
 export interface NativeModelInfo extends NativeModelSpec {
@@ -34,6 +38,8 @@ export interface NativeModelInfo extends NativeModelSpec {
   parameters: number;
   featureNames: string[];
   branches: number;
+  blocks: number[][];
+  gated: boolean;
   /** What evaluation scores: ["logits"], or ONE's ["branch1", ..., "ensemble"]. */
   outputNames: string[];
 }
@@ -51,6 +57,10 @@ export interface NativeModel {
   features(input: HostTensor): Promise<HostTensor[]>;
   oneOutputs(input: HostTensor, training?: boolean): Promise<OneOutputs>;
   copyBranch(branch: number, target: NativeModel): Promise<void>;
+  flops(options: { inputShape: number[] }): Promise<number>;
+  gateValues(): Float64Array;
+  planSubnet(threshold: number): { blocks: number[][]; source: number[][] };
+  extractSubnet(threshold: number, target: NativeModel): Promise<void>;
   stateShapes(): Record<string, number[]>;
   saveSafetensors(path: string, options?: { prefix?: string; metadata?: Record<string, string> }): Promise<void>;
   loadSafetensors(path: string, options?: { prefix?: string; strict?: boolean }): Promise<Record<string, string>>;
@@ -123,7 +133,8 @@ export interface KdStepOptions {
 export type NativeStepOptions =
   | { method: 'supervised'; lr: number }
   | ({ method: 'kd'; lr: number; teachers: NativeModel[] } & KdStepOptions)
-  | ({ method: 'one'; lr: number } & OneStepOptions);
+  | ({ method: 'one'; lr: number } & OneStepOptions)
+  | { method: 'search'; lr: number; teacher: NativeModel; temperature: number; l1: number };
 
 /** ONE's loss weights: T, and klWeight = the ramp-up w(epoch) on the KL term. */
 export interface OneStepOptions {
@@ -139,6 +150,8 @@ export interface StepStats {
   similarity: number;
   /** MEAL: the weighted discriminator loss (generator loss in the student phase of alternating updates). */
   adversarial: number;
+  /** Student search: the L1 norm of the gates. */
+  gates: number;
   correct: number;
   count: number;
 }

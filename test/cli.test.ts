@@ -109,7 +109,7 @@ describe('distillery CLI', () => {
   }, 400_000);
 
   it('documents every command in --help', async () => {
-    for (const command of ['train', 'distill', 'refine', 'eval', 'convert', 'export', 'quickstart']) {
+    for (const command of ['train', 'distill', 'refine', 'eval', 'convert', 'export', 'search', 'quickstart']) {
       const run = await runCli([command, '--help']);
       expect(run.status).toBe(0);
       expect(run.stdout).toContain(`distillery ${command}`);

@@ -71,6 +71,7 @@ describe("defaults", () => {
         grlScale: 1,
       },
       one: { branches: 3, temperature: 3, rampUp: 80, klWeight: 1 },
+      search: { temperature: 4, l1: 5e-3 },
       resume: false,
       checkpointEvery: 1,
       evalEvery: 1,
@@ -243,9 +244,19 @@ describe("validation errors", () => {
     expect(configError(() => buildConfig(undefined, { method: "one", one: { branches: 1 } })).message).toMatch(/^one\.branches: /);
   });
 
+  it("read search budgets with K/M/G suffixes, and want exactly one teacher and at most one budget", () => {
+    expect(flagsToConfig({ budgetParams: "0.1M", budgetFlops: "75k", archSpec: "found.json" })).toEqual({
+      model: { archSpec: "found.json" },
+      search: { budgetParams: 100_000, budgetFlops: 75_000 },
+    });
+    expect(configError(() => flagsToConfig({ budgetParams: "10x" })).message).toMatch(/^--budget-params: expected a number with an optional K, M or G suffix/);
+    const two = configError(() => buildConfig(undefined, { method: "search", teachers: ["a.ckpt", "b.ckpt"], search: { budgetParams: 1, budgetFlops: 1 } }));
+    expect(two.problems.map((p) => p.split(":")[0])).toEqual(["search.budgetFlops", "teachers"]);
+  });
+
   it("require a method", () => {
     expect(configError(() => buildConfig(undefined, {})).message).toBe(
-      "method: required (expected one of 'supervised', 'kd', 'meal', 'mealv2', 'one')",
+      "method: required (expected one of 'supervised', 'kd', 'meal', 'mealv2', 'one', 'search')",
     );
   });
 });

@@ -7,9 +7,45 @@
 #include "core/runtime.h"
 #include "io/module_state.h"
 #include "io/safetensors.h"
+#include "models/flops.h"
 #include "models/one_net.h"
+#include "models/subnet.h"
 
 namespace distillery::addon {
+
+namespace {
+/** [[16, 12], [32], [40, 8]]: an array of arrays of integers; undefined gives an empty list. */
+std::vector<std::vector<int64_t>> nested_integers(Napi::Value value, const std::string& name) {
+  std::vector<std::vector<int64_t>> out;
+  if (value.IsUndefined() || value.IsNull()) return out;
+  if (!value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an array of arrays of integers");
+  const Napi::Array outer = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < outer.Length(); ++i) {
+    const Napi::Value row = outer.Get(i);
+    if (!row.IsArray()) fail(ErrorCode::InvalidArgument, name, "[", i, "] must be an array of integers");
+    const Napi::Array inner = row.As<Napi::Array>();
+    out.emplace_back();
+    for (uint32_t j = 0; j < inner.Length(); ++j) {
+      const Napi::Value v = inner.Get(j);
+      if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int64Value())) {
+        fail(ErrorCode::InvalidArgument, name, "[", i, "][", j, "] must be an integer");
+      }
+      out.back().push_back(v.As<Napi::Number>().Int64Value());
+    }
+  }
+  return out;
+}
+
+Napi::Array nested_to_js(Napi::Env env, const std::vector<std::vector<int64_t>>& rows) {
+  Napi::Array out = Napi::Array::New(env, rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Napi::Array row = Napi::Array::New(env, rows[i].size());
+    for (size_t j = 0; j < rows[i].size(); ++j) row.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(rows[i][j])));
+    out.Set(static_cast<uint32_t>(i), row);
+  }
+  return out;
+}
+}  // namespace
 
 void ModelWrap::define(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "Model",
@@ -19,6 +55,10 @@ void ModelWrap::define(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("features", &ModelWrap::features),
                                         InstanceMethod("oneOutputs", &ModelWrap::one_outputs),
                                         InstanceMethod("copyBranch", &ModelWrap::copy_branch),
+                                        InstanceMethod("flops", &ModelWrap::flops),
+                                        InstanceMethod("gateValues", &ModelWrap::gate_values),
+                                        InstanceMethod("planSubnet", &ModelWrap::plan_subnet),
+                                        InstanceMethod("extractSubnet", &ModelWrap::extract_subnet),
                                         InstanceMethod("stateShapes", &ModelWrap::state_shapes),
                                         InstanceMethod("saveSafetensors", &ModelWrap::save_safetensors),
                                         InstanceMethod("loadSafetensors", &ModelWrap::load_safetensors),
@@ -44,6 +84,8 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     spec.in_channels = spec_options.integer("inChannels", 3);
     spec.num_classes = spec_options.integer("numClasses", 10);
     spec.branches = spec_options.integer("branches", 0);
+    spec.blocks = nested_integers(spec_options.value("blocks"), "model.blocks");
+    spec.gated = spec_options.boolean("gated", false);
     const torch::Device device = parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
     models::Net net = models::build_model(spec);
     net->to(device);
@@ -71,6 +113,8 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < names.size(); ++i) features.Set(static_cast<uint32_t>(i), names[i]);
     out.Set("featureNames", features);
     out.Set("branches", Napi::Number::New(env, static_cast<double>(m->spec.branches)));
+    out.Set("blocks", nested_to_js(env, m->spec.blocks));
+    out.Set("gated", Napi::Boolean::New(env, m->spec.gated));
     const auto output_names = m->net->output_names();
     Napi::Array outputs = Napi::Array::New(env, output_names.size());
     for (size_t i = 0; i < output_names.size(); ++i) outputs.Set(static_cast<uint32_t>(i), output_names[i]);
@@ -171,6 +215,64 @@ Napi::Value ModelWrap::copy_branch(const Napi::CallbackInfo& info) {
         [m, target, branch] {
           train::ModelLocks lock({m.get(), target.get()});
           one_net(m).copy_branch(static_cast<size_t>(branch - 1), *target->net);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
+Napi::Value ModelWrap::flops(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    Options o(info[0], "flops");
+    const std::vector<int64_t> chw = o.integers("inputShape");
+    return run_async<int64_t>(
+        info.Env(),
+        [m, chw] {
+          train::ModelLocks lock({m.get()});
+          return models::count_flops(*m->net, chw);
+        },
+        [](Napi::Env env, int64_t& macs) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(macs)); });
+  });
+}
+
+Napi::Value ModelWrap::gate_values(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto& m = handle();
+    train::ModelLocks lock({m.get()});
+    const std::vector<double> values = models::gate_values(*m->net);
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), values.size());
+    std::copy(values.begin(), values.end(), out.Data());
+    return out;
+  });
+}
+
+Napi::Value ModelWrap::plan_subnet(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto& m = handle();
+    if (!info[0].IsNumber()) fail(ErrorCode::InvalidArgument, "threshold must be a number");
+    train::ModelLocks lock({m.get()});
+    const models::SubnetPlan plan = models::plan_subnet(*m->net, info[0].As<Napi::Number>().DoubleValue());
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("blocks", nested_to_js(env, plan.blocks));
+    out.Set("source", nested_to_js(env, plan.source));
+    return out;
+  });
+}
+
+Napi::Value ModelWrap::extract_subnet(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    if (!info[0].IsNumber()) fail(ErrorCode::InvalidArgument, "threshold must be a number");
+    const double threshold = info[0].As<Napi::Number>().DoubleValue();
+    train::ModelPtr target = unwrap(info[1], "target");
+    if (target == m) fail(ErrorCode::InvalidArgument, "a subnetwork cannot be extracted into its own network");
+    return run_async<bool>(
+        info.Env(),
+        [m, target, threshold] {
+          train::ModelLocks lock({m.get(), target.get()});
+          models::extract_subnet(*m->net, models::plan_subnet(*m->net, threshold), *target->net);
           return true;
         },
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });

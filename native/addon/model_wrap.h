@@ -21,6 +21,10 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value features(const Napi::CallbackInfo& info);
   Napi::Value one_outputs(const Napi::CallbackInfo& info);
   Napi::Value copy_branch(const Napi::CallbackInfo& info);
+  Napi::Value flops(const Napi::CallbackInfo& info);
+  Napi::Value gate_values(const Napi::CallbackInfo& info);
+  Napi::Value plan_subnet(const Napi::CallbackInfo& info);
+  Napi::Value extract_subnet(const Napi::CallbackInfo& info);
   Napi::Value state_shapes(const Napi::CallbackInfo& info);
   Napi::Value save_safetensors(const Napi::CallbackInfo& info);
   Napi::Value load_safetensors(const Napi::CallbackInfo& info);

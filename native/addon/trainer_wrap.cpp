@@ -27,6 +27,7 @@ Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s) {
   out.Set("kd", s.kd);
   out.Set("similarity", s.similarity);
   out.Set("adversarial", s.adversarial);
+  out.Set("gates", s.gates);
   out.Set("correct", Napi::Number::New(env, static_cast<double>(s.correct)));
   out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
   return out;
@@ -109,8 +110,14 @@ Napi::Value TrainerWrap::step(const Napi::CallbackInfo& info) {
       one.temperature = o.number("temperature", one.temperature);
       one.kl_weight = o.number("klWeight", one.kl_weight);
       work = [trainer, batch, one, lr] { return trainer->one_step(*batch, one, lr); };
+    } else if (method == "search") {
+      const train::ModelPtr teacher = ModelWrap::unwrap(o.value("teacher"), "step.teacher");
+      train::SearchStepOptions search;
+      search.temperature = o.number("temperature", search.temperature);
+      search.l1 = o.number("l1", search.l1);
+      work = [trainer, batch, teacher, search, lr] { return trainer->search_step(*batch, teacher, search, lr); };
     } else {
-      fail(ErrorCode::InvalidArgument, "step.method must be \"supervised\", \"kd\" or \"one\", got '", method, "'");
+      fail(ErrorCode::InvalidArgument, "step.method must be \"supervised\", \"kd\", \"one\" or \"search\", got '", method, "'");
     }
     return run_async<train::StepStats>(info.Env(), work, [](Napi::Env env, train::StepStats& s) -> Napi::Value {
       return stats_to_js(env, s);

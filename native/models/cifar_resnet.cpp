@@ -14,10 +14,10 @@ namespace F = torch::nn::functional;
 
 class BasicBlockImpl : public nn::Module {
  public:
-  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, CifarShortcut shortcut)
-      : conv1_(register_module("conv1", conv3x3(in, out, stride))),
-        bn1_(register_module("bn1", nn::BatchNorm2d(out))),
-        conv2_(register_module("conv2", conv3x3(out, out))),
+  BasicBlockImpl(int64_t in, int64_t inner, int64_t out, int64_t stride, CifarShortcut shortcut, bool gated)
+      : conv1_(register_module("conv1", conv3x3(in, inner, stride))),
+        bn1_(register_module("bn1", nn::BatchNorm2d(inner))),
+        conv2_(register_module("conv2", conv3x3(inner, out))),
         bn2_(register_module("bn2", nn::BatchNorm2d(out))),
         stride_(stride),
         extra_channels_(out - in) {
@@ -27,13 +27,21 @@ class BasicBlockImpl : public nn::Module {
           "downsample", nn::Sequential(conv1x1(in, out, stride), nn::BatchNorm2d(out)));
     }
     zero_pad_ = reshapes && shortcut == CifarShortcut::ZeroPad;
+    if (gated) {
+      channel_gate_ = register_parameter("channel_gate", torch::ones({inner}));
+      // Only a block whose shortcut is the identity can be dropped: with its residual branch at
+      // zero it computes relu(x) = x, since every block input is already a ReLU output.
+      if (!reshapes) block_gate_ = register_parameter("block_gate", torch::ones({1}));
+    }
   }
 
   torch::Tensor forward(torch::Tensor x) {
     // In place where torchvision's blocks are (ReLU(inplace=True), out += identity): same values,
     // fewer allocations. Only fresh tensors are overwritten, never x or a tapped stage output.
-    auto out = bn1_(conv1_(x)).relu_();
-    out = bn2_(conv2_(out));
+    auto out = bn1_(conv1_(x));
+    if (channel_gate_.defined()) out = out * channel_gate_.view({1, -1, 1, 1});
+    out = bn2_(conv2_(out.relu_()));
+    if (block_gate_.defined()) out = out * block_gate_;
     out += shortcut(x);
     return out.relu_();
   }
@@ -53,6 +61,8 @@ class BasicBlockImpl : public nn::Module {
   nn::Conv2d conv2_;
   nn::BatchNorm2d bn2_;
   nn::Sequential downsample_{nullptr};
+  torch::Tensor channel_gate_;
+  torch::Tensor block_gate_;
   int64_t stride_;
   int64_t extra_channels_;
   bool zero_pad_ = false;
@@ -61,7 +71,6 @@ class BasicBlockImpl : public nn::Module {
 class CifarResNetImpl : public StagedNetImpl {
  public:
   CifarResNetImpl(const CifarResNetOptions& options, int64_t in_channels, int64_t num_classes) {
-    const int64_t blocks = (options.depth - 2) / 6;
     int64_t planes = options.widths[0];
     conv1_ = register_module("conv1", conv3x3(in_channels, planes));
     bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
@@ -69,15 +78,23 @@ class CifarResNetImpl : public StagedNetImpl {
       nn::Sequential stage;
       const int64_t width = options.widths[s + 1];
       if (s == 2) trunk_channels_ = planes;
-      for (int64_t b = 0; b < blocks; ++b) {
+      const std::vector<int64_t> inner = options.blocks.empty()
+                                             ? std::vector<int64_t>((options.depth - 2) / 6, width)
+                                             : options.blocks[s];
+      for (size_t b = 0; b < inner.size(); ++b) {
         const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
-        stage->push_back(std::make_shared<BasicBlockImpl>(planes, width, stride, options.shortcut));
+        stage->push_back(std::make_shared<BasicBlockImpl>(planes, inner[b], width, stride, options.shortcut, options.gated));
         planes = width;
       }
       stages_.push_back(register_module(stage_name(s), std::move(stage)));
     }
     fc_ = register_module("fc", nn::Linear(planes, num_classes));
     init_conv_bn(*this);
+    if (options.gated) {
+      for (auto& p : named_parameters()) {
+        if (!is_gate(p.key())) p.value().set_requires_grad(false);
+      }
+    }
   }
 
   torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) override {
@@ -121,7 +138,26 @@ class CifarResNetImpl : public StagedNetImpl {
 
 }  // namespace
 
+bool is_gate(const std::string& name) {
+  const auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with("channel_gate") || ends_with("block_gate");
+}
+
 Net make_cifar_resnet(const CifarResNetOptions& options, int64_t in_channels, int64_t num_classes) {
+  if (!options.blocks.empty()) {
+    if (options.blocks.size() != 3) {
+      fail(ErrorCode::InvalidArgument, "a CIFAR ResNet has 3 stages: blocks must list 3 stages of inner widths, got ", options.blocks.size());
+    }
+    for (size_t s = 0; s < 3; ++s) {
+      if (options.blocks[s].empty()) fail(ErrorCode::InvalidArgument, "blocks: stage ", s + 1, " needs at least one block");
+      for (const int64_t w : options.blocks[s]) {
+        if (w < 1) fail(ErrorCode::InvalidArgument, "blocks: stage ", s + 1, " has a block of inner width ", w, "; widths must be >= 1");
+      }
+    }
+    return std::make_shared<CifarResNetImpl>(options, in_channels, num_classes);
+  }
   if (options.depth < 8 || (options.depth - 2) % 6 != 0) {
     fail(ErrorCode::InvalidArgument, "CIFAR ResNet depth must be 6n+2 with n >= 1 (8, 14, 20, ...), got ",
          options.depth);

@@ -61,6 +61,10 @@ struct ModelSpec {
   int64_t in_channels = 3;
   int64_t num_classes = 10;
   int64_t branches = 0;  // >= 2: ONE's multi-branch version of `arch`; 0: the plain network
+  // CIFAR ResNets only: a searched student's inner width of every block, per stage (replaces the
+  // depth `arch` implies); empty: `arch` as it is.
+  std::vector<std::vector<int64_t>> blocks;
+  bool gated = false;  // CIFAR ResNets only: the search network with channel and block gates
 };
 
 /** Builds a freshly initialised network (init as the reference does; the seed is the caller's). */

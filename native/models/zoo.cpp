@@ -23,10 +23,15 @@ using Factory = std::function<Net(int64_t in_channels, int64_t num_classes)>;
 struct Arch {
   std::string name;
   Factory make;
+  std::optional<CifarResNetOptions> cifar;  // CIFAR ResNets: what custom blocks and search gates modify
 };
 
-Factory cifar(int64_t depth, std::array<int64_t, 4> widths, CifarShortcut shortcut) {
-  return [=](int64_t in, int64_t classes) { return make_cifar_resnet({depth, widths, shortcut}, in, classes); };
+Arch cifar(const std::string& name, int64_t depth, std::array<int64_t, 4> widths, CifarShortcut shortcut) {
+  CifarResNetOptions options;
+  options.depth = depth;
+  options.widths = widths;
+  options.shortcut = shortcut;
+  return {name, [=](int64_t in, int64_t classes) { return make_cifar_resnet(options, in, classes); }, options};
 }
 
 Factory imagenet(ResNetBlock block, std::array<int64_t, 4> layers, int64_t width_per_group = 64) {
@@ -43,18 +48,17 @@ const std::vector<Arch>& table() {
   static const std::vector<Arch> archs = [] {
     std::vector<Arch> a;
     for (const int64_t depth : {8, 14, 20, 32, 44, 56, 110}) {
-      a.push_back({"resnet" + std::to_string(depth), cifar(depth, {16, 16, 32, 64}, CifarShortcut::ZeroPad)});
+      a.push_back(cifar("resnet" + std::to_string(depth), depth, {16, 16, 32, 64}, CifarShortcut::ZeroPad));
     }
     for (const int64_t depth : {8, 32}) {
-      a.push_back({"resnet" + std::to_string(depth) + "x4",
-                   cifar(depth, {32, 64, 128, 256}, CifarShortcut::Projection)});
+      a.push_back(cifar("resnet" + std::to_string(depth) + "x4", depth, {32, 64, 128, 256}, CifarShortcut::Projection));
     }
-    a.push_back({"resnet18", imagenet(ResNetBlock::Basic, {2, 2, 2, 2})});
-    a.push_back({"resnet34", imagenet(ResNetBlock::Basic, {3, 4, 6, 3})});
-    a.push_back({"resnet50", imagenet(ResNetBlock::Bottleneck, {3, 4, 6, 3})});
-    a.push_back({"resnet101", imagenet(ResNetBlock::Bottleneck, {3, 4, 23, 3})});
-    a.push_back({"resnet152", imagenet(ResNetBlock::Bottleneck, {3, 8, 36, 3})});
-    a.push_back({"wide_resnet50_2", imagenet(ResNetBlock::Bottleneck, {3, 4, 6, 3}, 128)});
+    a.push_back({"resnet18", imagenet(ResNetBlock::Basic, {2, 2, 2, 2}), std::nullopt});
+    a.push_back({"resnet34", imagenet(ResNetBlock::Basic, {3, 4, 6, 3}), std::nullopt});
+    a.push_back({"resnet50", imagenet(ResNetBlock::Bottleneck, {3, 4, 6, 3}), std::nullopt});
+    a.push_back({"resnet101", imagenet(ResNetBlock::Bottleneck, {3, 4, 23, 3}), std::nullopt});
+    a.push_back({"resnet152", imagenet(ResNetBlock::Bottleneck, {3, 8, 36, 3}), std::nullopt});
+    a.push_back({"wide_resnet50_2", imagenet(ResNetBlock::Bottleneck, {3, 4, 6, 3}, 128), std::nullopt});
     return a;
   }();
   return archs;
@@ -88,7 +92,24 @@ WideResNetOptions parse_wrn(const std::string& arch) {
 Net build_model(const ModelSpec& spec) {
   if (spec.in_channels < 1) fail(ErrorCode::InvalidArgument, "in_channels must be >= 1, got ", spec.in_channels);
   if (spec.num_classes < 2) fail(ErrorCode::InvalidArgument, "num_classes must be >= 2, got ", spec.num_classes);
-  if (spec.branches != 0) return std::make_shared<OneNetImpl>(spec, spec.branches);
+  if (spec.branches != 0) {
+    if (spec.gated) fail(ErrorCode::InvalidArgument, "student search gates a plain network, not a ONE one (branches must be 0)");
+    return std::make_shared<OneNetImpl>(spec, spec.branches);
+  }
+  if (!spec.blocks.empty() || spec.gated) {
+    const Arch* found = nullptr;
+    for (const auto& arch : table()) {
+      if (arch.name == spec.arch) found = &arch;
+    }
+    if (found == nullptr || !found->cifar) {
+      fail(ErrorCode::InvalidArgument, spec.gated ? "student search" : "custom blocks", " works on CIFAR ResNets (resnet8 ... resnet110, ",
+           "resnet8x4, resnet32x4), not '", spec.arch, "'");
+    }
+    CifarResNetOptions options = *found->cifar;
+    options.blocks = spec.blocks;
+    options.gated = spec.gated;
+    return make_cifar_resnet(options, spec.in_channels, spec.num_classes);
+  }
   if (spec.arch.rfind(kWrnPrefix, 0) == 0) {
     return make_wide_resnet(parse_wrn(spec.arch), spec.in_channels, spec.num_classes);
   }

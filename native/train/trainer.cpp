@@ -5,6 +5,7 @@
 #include "io/safetensors.h"
 #include "losses/kd_losses.h"
 #include "losses/one_losses.h"
+#include "models/cifar_resnet.h"
 #include "models/one_net.h"
 #include "train/checks.h"
 
@@ -100,6 +101,39 @@ StepStats Trainer::one_step(const data::Batch& batch, const OneStepOptions& opti
   StepStats stats = apply(loss.total, out.branches.front(), y, lr);
   stats.ce = loss.ce.item<double>();
   stats.kd = loss.kl.item<double>();
+  return stats;
+}
+
+StepStats Trainer::search_step(const data::Batch& batch, const ModelPtr& teacher, const SearchStepOptions& options, double lr) {
+  if (teacher == student_) fail(ErrorCode::InvalidArgument, "the search network cannot also be its teacher");
+  ModelLocks lock({student_.get(), teacher.get()});
+  std::vector<torch::Tensor> gates;
+  for (const auto& p : student_->net->named_parameters()) {
+    if (models::is_gate(p.key())) gates.push_back(p.value());
+  }
+  if (gates.empty()) {
+    fail(ErrorCode::InvalidArgument, "a search step needs the gated network (spec gated: true), got a plain ", student_->spec.arch);
+  }
+  const int64_t largest_label = max_label(batch);
+  check_batch(batch, largest_label, *student_);
+  check_batch(batch, largest_label, *teacher);
+  const torch::Tensor x = data::normalize_images(batch, student_->device);
+  const torch::Tensor y = batch.labels.to(student_->device);
+  torch::Tensor target;
+  {
+    torch::NoGradGuard no_grad;
+    teacher->net->eval();
+    target = torch::softmax(teacher->net->forward(x.to(teacher->device)).to(student_->device).to(torch::kFloat) / options.temperature, 1);
+  }
+  torch::AutoGradMode grad(true);
+  student_->net->eval();
+  const torch::Tensor logits = student_->net->forward(x);
+  const torch::Tensor kl = losses::kd_kl_loss(logits, target, options.temperature);
+  torch::Tensor l1 = torch::zeros({}, logits.options());
+  for (const auto& g : gates) l1 = l1 + g.abs().sum();
+  StepStats stats = apply(kl + options.l1 * l1, logits, y, lr);
+  stats.kd = kl.item<double>();
+  stats.gates = l1.item<double>();
   return stats;
 }
 

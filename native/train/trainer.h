@@ -22,6 +22,7 @@ struct StepStats {
   double kd = 0;
   double similarity = 0;   // MEAL: weighted block similarity
   double adversarial = 0;  // MEAL: weighted discriminator (or generator) loss
+  double gates = 0;        // student search: the L1 norm of the gates
   int64_t correct = 0;  // top-1 hits of the student on the (augmented) batch
   int64_t count = 0;
 };
@@ -37,6 +38,11 @@ struct OneStepOptions {
   double kl_weight = 1.0;  // the ramp-up w(epoch), computed by the caller
 };
 
+struct SearchStepOptions {
+  double temperature = 4.0;
+  double l1 = 5e-3;  // lambda, the weight of the L1 norm of the gates
+};
+
 using Metadata = std::map<std::string, std::string>;
 
 class Trainer {
@@ -50,6 +56,12 @@ class Trainer {
 
   /** ONE: CE on every branch and the gated ensemble plus kl_weight * T^2 KL(ensemble || branch); needs a multi-branch student. */
   StepStats one_step(const data::Batch& batch, const OneStepOptions& options, double lr);
+
+  /**
+   * Student search: T^2 KL(teacher || gated student) + l1 * sum |gates|, the student (a gated
+   * CIFAR ResNet) in eval mode so its BatchNorm keeps the teacher's statistics; only gates learn.
+   */
+  StepStats search_step(const data::Batch& batch, const ModelPtr& teacher, const SearchStepOptions& options, double lr);
 
   /** Atomically writes model, optimizer and RNG state with the caller's metadata. */
   void save_checkpoint(const std::string& path, const Metadata& metadata);

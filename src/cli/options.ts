@@ -5,6 +5,7 @@ import { CONFIG_FLAGS, flagsToConfig } from '../config/flags.js';
 import type { ResolvedRunConfig } from '../config/load.js';
 import { buildConfig, loadConfigFile } from '../config/load.js';
 import type { ConfigPatch } from '../config/merge.js';
+import { mergeConfig } from '../config/merge.js';
 
 /** Output switches every command takes. */
 export interface OutputOptions {
@@ -35,5 +36,5 @@ export function addConfigOptions(command: Command): Command {
 export async function resolveRunConfig(options: Record<string, unknown>, overrides: ConfigPatch, defaults: ConfigPatch = {}): Promise<ResolvedRunConfig> {
   const file = typeof options.config === 'string' ? await loadConfigFile(options.config) : undefined;
   const flags = flagsToConfig(options as Record<string, string | boolean | undefined>);
-  return buildConfig({ ...defaults, ...file }, { ...flags, ...overrides });
+  return buildConfig(mergeConfig(defaults, file ?? {}), mergeConfig(flags, overrides));
 }

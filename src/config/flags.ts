@@ -2,7 +2,7 @@ import { ConfigError } from "./errors.js";
 import { type ConfigPatch, mergeConfig } from "./merge.js";
 
 /** How a flag's value is parsed; "switch" flags take no value. */
-export type FlagKind = "int" | "number" | "string" | "list" | "switch";
+export type FlagKind = "int" | "number" | "count" | "string" | "list" | "switch";
 
 /** A CLI flag that sets one configuration value; the CLI registers its options from these. */
 export interface ConfigFlag {
@@ -59,6 +59,10 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--branches", "one.branches", "int", "ONE: number of branches (default 3)"),
   define("--ramp-up", "one.rampUp", "int", "ONE: epochs over which the KL weight ramps up (0: none; default 80)"),
   define("--one-temperature", "one.temperature", "number", "ONE: temperature of the KL from the ensemble (default 3)"),
+  define("--arch-spec", "model.archSpec", "string", "a student found by `distillery search` (found.json): its architecture and inherited weights"),
+  define("--budget-params", "search.budgetParams", "count", "search: at most this many parameters (e.g. 75000, 0.1M)"),
+  define("--budget-flops", "search.budgetFlops", "count", "search: at most this many multiply-accumulates per image (e.g. 5M)"),
+  define("--l1", "search.l1", "number", "search: weight of the gates' L1 norm (default 5e-3)"),
   define("--resume", "resume", "switch", "continue from the last checkpoint in the output directory"),
 ];
 
@@ -85,6 +89,8 @@ type Parsed = { value: number | string | boolean | string[] } | { problem: strin
 // Strict: the whole string must be the number, so "10x", "" and "0x10" are rejected (Number() accepts some).
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const INTEGER = /^[+-]?\d+$/;
+const COUNT = /^(\d+\.?\d*|\.\d+)([kmg]?)$/i;
+const SUFFIX: Readonly<Record<string, number>> = { "": 1, K: 1e3, M: 1e6, G: 1e9 };
 
 function parseValue(spec: ConfigFlag, raw: string | boolean): Parsed {
   if (spec.kind === "switch") {
@@ -103,6 +109,12 @@ function parseValue(spec: ConfigFlag, raw: string | boolean): Parsed {
       return DECIMAL.test(text) && Number.isFinite(Number(text))
         ? { value: Number(text) }
         : { problem: `expected a number, got '${raw}'` };
+    case "count": {
+      const match = COUNT.exec(text);
+      return match && Number.isFinite(Number(match[1]))
+        ? { value: Number(match[1]) * SUFFIX[(match[2] ?? "").toUpperCase()]! }
+        : { problem: `expected a number with an optional K, M or G suffix, got '${raw}'` };
+    }
     case "list": {
       const items = text.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
       return items.length > 0 ? { value: items } : { problem: "expected a comma-separated list, got nothing" };

@@ -82,6 +82,10 @@ export const ModelConfig = z.strictObject({
   numClasses: z.number().int().positive().optional(),
   /** Initial weights: a distillery checkpoint or a safetensors file (e.g. torchvision-named ResNet weights). */
   init: z.string().min(1).optional(),
+  /** CIFAR ResNets: the inner width of every block, per stage (3 stages), e.g. a searched student's. */
+  blocks: z.array(z.array(z.number().int().min(1)).min(1)).length(3).optional(),
+  /** A student found by `distillery search` (its found.json): sets arch and blocks, and init to its inherited weights unless init is given. */
+  archSpec: z.string().min(1).optional(),
 });
 /** Parsed model options. */
 export type ModelConfig = z.output<typeof ModelConfig>;
@@ -167,12 +171,31 @@ export const OneConfig = z.strictObject({
 /** Parsed ONE options. */
 export type OneConfig = z.output<typeof OneConfig>;
 
-const DISTILLATION_METHODS: ReadonlySet<string> = new Set(["kd", "meal", "mealv2"]);
+/** Student search: gates on a teacher's channels and blocks, trained with KL(teacher || gated) + l1 * |gates|. */
+export const SearchConfig = z
+  .strictObject({
+    /** T of the KL from the teacher. */
+    temperature: z.number().positive().default(4),
+    /** lambda, the weight of the gates' L1 norm. */
+    l1: z.number().min(0).default(5e-3),
+    /** Extract the largest subnetwork with at most this many parameters... */
+    budgetParams: z.number().positive().optional(),
+    /** ...or at most this many multiply-accumulates per image. */
+    budgetFlops: z.number().positive().optional(),
+  })
+  .refine((search) => search.budgetParams === undefined || search.budgetFlops === undefined, {
+    path: ["budgetFlops"],
+    message: "give one budget: 'search.budgetParams' or 'search.budgetFlops', not both",
+  });
+/** Parsed search options. */
+export type SearchConfig = z.output<typeof SearchConfig>;
+
+const DISTILLATION_METHODS: ReadonlySet<string> = new Set(["kd", "meal", "mealv2", "search"]);
 
 /** Everything a training or distillation run needs; `out` is resolved later from method and arch. */
 export const RunConfig = z
   .strictObject({
-    method: z.enum(["supervised", "kd", "meal", "mealv2", "one"]),
+    method: z.enum(["supervised", "kd", "meal", "mealv2", "one", "search"]),
     model: ModelConfig.prefault({}),
     data: DataConfig.prefault({}),
     optimizer: OptimizerConfig.prefault({}),
@@ -194,6 +217,7 @@ export const RunConfig = z
     kd: KdConfig.prefault({}),
     meal: MealConfig.prefault({}),
     one: OneConfig.prefault({}),
+    search: SearchConfig.prefault({}),
     resume: z.boolean().default(false),
     /** Epochs between checkpoints. */
     checkpointEvery: z.number().int().min(1).default(1),
@@ -208,6 +232,10 @@ export const RunConfig = z
       typeof value === "object" &&
       value !== null &&
       !issues.some((issue) => issue.path?.[0] === "method" || issue.path?.[0] === "teachers"),
+  })
+  .refine((run) => run.method !== "search" || run.teachers.length <= 1, {
+    path: ["teachers"],
+    message: "student search looks inside one teacher: give exactly one",
   });
 /** A parsed run configuration, defaults filled in. */
 export type RunConfig = z.output<typeof RunConfig>;

@@ -110,12 +110,27 @@ export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec):
   return model;
 }
 
-/** Loads the weights of a checkpoint or safetensors file into `model` (strict), e.g. to initialise a student. */
-export async function loadWeightsInto(model: Model, path: string): Promise<void> {
+/** Same network: arch, channels, classes, ONE branches and searched blocks (search gates aside). */
+function sameNetwork(a: ModelSpec, b: ModelSpec): boolean {
+  return (
+    a.arch === b.arch &&
+    a.inChannels === b.inChannels &&
+    a.numClasses === b.numClasses &&
+    (a.branches ?? 0) === (b.branches ?? 0) &&
+    JSON.stringify(a.blocks ?? null) === JSON.stringify(b.blocks ?? null)
+  );
+}
+
+/**
+ * Loads the weights of a checkpoint or safetensors file into `model` (strict), e.g. to initialise a
+ * student. With `ignoreGates`, the model's search gates may be absent from the file (a teacher's
+ * weights loaded into its gated copy); every other tensor must still be there.
+ */
+export async function loadWeightsInto(model: Model, path: string, options: { ignoreGates?: boolean } = {}): Promise<void> {
   const record = readRecord(path);
   const spec = model.spec;
   const saved = record?.model;
-  if (saved && (saved.arch !== spec.arch || saved.inChannels !== spec.inChannels || saved.numClasses !== spec.numClasses || (saved.branches ?? 0) !== (spec.branches ?? 0))) {
+  if (saved && !sameNetwork(saved, spec)) {
     const branches = (s: ModelSpec): string => (s.branches ? `, ${s.branches} ONE branches` : '');
     throw new DistilleryError(
       `${path} holds ${saved.arch} (${saved.inChannels}ch, ${saved.numClasses} classes${branches(saved)}), ` +
@@ -124,5 +139,17 @@ export async function loadWeightsInto(model: Model, path: string): Promise<void>
       'E_WEIGHTS',
     );
   }
-  await model.loadSafetensors(path, { prefix: record?.format === CHECKPOINT_FORMAT ? 'model.' : '', strict: true });
+  const prefix = record?.format === CHECKPOINT_FORMAT ? 'model.' : '';
+  if (!options.ignoreGates) {
+    await model.loadSafetensors(path, { prefix, strict: true });
+    return;
+  }
+  const expected = Object.keys(model.stateShapes()).filter((name) => !/(channel|block)_gate$/.test(name));
+  const { tensors } = await native().readSafetensors(path);
+  const present = new Set(Object.keys(tensors).filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length)));
+  const missing = expected.filter((name) => !present.has(name));
+  if (missing.length > 0) {
+    throw new DistilleryError(`${path} lacks ${missing.length} tensor(s) of ${spec.arch}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, 'E_WEIGHTS');
+  }
+  await model.loadSafetensors(path, { prefix, strict: false });
 }

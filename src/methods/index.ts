@@ -6,6 +6,7 @@ import { kd } from './kd.js';
 import { meal } from './meal.js';
 import { mealv2 } from './mealv2.js';
 import { one } from './one.js';
+import { search } from './search.js';
 import { supervised } from './supervised.js';
 
 const METHODS: Record<ResolvedRunConfig['method'], MethodFactory> = {
@@ -14,6 +15,7 @@ const METHODS: Record<ResolvedRunConfig['method'], MethodFactory> = {
   meal: (config, context) => meal(config.teachers, config.meal, context),
   mealv2: (config, context) => mealv2(config.teachers, config.meal, context),
   one: (config, context) => one(config.one, context),
+  search: (config, context) => search(config.teachers, config.search, context),
 };
 
 /** A TrainingRun of `config` with the method it names (`config.method`). */

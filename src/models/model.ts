@@ -9,6 +9,19 @@ export interface ModelSpec {
   numClasses: number;
   /** >= 2: ONE's multi-branch version of `arch` (shared trunk, m copies of the last stage, a gate); absent: the plain network. */
   branches?: number;
+  /** CIFAR ResNets: the inner width of every block, per stage, as student search finds it; absent: `arch` as it is. */
+  blocks?: number[][];
+  /** CIFAR ResNets: student search's gated network (channel and block gates; only they train). */
+  gated?: boolean;
+}
+
+/** A spec in words: "resnet20", "resnet20 with blocks [[16, 8], [32], [40]]", "resnet20 with 3 ONE branches". */
+export function describeSpec(spec: ModelSpec): string {
+  const parts = [spec.arch];
+  if (spec.blocks) parts.push(`with blocks [${spec.blocks.map((stage) => `[${stage.join(', ')}]`).join(', ')}]`);
+  if (spec.branches) parts.push(`with ${spec.branches} ONE branches`);
+  if (spec.gated) parts.push('with search gates');
+  return parts.join(' ');
 }
 
 /** A network on a device. Call dispose() (or use `using`) to free its memory before GC would. */
@@ -29,8 +42,15 @@ export class Model {
 
   /** The zoo spec of this network. */
   get spec(): ModelSpec {
-    const { arch, inChannels, numClasses, branches } = this.info;
-    return branches > 0 ? { arch, inChannels, numClasses, branches } : { arch, inChannels, numClasses };
+    const { arch, inChannels, numClasses, branches, blocks, gated } = this.info;
+    return {
+      arch,
+      inChannels,
+      numClasses,
+      ...(branches > 0 ? { branches } : {}),
+      ...(blocks.length > 0 ? { blocks } : {}),
+      ...(gated ? { gated } : {}),
+    };
   }
 
   /** What evaluation scores: ["logits"], or a ONE network's ["branch1", ..., "ensemble"]. */
@@ -72,6 +92,14 @@ export class Model {
       throw error;
     }
     return plain;
+  }
+
+  /**
+   * Multiply-accumulates of one forward pass for one input of shape [C, H, W] (convolutions and
+   * linear layers, as torchvision and the papers count FLOPs; every output, so all ONE branches).
+   */
+  async countFlops(inputShape: [number, number, number]): Promise<number> {
+    return this.handle.flops({ inputShape });
   }
 
   /** Parameter and buffer names with shapes, as saved in safetensors files. */

@@ -7,6 +7,7 @@ import type { ResolvedRunConfig } from '../config/load.js';
 import { Dataset, Loader } from '../data/dataset.js';
 import { injectLabelNoise } from '../data/label-noise.js';
 import { seededSubset } from '../data/random.js';
+import { readArchSpec } from '../io/arch-spec.js';
 import { readLabelsFile } from '../io/labels-file.js';
 import { DistilleryError } from '../errors.js';
 import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
@@ -29,6 +30,10 @@ export interface RunResult {
   top5: number;
   loss: number;
   params: number;
+  /** Multiply-accumulates of one forward pass for one image of the dataset (every output of a ONE network). */
+  flops: number;
+  /** The student's spec, with ONE's branches or a searched student's blocks. */
+  spec: ModelSpec;
   imagesPerSecond: number;
   /** Time spent in training epochs, over every session of a resumed run (evaluation excluded). */
   trainSeconds: number;
@@ -138,12 +143,17 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     });
     const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize });
 
+    const found = config.model.archSpec === undefined ? undefined : await readArchSpec(config.model.archSpec);
+    const blocks = found?.spec.blocks ?? config.model.blocks;
     const spec: ModelSpec = {
-      arch: config.model.arch,
-      inChannels: config.model.inChannels ?? trainSet.info.shape[0],
-      numClasses: config.model.numClasses ?? trainSet.info.numClasses,
+      arch: found?.spec.arch ?? config.model.arch,
+      inChannels: found?.spec.inChannels ?? config.model.inChannels ?? trainSet.info.shape[0],
+      numClasses: found?.spec.numClasses ?? config.model.numClasses ?? trainSet.info.numClasses,
+      ...(blocks ? { blocks } : {}),
       ...(config.method === 'one' ? { branches: config.one.branches } : {}),
+      ...(config.method === 'search' ? { gated: true } : {}),
     };
+    const init = config.model.init ?? found?.weightsPath;
     const student = Model.create(spec, config.device);
     let method: MethodSession | undefined;
     let trainer: Trainer | undefined;
@@ -183,7 +193,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         this.emit('log', { message: `resumed from ${ckpt} after epoch ${saved.epoch}` });
       } else {
         if (config.resume) this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
-        if (config.model.init !== undefined) await this.initialise(student, config.model.init);
+        if (init !== undefined) await this.initialise(student, init);
       }
 
       const schedule = createSchedule(config.schedule, {
@@ -252,15 +262,18 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record));
       const teacherReport = method.teachers.length > 0 ? await this.evaluateTeachers(method.teachers, testLoader) : {};
       const outputs = student.outputNames.length > 1 ? await this.evaluateOutputs(student, testLoader) : undefined;
+      const flops = await student.countFlops(trainSet.info.shape);
       return {
         ...teacherReport,
         ...(outputs ? { outputs } : {}),
         method: config.method,
         arch: spec.arch,
+        spec,
         top1: final.top1,
         top5: final.top5,
         loss: final.loss,
         params: student.parameterCount,
+        flops,
         imagesPerSecond: record.trainSeconds > 0 ? record.trainImages / record.trainSeconds : 0,
         trainSeconds: record.trainSeconds,
         seconds: (performance.now() - started) / 1000,
@@ -282,7 +295,8 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
 
   private async initialise(student: Model, path: string): Promise<void> {
     try {
-      await loadWeightsInto(student, path);
+      // The search network is the teacher plus gates the teacher's file cannot have.
+      await loadWeightsInto(student, path, { ignoreGates: student.spec.gated === true });
     } catch (error) {
       if (error instanceof DistilleryError) throw new DistilleryError(`model.init (${path}): ${error.message}`, error.code);
       throw error;
