@@ -6,55 +6,30 @@
 // method to --methods trains only that method.
 // Usage: node bench/meal-accuracy.mjs [--teachers resnet20,resnet32,wrn-16-2] [--student resnet8]
 //        [--train-limit 10000] [--teacher-epochs 6] [--epochs 5] [--seeds 1,2] [--out runs/bench-meal]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { buildConfig, createRun, torchInfo } from '../dist/index.js';
+import { torchInfo } from '../dist/index.js';
+import { COMMON_OPTIONS, recipe, report, run } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
     teachers: { type: 'string', default: 'resnet20,resnet32,wrn-16-2' },
     student: { type: 'string', default: 'resnet8' },
-    'train-limit': { type: 'string', default: '10000' },
     'teacher-epochs': { type: 'string', default: '6' },
     epochs: { type: 'string', default: '5' },
     seeds: { type: 'string', default: '1,2' },
     methods: { type: 'string', default: 'alone,kd,meal-joint,meal-grl,meal-alternating,mealv2' },
-    threads: { type: 'string', default: String(availableParallelism()) },
     out: { type: 'string', default: 'runs/bench-meal' },
-    'json-out': { type: 'string' },
-    'data-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+    ...COMMON_OPTIONS,
   },
 });
 const trainLimit = Number(values['train-limit']);
 const epochs = Number(values.epochs);
 const seeds = values.seeds.split(',').map(Number);
 
-function base(arch, runEpochs, seed, out) {
-  return {
-    model: { arch },
-    data: { dataDir: values['data-dir'], trainLimit },
-    epochs: runEpochs,
-    batchSize: 128,
-    // One schedule for every run: SGD 0.1, momentum 0.9, wd 5e-4, cosine to 0.
-    optimizer: { lr: 0.1 },
-    schedule: { type: 'cosine' },
-    seed,
-    threads: Number(values.threads),
-    out: join(values.out, out),
-    resume: true,
-  };
-}
-
-async function run(label, config) {
-  const started = performance.now();
-  const result = await createRun(buildConfig(undefined, config)).execute();
-  const seconds = (performance.now() - started) / 1000;
-  process.stderr.write(`${label}: top-1 ${(100 * result.top1).toFixed(2)}% (${seconds.toFixed(0)} s)\n`);
-  return { ...result, wallSeconds: seconds };
-}
+// One schedule for every run: SGD 0.1, momentum 0.9, wd 5e-4, cosine to 0.
+const base = (arch, runEpochs, seed, out) => recipe(values, { epochs: runEpochs, seed, out, model: { arch } });
 
 // The student recipes compared; each gets the same epochs and schedule.
 const RECIPES = {
@@ -105,7 +80,7 @@ const summary = Object.fromEntries(
 );
 const ensemble = Object.values(students).flat().find((r) => r.ensemble)?.ensemble;
 const gain = (name) => (summary[name] && summary.alone ? summary[name].top1 - summary.alone.top1 : undefined);
-const report = {
+report({
   benchmark: 'meal-accuracy',
   torch: torchInfo().runtimeVersion,
   threads: Number(values.threads),
@@ -114,10 +89,4 @@ const report = {
   ensemble,
   students: summary,
   gainsOverAlone: Object.fromEntries(Object.keys(summary).filter((n) => n !== 'alone').map((n) => [n, gain(n)])),
-};
-const json = JSON.stringify(report, null, 2);
-if (values['json-out']) {
-  mkdirSync(dirname(values['json-out']), { recursive: true });
-  writeFileSync(values['json-out'], `${json}\n`);
-}
-process.stdout.write(`${json}\n`);
+}, values['json-out']);

@@ -5,55 +5,32 @@
 // JSON object (progress on stderr) and writes it to --json-out; rerun it to reproduce every number.
 // Usage: node bench/noisy-refine.mjs [--rates 0.2,0.4] [--teachers resnet20,resnet14,resnet8]
 //        [--student resnet8] [--train-limit 10000] [--teacher-epochs 5] [--epochs 5] [--seed 1]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { buildConfig, createRun, torchInfo } from '../dist/index.js';
+import { torchInfo } from '../dist/index.js';
 import { refineLabels } from '../dist/methods/refine.js';
+import { COMMON_OPTIONS, recipe, report, run } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
     rates: { type: 'string', default: '0.2,0.4' },
     teachers: { type: 'string', default: 'resnet20,resnet14,resnet8' },
     student: { type: 'string', default: 'resnet8' },
-    'train-limit': { type: 'string', default: '10000' },
     'teacher-epochs': { type: 'string', default: '5' },
     epochs: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
     threshold: { type: 'string', default: '0.5' },
     'ce-weight': { type: 'string', default: '1' },
-    threads: { type: 'string', default: String(availableParallelism()) },
     out: { type: 'string', default: 'runs/bench-noisy' },
-    'json-out': { type: 'string' },
-    'data-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+    ...COMMON_OPTIONS,
   },
 });
 const dataDir = values['data-dir'];
 const seed = Number(values.seed);
 const ceWeight = Number(values['ce-weight']);
 
-async function run(label, config) {
-  const result = await createRun(buildConfig(undefined, config)).execute();
-  process.stderr.write(`${label}: top-1 ${(100 * result.top1).toFixed(2)}%\n`);
-  return result;
-}
-
-function base(arch, epochs, runSeed, out, data) {
-  return {
-    model: { arch },
-    data: { dataDir, trainLimit: Number(values['train-limit']), ...data },
-    epochs,
-    batchSize: 128,
-    optimizer: { lr: 0.1 },
-    schedule: { type: 'cosine' },
-    seed: runSeed,
-    threads: Number(values.threads),
-    out: join(values.out, out),
-    resume: true,
-  };
-}
+const base = (arch, epochs, runSeed, out, data) => recipe(values, { epochs, seed: runSeed, out, data, model: { arch } });
 
 const rows = [];
 for (const rate of values.rates.split(',').map(Number)) {
@@ -100,7 +77,7 @@ for (const rate of values.rates.split(',').map(Number)) {
   });
 }
 
-const report = {
+report({
   benchmark: 'noisy-refine',
   torch: torchInfo().runtimeVersion,
   setup: {
@@ -108,10 +85,4 @@ const report = {
     seed, threshold: Number(values.threshold), meal: `joint, logits, ceWeight ${ceWeight}`, student: values.student,
   },
   rows,
-};
-const json = JSON.stringify(report, null, 2);
-if (values['json-out']) {
-  mkdirSync(dirname(values['json-out']), { recursive: true });
-  writeFileSync(values['json-out'], `${json}\n`);
-}
-process.stdout.write(`${json}\n`);
+}, values['json-out']);

@@ -5,67 +5,42 @@
 // in --out are reused (their checkpoints record accuracy and training time).
 // Usage: node bench/one-accuracy.mjs [--arch resnet20] [--teacher resnet32] [--branches 3]
 //        [--train-limit 10000] [--epochs 5] [--ramp-up 1] [--seeds 1,2] [--out runs/bench-one]
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { buildConfig, createRun, torchInfo } from '../dist/index.js';
+import { torchInfo } from '../dist/index.js';
+import { COMMON_OPTIONS, recipe, report, run } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
     arch: { type: 'string', default: 'resnet20' },
     teacher: { type: 'string', default: 'resnet32' },
     branches: { type: 'string', default: '3' },
-    'train-limit': { type: 'string', default: '10000' },
     epochs: { type: 'string', default: '5' },
     // The official 80 of 300 epochs, scaled to the run.
     'ramp-up': { type: 'string' },
     seeds: { type: 'string', default: '1,2' },
-    threads: { type: 'string', default: String(availableParallelism()) },
     out: { type: 'string', default: 'runs/bench-one' },
-    'json-out': { type: 'string' },
-    'data-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+    ...COMMON_OPTIONS,
   },
 });
-const trainLimit = Number(values['train-limit']);
 const epochs = Number(values.epochs);
 const rampUp = values['ramp-up'] === undefined ? Math.round((80 / 300) * epochs) : Number(values['ramp-up']);
 const seeds = values.seeds.split(',').map(Number);
 
-async function run(label, out, arch, seed, patch) {
-  const config = {
-    model: { arch },
-    data: { dataDir: values['data-dir'], trainLimit },
-    epochs,
-    batchSize: 128,
-    // One schedule for every run: SGD 0.1, momentum 0.9, wd 5e-4, cosine to 0.
-    optimizer: { lr: 0.1 },
-    schedule: { type: 'cosine' },
-    seed,
-    threads: Number(values.threads),
-    out: join(values.out, out),
-    resume: true,
-    ...patch,
-  };
-  const result = await createRun(buildConfig(undefined, config)).execute();
-  process.stderr.write(`${label}: top-1 ${(100 * result.top1).toFixed(2)}%, ${result.trainSeconds.toFixed(0)} s training\n`);
-  return result;
-}
+const student = (seed, out, arch, patch) => recipe(values, { epochs, seed, out, model: { arch }, ...patch });
 
 const runs = [];
 for (const seed of seeds) {
-  const alone = await run(`alone ${values.arch} seed ${seed}`, `alone-${values.arch}-s${seed}`, values.arch, seed, { method: 'supervised' });
-  const one = await run(`one ${values.arch} seed ${seed}`, `one-${values.arch}-s${seed}`, values.arch, seed, {
-    method: 'one',
-    one: { branches: Number(values.branches), rampUp },
-  });
-  const teacher = await run(`teacher ${values.teacher} seed ${seed}`, `teacher-${values.teacher}-s${seed}`, values.teacher, seed, { method: 'supervised' });
-  const kd = await run(`kd ${values.arch} seed ${seed}`, `kd-${values.arch}-s${seed}`, values.arch, seed, {
-    method: 'kd',
-    teachers: [teacher.checkpoint],
-    kd: { temperature: 4, ceWeight: 0.5, kdWeight: 0.5 },
-  });
+  const alone = await run(`alone ${values.arch} seed ${seed}`, student(seed, `alone-${values.arch}-s${seed}`, values.arch, { method: 'supervised' }));
+  const one = await run(
+    `one ${values.arch} seed ${seed}`,
+    student(seed, `one-${values.arch}-s${seed}`, values.arch, { method: 'one', one: { branches: Number(values.branches), rampUp } }),
+  );
+  const teacher = await run(`teacher ${values.teacher} seed ${seed}`, student(seed, `teacher-${values.teacher}-s${seed}`, values.teacher, { method: 'supervised' }));
+  const kd = await run(
+    `kd ${values.arch} seed ${seed}`,
+    student(seed, `kd-${values.arch}-s${seed}`, values.arch, { method: 'kd', teachers: [teacher.checkpoint], kd: { temperature: 4, ceWeight: 0.5, kdWeight: 0.5 } }),
+  );
   const ensemble = one.outputs.at(-1);
   runs.push({
     seed,
@@ -84,7 +59,7 @@ const summary = {
   teacher: { top1: mean((r) => r.teacher.top1), trainSeconds: mean((r) => r.teacher.trainSeconds) },
   kd: { top1: mean((r) => r.kd.top1), trainSeconds: mean((r) => r.kd.trainSeconds), totalSeconds: mean((r) => r.kd.totalSeconds) },
 };
-const report = {
+report({
   benchmark: 'one-accuracy',
   torch: torchInfo().runtimeVersion,
   threads: Number(values.threads),
@@ -93,7 +68,7 @@ const report = {
     teacher: values.teacher,
     branches: Number(values.branches),
     rampUp,
-    trainLimit,
+    trainLimit: Number(values['train-limit']),
     epochs,
     seeds,
     schedule: 'SGD lr 0.1, momentum 0.9, wd 5e-4, cosine, batch 128; KD T=4, CE and KD weights 0.5',
@@ -103,10 +78,4 @@ const report = {
   oneGainOverKd: summary.one.top1 - summary.kd.top1,
   oneCostOverTeacherPlusKd: summary.one.trainSeconds / summary.kd.totalSeconds,
   runs,
-};
-const json = JSON.stringify(report, null, 2);
-if (values['json-out']) {
-  mkdirSync(dirname(values['json-out']), { recursive: true });
-  writeFileSync(values['json-out'], `${json}\n`);
-}
-process.stdout.write(`${json}\n`);
+}, values['json-out']);

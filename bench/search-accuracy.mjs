@@ -5,16 +5,16 @@
 // architecture from its inherited weights. Prints one JSON object on stdout (progress on stderr)
 // and writes it to --json-out. Finished runs in --out are reused.
 // Usage: node bench/search-accuracy.mjs [--teacher resnet20] [--budget-of resnet8] [--epochs 5]
-//        [--search-epochs 3] [--l1 5e-3] [--train-limit 10000] [--seeds 1,2] [--out runs/bench-search]
+//        [--search-epochs 3] [--l1 5e-2] [--train-limit 10000] [--seeds 1,2] [--out runs/bench-search]
 //        [--teachers-from runs/bench-one]   (reuse alone-<teacher>-s<seed> runs as teachers)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { Model, buildConfig, createRun, describeSpec, torchInfo } from '../dist/index.js';
+import { Model, describeSpec, torchInfo } from '../dist/index.js';
+import { COMMON_OPTIONS, recipe, report, run } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -23,42 +23,19 @@ const { values } = parseArgs({
     thin: { type: 'string', default: 'resnet14' },
     epochs: { type: 'string', default: '5' },
     'search-epochs': { type: 'string', default: '3' },
-    l1: { type: 'string', default: '5e-3' },
-    'train-limit': { type: 'string', default: '10000' },
+    l1: { type: 'string', default: '5e-2' },
     seeds: { type: 'string', default: '1,2' },
-    threads: { type: 'string', default: String(availableParallelism()) },
     out: { type: 'string', default: 'runs/bench-search' },
     'teachers-from': { type: 'string', default: 'runs/bench-one' },
-    'json-out': { type: 'string' },
-    'data-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+    ...COMMON_OPTIONS,
   },
 });
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const epochs = Number(values.epochs);
-const trainLimit = Number(values['train-limit']);
 const seeds = values.seeds.split(',').map(Number);
 const io = { inChannels: 1, numClasses: 10 };
 
-function base(seed, out, patch) {
-  return {
-    data: { dataDir: values['data-dir'], trainLimit },
-    epochs,
-    batchSize: 128,
-    optimizer: { lr: 0.1 },
-    schedule: { type: 'cosine' },
-    seed,
-    threads: Number(values.threads),
-    out: join(values.out, out),
-    resume: true,
-    ...patch,
-  };
-}
-
-async function run(label, config) {
-  const result = await createRun(buildConfig(undefined, config)).execute();
-  process.stderr.write(`${label}: top-1 ${(100 * result.top1).toFixed(2)}%, ${result.params} params, ${(result.flops / 1e6).toFixed(2)} MFLOPs\n`);
-  return result;
-}
+const base = (seed, out, patch) => recipe(values, { epochs, seed, out, ...patch });
 
 function params(spec) {
   const model = Model.create(spec);
@@ -90,7 +67,7 @@ for (const seed of seeds) {
   const foundPath = join(searchOut, 'found.json');
   if (!existsSync(foundPath)) {
     const args = ['search', '--teacher', teacher, '--budget-params', String(budget), '--epochs', values['search-epochs'], '--l1', values.l1,
-      '--train-limit', String(trainLimit), '--seed', String(seed), '--threads', values.threads, '--data-dir', values['data-dir'], '--out', searchOut, '--json', '--quiet'];
+      '--train-limit', values['train-limit'], '--seed', String(seed), '--threads', values.threads, '--data-dir', values['data-dir'], '--out', searchOut, '--json', '--quiet'];
     execFileSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   }
   const found = JSON.parse(readFileSync(foundPath, 'utf8'));
@@ -112,7 +89,7 @@ for (const seed of seeds) {
 
 const names = Object.keys(runs[0].students);
 const mean = (pick) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
-const report = {
+report({
   benchmark: 'search-accuracy',
   torch: torchInfo().runtimeVersion,
   threads: Number(values.threads),
@@ -124,17 +101,11 @@ const report = {
     searchEpochs: Number(values['search-epochs']),
     l1: Number(values.l1),
     epochs,
-    trainLimit,
+    trainLimit: Number(values['train-limit']),
     seeds,
     recipe: 'KD T=4, CE and KD weights 0.5, SGD lr 0.1, momentum 0.9, wd 5e-4, cosine, batch 128; the searched student starts from its inherited weights',
   },
   teacher: { top1: mean((r) => r.teacher.top1), params: runs[0].teacher.params, flops: runs[0].teacher.flops },
   students: Object.fromEntries(names.map((n) => [n, { top1: mean((r) => r.students[n].top1), params: runs.map((r) => r.students[n].params), flops: runs.map((r) => r.students[n].flops) }])),
   runs,
-};
-const json = JSON.stringify(report, null, 2);
-if (values['json-out']) {
-  mkdirSync(dirname(values['json-out']), { recursive: true });
-  writeFileSync(values['json-out'], `${json}\n`);
-}
-process.stdout.write(`${json}\n`);
+}, values['json-out']);

@@ -71,7 +71,7 @@ describe("defaults", () => {
         grlScale: 1,
       },
       one: { branches: 3, temperature: 3, rampUp: 80, klWeight: 1 },
-      search: { temperature: 4, l1: 5e-3 },
+      search: { temperature: 4, l1: 5e-2 },
       resume: false,
       checkpointEvery: 1,
       evalEvery: 1,

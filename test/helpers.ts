@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { Dataset, Loader } from '../src/index.js';
+import type { Batch } from '../src/index.js';
+
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PYTHON = '/usr/bin/python3';
 export const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
@@ -35,6 +38,21 @@ export function runCli(args: string[]): Promise<{ status: number; stdout: string
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
   });
+}
+
+/** The first 32 Fashion-MNIST training images, unshuffled and unaugmented, as one batch; dispose() frees it all. */
+export async function firstTrainingBatch(): Promise<{ batch: Batch; dispose: () => void }> {
+  const train = await Dataset.loadIdx(FASHION_MNIST, 'train');
+  const loader = new Loader(train, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
+  const batch = (await loader.epoch(0).next()).value!;
+  return {
+    batch,
+    dispose: () => {
+      batch.dispose();
+      loader.dispose();
+      train.dispose();
+    },
+  };
 }
 
 /** Deterministic pseudo-random floats for test inputs. */

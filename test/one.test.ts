@@ -2,10 +2,10 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Trainer, buildConfig, createRun, oneLoss, oneRampUp, setSeed } from '../src/index.js';
+import { Model, Trainer, buildConfig, createRun, oneLoss, oneRampUp, setSeed } from '../src/index.js';
 import type { Batch, HostTensor } from '../src/index.js';
 import { native } from '../src/native.js';
-import { FASHION_MNIST, randomFloats, runPython, tempDir, thrown } from './helpers.js';
+import { FASHION_MNIST, firstTrainingBatch, randomFloats, runPython, tempDir, thrown } from './helpers.js';
 
 function tensor(shape: number[], seed: number, scale = 1): HostTensor {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -138,19 +138,14 @@ describe('ONE networks', () => {
 
 describe('ONE training', () => {
   const dir = tempDir();
-  let train: Dataset;
-  let loader: Loader;
   let batch: Batch;
+  let release: () => void;
 
   beforeAll(async () => {
-    train = await Dataset.loadIdx(FASHION_MNIST, 'train');
-    loader = new Loader(train, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
-    batch = (await loader.epoch(0).next()).value!;
+    ({ batch, dispose: release } = await firstTrainingBatch());
   });
   afterAll(() => {
-    batch.dispose();
-    loader.dispose();
-    train.dispose();
+    release();
     dir.cleanup();
   });
 

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Trainer, chooseSubnet, describeSpec, extractSubnet, readArchSpec, setSeed } from '../src/index.js';
+import { Model, Trainer, chooseSubnet, describeSpec, extractSubnet, readArchSpec, setSeed } from '../src/index.js';
 import type { Batch, HostTensor } from '../src/index.js';
 import { native } from '../src/native.js';
-import { FASHION_MNIST, randomFloats, runCli, runPython, tempDir, thrown } from './helpers.js';
+import { FASHION_MNIST, firstTrainingBatch, randomFloats, runCli, runPython, tempDir, thrown } from './helpers.js';
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -69,19 +69,14 @@ describe('searched architectures', () => {
 });
 
 describe('student search', () => {
-  let train: Dataset;
-  let loader: Loader;
   let batch: Batch;
+  let release: () => void;
 
   beforeAll(async () => {
-    train = await Dataset.loadIdx(FASHION_MNIST, 'train');
-    loader = new Loader(train, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
-    batch = (await loader.epoch(0).next()).value!;
+    ({ batch, dispose: release } = await firstTrainingBatch());
   });
   afterAll(() => {
-    batch.dispose();
-    loader.dispose();
-    train.dispose();
+    release();
   });
 
   async function gatedCopy(teacher: Model): Promise<Model> {

@@ -40,7 +40,7 @@ struct OneStepOptions {
 
 struct SearchStepOptions {
   double temperature = 4.0;
-  double l1 = 5e-3;  // lambda, the weight of the L1 norm of the gates
+  double l1 = 5e-2;  // lambda, the weight of the L1 norm of the gates
 };
 
 using Metadata = std::map<std::string, std::string>;

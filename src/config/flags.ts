@@ -62,7 +62,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--arch-spec", "model.archSpec", "string", "a student found by `distillery search` (found.json): its architecture and inherited weights"),
   define("--budget-params", "search.budgetParams", "count", "search: at most this many parameters (e.g. 75000, 0.1M)"),
   define("--budget-flops", "search.budgetFlops", "count", "search: at most this many multiply-accumulates per image (e.g. 5M)"),
-  define("--l1", "search.l1", "number", "search: weight of the gates' L1 norm (default 5e-3)"),
+  define("--l1", "search.l1", "number", "search: weight of the gates' L1 norm (default 5e-2)"),
   define("--resume", "resume", "switch", "continue from the last checkpoint in the output directory"),
 ];
 

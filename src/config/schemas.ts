@@ -177,7 +177,7 @@ export const SearchConfig = z
     /** T of the KL from the teacher. */
     temperature: z.number().positive().default(4),
     /** lambda, the weight of the gates' L1 norm. */
-    l1: z.number().min(0).default(5e-3),
+    l1: z.number().min(0).default(5e-2),
     /** Extract the largest subnetwork with at most this many parameters... */
     budgetParams: z.number().positive().optional(),
     /** ...or at most this many multiply-accumulates per image. */
