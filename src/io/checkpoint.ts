@@ -111,7 +111,7 @@ export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec):
 }
 
 /** Same network: arch, channels, classes, ONE branches and searched blocks (search gates aside). */
-function sameNetwork(a: ModelSpec, b: ModelSpec): boolean {
+export function sameNetwork(a: ModelSpec, b: ModelSpec): boolean {
   return (
     a.arch === b.arch &&
     a.inChannels === b.inChannels &&

@@ -11,9 +11,9 @@ import { readArchSpec } from '../io/arch-spec.js';
 import { readLabelsFile } from '../io/labels-file.js';
 import { DistilleryError } from '../errors.js';
 import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
-import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadata } from '../io/checkpoint.js';
+import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadata, sameNetwork } from '../io/checkpoint.js';
 import type { ModelSpec } from '../models/model.js';
-import { Model } from '../models/model.js';
+import { Model, describeSpec } from '../models/model.js';
 import { setSeed, setThreads } from '../runtime.js';
 import { evaluate, evaluateOutputs } from './evaluate.js';
 import type { MethodFactory, MethodSession } from './method.js';
@@ -70,11 +70,11 @@ export function checkpointPath(out: string): string {
 }
 
 function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
-  return a.arch === b.arch && a.inChannels === b.inChannels && a.numClasses === b.numClasses && (a.branches ?? 0) === (b.branches ?? 0);
+  return sameNetwork(a, b) && (a.gated ?? false) === (b.gated ?? false);
 }
 
 function describe(spec: ModelSpec): string {
-  return `${spec.arch}${spec.branches ? ` with ${spec.branches} ONE branches` : ''} (${spec.inChannels}ch, ${spec.numClasses} classes)`;
+  return `${describeSpec(spec)} (${spec.inChannels}ch, ${spec.numClasses} classes)`;
 }
 
 /** The training split with the labels the config asks for: injected noise, or a refined labels file. */
