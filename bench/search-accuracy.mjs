@@ -1,19 +1,19 @@
 // Student search against hand-designed students of the same parameter budget, on Fashion-MNIST:
 // `distillery search` inside a trained teacher with the budget of the smallest hand-designed
 // student, then every student retrained with the same KD recipe from that teacher (same epochs and
-// schedule), several seeds. The searched student also trains from scratch, to separate its
-// architecture from its inherited weights. Prints one JSON object on stdout (progress on stderr)
+// schedule), several seeds. The searched student trains from its inherited weights (at the
+// recipe's rate and at a tenth of it) and from scratch, to separate its architecture from its weights. Prints one JSON object on stdout (progress on stderr)
 // and writes it to --json-out. Finished runs in --out are reused.
 // Usage: node bench/search-accuracy.mjs [--teacher resnet20] [--budget-of resnet8] [--epochs 5]
 //        [--search-epochs 3] [--l1 5e-2] [--train-limit 10000] [--seeds 1,2] [--out runs/bench-search]
 //        [--teachers-from runs/bench-one]   (reuse alone-<teacher>-s<seed> runs as teachers)
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { Model, describeSpec, torchInfo } from '../dist/index.js';
+import { Model, describeSpec, readArchSpec, torchInfo } from '../dist/index.js';
 import { COMMON_OPTIONS, recipe, report, run } from './common.mjs';
 
 const { values } = parseArgs({
@@ -70,11 +70,13 @@ for (const seed of seeds) {
       '--train-limit', values['train-limit'], '--seed', String(seed), '--threads', values.threads, '--data-dir', values['data-dir'], '--out', searchOut, '--json', '--quiet'];
     execFileSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   }
-  const found = JSON.parse(readFileSync(foundPath, 'utf8'));
+  const found = await readArchSpec(foundPath);
   process.stderr.write(`search seed ${seed}: ${found.description}, ${found.student.params} params, top-1 before retraining ${(100 * found.student.top1).toFixed(2)}%\n`);
   const kd = { method: 'kd', teachers: [teacher], kd: { temperature: 4, ceWeight: 0.5, kdWeight: 0.5 } };
   const students = {
-    searched: await run(`searched seed ${seed}`, base(seed, `searched-s${seed}`, { ...kd, model: { archSpec: foundPath } })),
+    searched: await run(`searched seed ${seed}`, base(seed, `searched-s${seed}`, { ...kd, model: { archSpec: foundPath, init: found.weightsPath } })),
+    // Inherited weights are a trained network: fine-tune them at a tenth of the rate.
+    searchedFinetune: await run(`searched, fine-tuned seed ${seed}`, base(seed, `searched-finetune-s${seed}`, { ...kd, model: { archSpec: foundPath, init: found.weightsPath }, optimizer: { lr: 0.01 } })),
     searchedScratch: await run(`searched from scratch seed ${seed}`, base(seed, `searched-scratch-s${seed}`, { ...kd, model: { arch: found.model.arch, blocks: found.model.blocks } })),
     [values['budget-of']]: await run(`${values['budget-of']} seed ${seed}`, base(seed, `${values['budget-of']}-s${seed}`, { ...kd, model: { arch: values['budget-of'] } })),
     [`thin-${values.thin}`]: await run(`thin ${values.thin} seed ${seed}`, base(seed, `thin-${values.thin}-s${seed}`, { ...kd, model: { arch: values.thin, blocks: thinBlocks } })),
@@ -103,7 +105,7 @@ report({
     epochs,
     trainLimit: Number(values['train-limit']),
     seeds,
-    recipe: 'KD T=4, CE and KD weights 0.5, SGD lr 0.1, momentum 0.9, wd 5e-4, cosine, batch 128; the searched student starts from its inherited weights',
+    recipe: 'KD T=4, CE and KD weights 0.5, SGD lr 0.1 (searchedFinetune: 0.01), momentum 0.9, wd 5e-4, cosine, batch 128; searched and searchedFinetune start from the inherited weights, the others from scratch',
   },
   teacher: { top1: mean((r) => r.teacher.top1), params: runs[0].teacher.params, flops: runs[0].teacher.flops },
   students: Object.fromEntries(names.map((n) => [n, { top1: mean((r) => r.students[n].top1), params: runs.map((r) => r.students[n].params), flops: runs.map((r) => r.students[n].flops) }])),

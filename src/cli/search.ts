@@ -62,8 +62,9 @@ export async function searchCommand(config: ResolvedRunConfig, output: OutputOpt
     printResult(
       output,
       { ...found, path: foundPath, checkpoint: result.checkpoint },
-      `\n${table}\n\nwrote ${foundPath} and ${weightsPath}; retrain it with KD from the teacher:\n` +
-        `  distillery distill --method kd --teachers ${teacherPath} --arch-spec ${foundPath}`,
+      `\n${table}\n\nwrote ${foundPath} and ${weightsPath}; train it with KD from the teacher:\n` +
+        `  distillery distill --method kd --teachers ${teacherPath} --arch-spec ${foundPath}\n` +
+        `or fine-tune its inherited weights (add --init ${weightsPath} --lr 0.01)`,
     );
   } finally {
     gated.dispose();

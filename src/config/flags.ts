@@ -59,7 +59,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--branches", "one.branches", "int", "ONE: number of branches (default 3)"),
   define("--ramp-up", "one.rampUp", "int", "ONE: epochs over which the KL weight ramps up (0: none; default 80)"),
   define("--one-temperature", "one.temperature", "number", "ONE: temperature of the KL from the ensemble (default 3)"),
-  define("--arch-spec", "model.archSpec", "string", "a student found by `distillery search` (found.json): its architecture and inherited weights"),
+  define("--arch-spec", "model.archSpec", "string", "a student found by `distillery search` (found.json): its architecture"),
   define("--budget-params", "search.budgetParams", "count", "search: at most this many parameters (e.g. 75000, 0.1M)"),
   define("--budget-flops", "search.budgetFlops", "count", "search: at most this many multiply-accumulates per image (e.g. 5M)"),
   define("--l1", "search.l1", "number", "search: weight of the gates' L1 norm (default 5e-2)"),

@@ -84,7 +84,7 @@ export const ModelConfig = z.strictObject({
   init: z.string().min(1).optional(),
   /** CIFAR ResNets: the inner width of every block, per stage (3 stages), e.g. a searched student's. */
   blocks: z.array(z.array(z.number().int().min(1)).min(1)).length(3).optional(),
-  /** A student found by `distillery search` (its found.json): sets arch and blocks, and init to its inherited weights unless init is given. */
+  /** A student found by `distillery search` (its found.json): sets arch, blocks, channels and classes; its inherited weights are `init`'s to give. */
   archSpec: z.string().min(1).optional(),
 });
 /** Parsed model options. */

@@ -153,7 +153,6 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       ...(config.method === 'one' ? { branches: config.one.branches } : {}),
       ...(config.method === 'search' ? { gated: true } : {}),
     };
-    const init = config.model.init ?? found?.weightsPath;
     const student = Model.create(spec, config.device);
     let method: MethodSession | undefined;
     let trainer: Trainer | undefined;
@@ -193,7 +192,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         this.emit('log', { message: `resumed from ${ckpt} after epoch ${saved.epoch}` });
       } else {
         if (config.resume) this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
-        if (init !== undefined) await this.initialise(student, init);
+        if (config.model.init !== undefined) await this.initialise(student, config.model.init);
       }
 
       const schedule = createSchedule(config.schedule, {
