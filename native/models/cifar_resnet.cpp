@@ -98,12 +98,7 @@ class CifarResNetImpl : public StagedNetImpl {
   }
 
   torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) override {
-    auto h = torch::relu(bn1_(conv1_(x)));
-    for (size_t s = 0; s + 1 < stages_.size(); ++s) {
-      h = stages_[s]->forward(h);
-      taps.push_back(h);
-    }
-    return h;
+    return run_all_but_last(stages_, torch::relu(bn1_(conv1_(x))), taps);
   }
 
   std::pair<torch::Tensor, torch::Tensor> branch(const torch::Tensor& h) override {

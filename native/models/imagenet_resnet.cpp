@@ -99,12 +99,7 @@ class ImageNetResNetImpl : public StagedNetImpl {
   }
 
   torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) override {
-    auto h = maxpool_(relu_(bn1_(conv1_(x))));
-    for (size_t s = 0; s + 1 < stages_.size(); ++s) {
-      h = stages_[s]->forward(h);
-      taps.push_back(h);
-    }
-    return h;
+    return run_all_but_last(stages_, maxpool_(relu_(bn1_(conv1_(x)))), taps);
   }
 
   std::pair<torch::Tensor, torch::Tensor> branch(const torch::Tensor& h) override {

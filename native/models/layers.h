@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "core/error.h"
 #include "models/net.h"
@@ -28,6 +29,16 @@ const Family& same_family(const Family& self, const StagedNetImpl& source) {
     fail(ErrorCode::InvalidArgument, "a trunk can only be shared with another network of the same family");
   }
   return *other;
+}
+
+/** Runs every stage but the last on `h`, appending each one's output to `taps`: a trunk's stage loop. */
+template <typename Stage>
+torch::Tensor run_all_but_last(std::vector<Stage>& stages, torch::Tensor h, std::vector<torch::Tensor>& taps) {
+  for (size_t s = 0; s + 1 < stages.size(); ++s) {
+    h = stages[s]->forward(h);
+    taps.push_back(h);
+  }
+  return h;
 }
 
 /** N x C x H x W -> N x C: averaging over whatever H x W is left lets 28x28 and 32x32 inputs share one head. */

@@ -77,12 +77,7 @@ class WideResNetImpl : public StagedNetImpl {
   }
 
   torch::Tensor trunk(const torch::Tensor& x, std::vector<torch::Tensor>& taps) override {
-    auto h = conv1_(x);
-    for (size_t g = 0; g + 1 < groups_.size(); ++g) {
-      h = groups_[g]->forward(h);
-      taps.push_back(h);
-    }
-    return h;
+    return run_all_but_last(groups_, conv1_(x), taps);
   }
 
   std::pair<torch::Tensor, torch::Tensor> branch(const torch::Tensor& h) override {
