@@ -12,25 +12,34 @@ export interface KdOptions {
   kdWeight: number;
 }
 
-/** Loads teacher checkpoints and checks they fit the student's inputs and classes. */
-export async function loadTeachers(paths: string[], context: MethodContext): Promise<Model[]> {
+/** What teachers must fit: the device to load them on and the inputs and classes of the data. */
+export interface TeacherTarget {
+  device: string;
+  inChannels: number;
+  numClasses: number;
+  /** Who else sees that data, for the message when a teacher does not fit ("the student", "the dataset"). */
+  against: string;
+}
+
+/** Loads teacher checkpoints and checks they take the data's inputs and predict its classes. */
+export async function loadTeachers(paths: string[], target: TeacherTarget): Promise<Model[]> {
   if (paths.length === 0) throw new ConfigError(['teachers: distillation needs at least one teacher: pass --teachers a.ckpt,b.ckpt']);
   const teachers: Model[] = [];
   try {
     for (const [i, path] of paths.entries()) {
       let teacher: Model;
       try {
-        teacher = await loadModel(path, context.device);
+        teacher = await loadModel(path, target.device);
       } catch (error) {
         if (isDistilleryError(error)) throw new DistilleryError(`teacher ${i + 1} (${path}): ${error.message}`, error.code);
         throw error;
       }
       teachers.push(teacher);
       const { inChannels, numClasses } = teacher.spec;
-      if (inChannels !== context.studentSpec.inChannels || numClasses !== context.studentSpec.numClasses) {
+      if (inChannels !== target.inChannels || numClasses !== target.numClasses) {
         throw new DistilleryError(
           `teacher ${i + 1} (${path}) takes ${inChannels} channel(s) and predicts ${numClasses} classes, ` +
-            `the student ${context.studentSpec.inChannels} and ${context.studentSpec.numClasses}: teachers must be trained on the same dataset`,
+            `${target.against} ${target.inChannels} and ${target.numClasses}: teachers must be trained on the same dataset`,
           'E_SHAPE',
         );
       }
@@ -42,9 +51,15 @@ export async function loadTeachers(paths: string[], context: MethodContext): Pro
   return teachers;
 }
 
+/** The teachers of a distillation method, checked against its student. */
+export function studentTarget(context: MethodContext): TeacherTarget {
+  const { inChannels, numClasses } = context.studentSpec;
+  return { device: context.device, inChannels, numClasses, against: 'the student' };
+}
+
 /** Hinton KD with the given teachers. */
 export async function kd(paths: string[], options: KdOptions, context: MethodContext): Promise<MethodSession> {
-  const teachers = await loadTeachers(paths, context);
+  const teachers = await loadTeachers(paths, studentTarget(context));
   const handles = teachers.map((t) => t.handle);
   return {
     teachers,

@@ -5,7 +5,7 @@ import type { MealConfig } from '../config/schemas.js';
 import type { NativeMeal, NativeMealOptions, StepStats } from '../native.js';
 import { native } from '../native.js';
 import type { MethodContext, MethodSession } from '../train/method.js';
-import { loadTeachers } from './kd.js';
+import { loadTeachers, studentTarget } from './kd.js';
 import type { TeacherSelection } from './teacher-selection.js';
 import { selectTeachers } from './teacher-selection.js';
 
@@ -24,7 +24,7 @@ export async function mealSession(
   stepping: MealStepping,
   context: MethodContext,
 ): Promise<MethodSession> {
-  const teachers = await loadTeachers(paths, context);
+  const teachers = await loadTeachers(paths, studentTarget(context));
   let distiller: NativeMeal;
   try {
     distiller = new (native().Meal)(context.trainer.handle, teachers.map((t) => t.handle), { ...options, inputShape: context.inputShape });

@@ -4,8 +4,9 @@
 import { Dataset, Loader } from '../data/dataset.js';
 import type { LabelNoise } from '../data/label-noise.js';
 import { injectLabelNoise } from '../data/label-noise.js';
-import { DistilleryError, isDistilleryError } from '../errors.js';
-import { loadModel, trainedNormalization } from '../io/checkpoint.js';
+import { DistilleryError } from '../errors.js';
+import { trainedNormalization } from '../io/checkpoint.js';
+import { loadTeachers } from './kd.js';
 import type { LabelsRecord } from '../io/labels-file.js';
 import { LABELS_FORMAT, writeLabelsFile } from '../io/labels-file.js';
 import type { Model } from '../models/model.js';
@@ -54,20 +55,10 @@ export async function refineLabels(options: RefineOptions): Promise<RefineResult
   const given = options.labelNoise ? injectLabelNoise(clean, numClasses, options.labelNoise).labels : clean;
   const normalization = trainedNormalization(options.teachers[0]!) ?? { mean: options.mean, std: options.std };
   const loader = Loader.forEvaluation(dataset, { batchSize: options.batchSize, ...normalization });
-  const teachers: Model[] = [];
+  let teachers: Model[] = [];
   const probs = new Float32Array(dataset.size * numClasses);
   try {
-    for (const [i, path] of options.teachers.entries()) {
-      try {
-        teachers.push(await loadModel(path, options.device));
-      } catch (error) {
-        if (isDistilleryError(error)) throw new DistilleryError(`teacher ${i + 1} (${path}): ${error.message}`, error.code);
-        throw error;
-      }
-      if (teachers[i]!.spec.numClasses !== numClasses) {
-        throw new DistilleryError(`teacher ${i + 1} (${path}) predicts ${teachers[i]!.spec.numClasses} classes, the dataset has ${numClasses}`, 'E_SHAPE');
-      }
-    }
+    teachers = await loadTeachers(options.teachers, { device: options.device, inChannels: dataset.info.shape[0], numClasses, against: 'the dataset' });
     const handles = teachers.map((t) => t.handle);
     for await (const batch of loader.epoch(0)) {
       try {

@@ -7,11 +7,11 @@ import { DistilleryError } from '../errors.js';
 import type { ModelSpec } from '../models/model.js';
 import { Model, describeSpec } from '../models/model.js';
 import type { MethodContext, MethodSession } from '../train/method.js';
-import { loadTeachers } from './kd.js';
+import { loadTeachers, studentTarget } from './kd.js';
 
 /** The search phase: the run's student is the teacher's gated copy (`gated: true`), initialised from it. */
 export async function search(paths: string[], options: SearchConfig, context: MethodContext): Promise<MethodSession> {
-  const teachers = await loadTeachers(paths, context);
+  const teachers = await loadTeachers(paths, studentTarget(context));
   const teacher = teachers[0]!;
   if (teacher.spec.arch !== context.studentSpec.arch || JSON.stringify(teacher.spec.blocks ?? null) !== JSON.stringify(context.studentSpec.blocks ?? null)) {
     teachers.forEach((t) => t.dispose());
