@@ -113,7 +113,7 @@ addOutputOptions(
     .requiredOption('--teachers <checkpoints>', 'comma-separated teacher checkpoints')
     .requiredOption('--out <file>', 'the labels file to write (safetensors)')
     .option('--data-dir <dir>', 'dataset directory', '/usr/share/datasets/fashion-mnist')
-    .option('--threshold <p>', 'ensemble confidence at which a disagreeing label is acted on', '0.9')
+    .option('--threshold <p>', 'ensemble confidence at which a disagreeing label is acted on', '0.5')
     .addOption(new Option('--mode <mode>', 'replace such labels with the ensemble\'s, or drop the samples').choices(['relabel', 'drop']).default('relabel'))
     .option('--noise-rate <r>', 'inject this label noise first, as the runs that trained the teachers did')
     .addOption(new Option('--noise-type <type>', 'kind of injected noise').choices(['symmetric', 'pairflip']).default('symmetric'))

@@ -50,7 +50,7 @@ export const RefineOptions = z.object({
     .pipe(z.array(z.string()).min(1, "name at least one teacher checkpoint")),
   out: z.string().min(1),
   dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
-  threshold: z.coerce.number().min(0).max(1).default(0.9),
+  threshold: z.coerce.number().min(0).max(1).default(0.5),
   mode: z.enum(["relabel", "drop"]).default("relabel"),
   noiseType: z.enum(["symmetric", "pairflip"]).default("symmetric"),
   noiseRate: z.coerce.number().min(0).max(1).optional(),
