@@ -63,7 +63,7 @@ export interface NativeModel {
   extractSubnet(threshold: number, target: NativeModel): Promise<void>;
   stateShapes(): Record<string, number[]>;
   saveSafetensors(path: string, options?: { prefix?: string; metadata?: Record<string, string> }): Promise<void>;
-  loadSafetensors(path: string, options?: { prefix?: string; strict?: boolean }): Promise<Record<string, string>>;
+  loadSafetensors(path: string, options?: { prefix?: string; strict?: boolean; optional?: string[] }): Promise<Record<string, string>>;
   dispose(): void;
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Model, Trainer, chooseSubnet, describeSpec, extractSubnet, readArchSpec, setSeed } from '../src/index.js';
+import { Model, Trainer, chooseSubnet, describeSpec, extractSubnet, loadWeightsInto, readArchSpec, setSeed } from '../src/index.js';
 import type { Batch, HostTensor } from '../src/index.js';
 import { native } from '../src/native.js';
 import { FASHION_MNIST, firstTrainingBatch, randomFloats, runCli, runPython, tempDir, thrown } from './helpers.js';
@@ -83,7 +83,7 @@ describe('student search', () => {
     const gated = Model.create({ ...teacher.spec, gated: true });
     const path = join(dir.path, `teacher-${Math.random()}.safetensors`);
     await teacher.saveSafetensors(path);
-    await gated.loadSafetensors(path, { strict: false });
+    await loadWeightsInto(gated, path, { ignoreGates: true });
     return gated;
   }
 
@@ -105,6 +105,17 @@ describe('student search', () => {
     expect(gated.stateShapes()['layer2.0.channel_gate']).toEqual([32]);
     expect(gated.parameterCount).toBe(teacher.parameterCount + 2 * (16 + 32 + 64) + 4);
     expect(maxDiff((await gated.forward(input)).data, (await teacher.forward(input)).data)).toBe(0);
+    // Only the gates may be missing from the teacher's file: any other tensor is still required.
+    const partial = join(dir.path, 'teacher-without-fc-bias.safetensors');
+    await teacher.saveSafetensors(partial);
+    const { tensors } = await native().readSafetensors(partial);
+    delete tensors['fc.bias'];
+    await native().writeSafetensors(partial, tensors);
+    using other = Model.create({ ...teacher.spec, gated: true });
+    expect(await thrown(() => loadWeightsInto(other, partial, { ignoreGates: true }))).toMatchObject({
+      code: 'E_WEIGHTS',
+      message: expect.stringMatching(/1 missing key \(fc\.bias\)/),
+    });
 
     using trainer = new Trainer(gated, { type: 'sgd', lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
     const before = join(dir.path, 'search-before.safetensors');

@@ -1,5 +1,7 @@
 #include "addon/model_wrap.h"
 
+#include <unordered_set>
+
 #include "addon/async.h"
 #include "addon/convert.h"
 #include "addon/instance.h"
@@ -318,12 +320,22 @@ Napi::Value ModelWrap::load_safetensors(const Napi::CallbackInfo& info) {
     Options options(info[1], "options");
     const std::string prefix = options.string("prefix", "");
     const bool strict = options.boolean("strict", true);
+    std::unordered_set<std::string> optional;
+    if (options.has("optional")) {
+      const Napi::Value names = options.value("optional");
+      if (!names.IsArray()) fail(ErrorCode::InvalidArgument, "options.optional must be an array of tensor names");
+      const Napi::Array array = names.As<Napi::Array>();
+      for (uint32_t i = 0; i < array.Length(); ++i) {
+        if (!array.Get(i).IsString()) fail(ErrorCode::InvalidArgument, "options.optional[", i, "] must be a string");
+        optional.insert(array.Get(i).As<Napi::String>().Utf8Value());
+      }
+    }
     return run_async<std::map<std::string, std::string>>(
         info.Env(),
-        [m, path, prefix, strict] {
+        [m, path, prefix, strict, optional] {
           io::SafetensorsFile file = io::read_safetensors(path);
           train::ModelLocks lock({m.get()});
-          io::load_module_state(*m->net, file.tensors, prefix, strict);
+          io::load_module_state(*m->net, file.tensors, prefix, strict, optional);
           return std::map<std::string, std::string>(file.metadata.begin(), file.metadata.end());
         },
         [](Napi::Env env, std::map<std::string, std::string>& metadata) -> Napi::Value {

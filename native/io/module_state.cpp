@@ -57,7 +57,8 @@ TensorList module_state(const torch::nn::Module& module, const std::string& pref
   return state;
 }
 
-void load_module_state(torch::nn::Module& module, const TensorList& state, const std::string& prefix, bool strict) {
+void load_module_state(torch::nn::Module& module, const TensorList& state, const std::string& prefix, bool strict,
+                       const std::unordered_set<std::string>& optional) {
   std::vector<std::string> order;
   std::unordered_map<std::string, torch::Tensor> targets;
   for_each_tensor(module, prefix, [&](std::string name, const torch::Tensor& tensor) {
@@ -83,7 +84,7 @@ void load_module_state(torch::nn::Module& module, const TensorList& state, const
     }
   }
   for (const std::string& name : order) {
-    if (found.count(name) == 0) missing.push_back(name);
+    if (found.count(name) == 0 && optional.count(name.substr(prefix.size())) == 0) missing.push_back(name);
   }
 
   if (!mismatched.empty() || (strict && (!missing.empty() || !unexpected.empty()))) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <unordered_set>
 
 #include "io/safetensors.h"
 
@@ -19,10 +20,12 @@ TensorList module_state(const torch::nn::Module& module, const std::string& pref
 /**
  * Copies `state` into `module` in place (converted to each parameter's device and dtype), for the
  * entries whose names start with `prefix`; others belong to someone else and are ignored.
- * Shape mismatches always fail; with `strict`, so do module tensors `state` lacks and prefixed
- * entries the module lacks. All problems are reported together in one E_WEIGHTS error, each
- * mismatch as "name: expected [a, b], got [c, d]", and nothing is copied unless all is well.
+ * Shape mismatches always fail; with `strict`, so do module tensors `state` lacks (except those
+ * named, without `prefix`, in `optional`, which keep their values) and prefixed entries the module
+ * lacks. All problems are reported together in one E_WEIGHTS error, each mismatch as
+ * "name: expected [a, b], got [c, d]", and nothing is copied unless all is well.
  */
-void load_module_state(torch::nn::Module& module, const TensorList& state, const std::string& prefix, bool strict);
+void load_module_state(torch::nn::Module& module, const TensorList& state, const std::string& prefix, bool strict,
+                       const std::unordered_set<std::string>& optional = {});
 
 }  // namespace distillery::io

@@ -140,16 +140,6 @@ export async function loadWeightsInto(model: Model, path: string, options: { ign
     );
   }
   const prefix = record?.format === CHECKPOINT_FORMAT ? 'model.' : '';
-  if (!options.ignoreGates) {
-    await model.loadSafetensors(path, { prefix, strict: true });
-    return;
-  }
-  const expected = Object.keys(model.stateShapes()).filter((name) => !/(channel|block)_gate$/.test(name));
-  const { tensors } = await native().readSafetensors(path);
-  const present = new Set(Object.keys(tensors).filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length)));
-  const missing = expected.filter((name) => !present.has(name));
-  if (missing.length > 0) {
-    throw new DistilleryError(`${path} lacks ${missing.length} tensor(s) of ${spec.arch}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, 'E_WEIGHTS');
-  }
-  await model.loadSafetensors(path, { prefix, strict: false });
+  const optional = options.ignoreGates ? Object.keys(model.stateShapes()).filter((name) => /(channel|block)_gate$/.test(name)) : [];
+  await model.loadSafetensors(path, { prefix, strict: true, optional });
 }

@@ -112,8 +112,11 @@ export class Model {
     return this.handle.saveSafetensors(path, { prefix, metadata });
   }
 
-  /** Loads safetensors weights; strict reports every missing, unexpected and mis-shaped name. */
-  async loadSafetensors(path: string, options: { prefix?: string; strict?: boolean } = {}): Promise<Record<string, string>> {
+  /**
+   * Loads safetensors weights; strict reports every missing, unexpected and mis-shaped name, except
+   * the `optional` names (without prefix), which may be missing and then keep their values.
+   */
+  async loadSafetensors(path: string, options: { prefix?: string; strict?: boolean; optional?: string[] } = {}): Promise<Record<string, string>> {
     return this.handle.loadSafetensors(path, options);
   }
 
