@@ -124,6 +124,14 @@ describe('ONE networks', () => {
     });
   }
 
+  it('exports a branch of a ONE network built on a searched architecture as that architecture', async () => {
+    const blocks = [[16, 4], [9], [64, 3]];
+    using one = Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10, branches: 2, blocks });
+    using exported = await one.exportBranch(2);
+    expect(exported.spec).toEqual({ arch: 'resnet14', inChannels: 1, numClasses: 10, blocks });
+    expect(maxDiff((await exported.forward(input)).data, (await one.oneOutputs(input)).branches[1]!.data)).toBe(0);
+  });
+
   it('refuses a branch out of range, an export of a plain network, and fewer than two branches', async () => {
     using one = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
     expect(await thrown(() => one.exportBranch(4))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('branches 1-3') });

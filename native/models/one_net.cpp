@@ -4,18 +4,20 @@
 #include <utility>
 
 #include "core/error.h"
+#include "io/module_state.h"
 #include "models/layers.h"
 
 namespace distillery::models {
 
 namespace nn = torch::nn;
 
-OneNetImpl::OneNetImpl(const ModelSpec& spec, int64_t branches) : plain_(spec) {
-  plain_.branches = 0;
+OneNetImpl::OneNetImpl(const ModelSpec& spec, int64_t branches) {
   if (branches < 2) fail(ErrorCode::InvalidArgument, "ONE needs at least 2 branches, got ", branches);
+  ModelSpec plain = spec;
+  plain.branches = 0;
   // Each branch starts as a whole network, so its last stage gets its own random init, as the
   // reference's separately constructed branch layers do; the copies' trunks are then dropped.
-  for (int64_t i = 0; i < branches; ++i) branches_.push_back(build_staged_model(plain_));
+  for (int64_t i = 0; i < branches; ++i) branches_.push_back(build_staged_model(plain));
   for (size_t i = 1; i < branches_.size(); ++i) branches_[i]->share_trunk(*branches_.front());
 
   // Parameter names: the trunk under the plain network's own names, branch i's modules under
@@ -73,20 +75,8 @@ void OneNetImpl::copy_branch(size_t index, NetImpl& target) const {
     fail(ErrorCode::InvalidArgument, "branch ", index + 1, " does not exist: this ONE network has branches 1-",
          branches_.size());
   }
-  const auto& source = *branches_[index];
-  const auto copy_all = [this](const auto& from, auto to, const char* kind) {
-    if (from.size() != to.size()) fail(ErrorCode::Weights, "the target network has ", to.size(), " ", kind, ", branch has ", from.size());
-    for (const auto& item : from) {
-      torch::Tensor* dest = to.find(item.key());
-      if (dest == nullptr || !dest->sizes().equals(item.value().sizes())) {
-        fail(ErrorCode::Weights, "the target network is not a ", plain_.arch, ": ", kind, " '", item.key(), "' is missing or mis-shaped");
-      }
-      dest->copy_(item.value());
-    }
-  };
-  torch::NoGradGuard no_grad;
-  copy_all(source.named_parameters(), target.named_parameters(), "parameters");
-  copy_all(source.named_buffers(), target.named_buffers(), "buffers");
+  // Each branch is the whole plain network, under the plain names: a strict state copy is the export.
+  io::load_module_state(target, io::module_state(*branches_[index]), "", true);
 }
 
 }  // namespace distillery::models

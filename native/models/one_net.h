@@ -33,14 +33,10 @@ class OneNetImpl : public NetImpl {
   /** branch1 ... branchM, ensemble. */
   std::vector<std::string> output_names() const override;
 
-  size_t branch_count() const { return branches_.size(); }
-  /** The plain network each branch is. */
-  const ModelSpec& plain_spec() const { return plain_; }
-  /** Copies branch `index` (0-based) into `target`, a plain network of plain_spec(): the deployable model. */
+  /** Copies branch `index` (0-based) into `target`, the plain network each branch is: the deployable model. */
   void copy_branch(size_t index, NetImpl& target) const;
 
  private:
-  ModelSpec plain_;
   std::vector<StagedNet> branches_;  // each a whole plain network; all run on branches_[0]'s trunk
   torch::nn::Linear gate_fc_{nullptr};
   torch::nn::BatchNorm1d gate_bn_{nullptr};

@@ -83,8 +83,8 @@ export class Model {
    * weights: the model to deploy. Its state has the plain network's names only.
    */
   async exportBranch(branch: number): Promise<Model> {
-    const { arch, inChannels, numClasses } = this.info;
-    const plain = Model.create({ arch, inChannels, numClasses }, this.info.device);
+    const { branches: _, ...plainSpec } = this.spec;
+    const plain = Model.create(plainSpec, this.info.device);
     try {
       await this.handle.copyBranch(branch, plain.handle);
     } catch (error) {
