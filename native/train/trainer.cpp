@@ -123,7 +123,7 @@ StepStats Trainer::search_step(const data::Batch& batch, const ModelPtr& teacher
   {
     torch::NoGradGuard no_grad;
     teacher->net->eval();
-    target = torch::softmax(teacher->net->forward(x.to(teacher->device)).to(student_->device).to(torch::kFloat) / options.temperature, 1);
+    target = losses::ensemble_probabilities({teacher->net->forward(x.to(teacher->device)).to(student_->device)}, options.temperature);
   }
   torch::AutoGradMode grad(true);
   student_->net->eval();

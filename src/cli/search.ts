@@ -35,7 +35,8 @@ export async function searchCommand(config: ResolvedRunConfig, output: OutputOpt
     const choice = await chooseSubnet(gated, budget, inputShape);
     using student = await extractSubnet(gated, choice);
     const studentEval = await evaluate([student], loader);
-    const teacherTop1 = result.teachers?.[0]?.top1 ?? (await evaluate([teacher], loader)).top1;
+    // A search run scores its teacher, as every run with teachers does.
+    const teacherTop1 = result.teachers![0]!.top1;
     const weightsPath = join(config.out, 'student.safetensors');
     const foundPath = join(config.out, 'found.json');
     await student.saveSafetensors(weightsPath, recordMetadata({ format: WEIGHTS_FORMAT, version: 1, model: student.spec }));

@@ -7,7 +7,6 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 
 import { DistilleryError } from '../errors.js';
-import type { ModelSpec } from '../models/model.js';
 
 export const ARCH_FORMAT = 'distillery.arch';
 
@@ -49,7 +48,7 @@ export async function writeArchSpec(path: string, spec: ArchSpecFile): Promise<v
 }
 
 /** Reads and checks an architecture file; `weightsPath` is its weights file resolved against the file's directory. */
-export async function readArchSpec(path: string): Promise<ArchSpecFile & { spec: ModelSpec; weightsPath?: string }> {
+export async function readArchSpec(path: string): Promise<ArchSpecFile & { weightsPath?: string }> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new DistilleryError(`cannot read the architecture file ${path}: ${error.message}`, error.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO');
   });
@@ -68,7 +67,6 @@ export async function readArchSpec(path: string): Promise<ArchSpecFile & { spec:
   const weights = file.weights;
   return {
     ...file,
-    spec: file.model,
     ...(weights === undefined ? {} : { weightsPath: isAbsolute(weights) ? weights : join(dirname(path), weights) }),
   };
 }

@@ -4,6 +4,7 @@
 // extracted as a plain network of the zoo with the teacher's weights.
 import type { SearchConfig } from '../config/schemas.js';
 import { DistilleryError } from '../errors.js';
+import { sameNetwork } from '../io/checkpoint.js';
 import type { ModelSpec } from '../models/model.js';
 import { Model, describeSpec } from '../models/model.js';
 import type { MethodContext, MethodSession } from '../train/method.js';
@@ -13,7 +14,7 @@ import { loadTeachers, studentTarget } from './kd.js';
 export async function search(paths: string[], options: SearchConfig, context: MethodContext): Promise<MethodSession> {
   const teachers = await loadTeachers(paths, studentTarget(context));
   const teacher = teachers[0]!;
-  if (teacher.spec.arch !== context.studentSpec.arch || JSON.stringify(teacher.spec.blocks ?? null) !== JSON.stringify(context.studentSpec.blocks ?? null)) {
+  if (!sameNetwork(teacher.spec, context.studentSpec)) {
     teachers.forEach((t) => t.dispose());
     throw new DistilleryError(`student search gates the teacher's own network: the teacher is ${describeSpec(teacher.spec)}, the run's model ${describeSpec(context.studentSpec)}`, 'E_ARGUMENT');
   }

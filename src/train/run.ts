@@ -144,11 +144,11 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize });
 
     const found = config.model.archSpec === undefined ? undefined : await readArchSpec(config.model.archSpec);
-    const blocks = found?.spec.blocks ?? config.model.blocks;
+    const blocks = found?.model.blocks ?? config.model.blocks;
     const spec: ModelSpec = {
-      arch: found?.spec.arch ?? config.model.arch,
-      inChannels: found?.spec.inChannels ?? config.model.inChannels ?? trainSet.info.shape[0],
-      numClasses: found?.spec.numClasses ?? config.model.numClasses ?? trainSet.info.numClasses,
+      arch: found?.model.arch ?? config.model.arch,
+      inChannels: found?.model.inChannels ?? config.model.inChannels ?? trainSet.info.shape[0],
+      numClasses: found?.model.numClasses ?? config.model.numClasses ?? trainSet.info.numClasses,
       ...(blocks ? { blocks } : {}),
       ...(config.method === 'one' ? { branches: config.one.branches } : {}),
       ...(config.method === 'search' ? { gated: true } : {}),
