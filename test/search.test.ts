@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,5 +204,20 @@ describe('student search', () => {
     const noBudget = await runCli(['search', '--teacher', teacher, '--epochs', '1', '--out', join(dir.path, 'nb'), '--json']);
     expect(noBudget.status).toBe(2);
     expect(JSON.parse(noBudget.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('--budget-params') } });
+  });
+});
+
+describe('architecture files', () => {
+  it('names a missing, unreadable or incomplete found.json', async () => {
+    expect(await thrown(() => readArchSpec(join(dir.path, 'nowhere.json')))).toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    const notJson = join(dir.path, 'not.json');
+    writeFileSync(notJson, 'resnet20 with blocks');
+    expect(await thrown(() => readArchSpec(notJson))).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringContaining('is not JSON') });
+    const incomplete = join(dir.path, 'incomplete.json');
+    writeFileSync(incomplete, JSON.stringify({ format: 'distillery.arch', version: 1, description: 'x', model: { arch: 'resnet20', inChannels: 1, numClasses: 10, blocks: [[1], [1]] } }));
+    expect(await thrown(() => readArchSpec(incomplete))).toMatchObject({
+      code: 'E_CORRUPT_FILE',
+      message: expect.stringMatching(/is not a distillery architecture file \(model\.blocks: .*inputShape/),
+    });
   });
 });
