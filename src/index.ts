@@ -18,7 +18,7 @@ export { refineLabels } from './methods/refine.js';
 export type { RefineOptions, RefineResult } from './methods/refine.js';
 export type { CheckpointRecord, EpochRecord, ExportSource, WeightsRecord } from './io/checkpoint.js';
 export { Trainer } from './train/trainer.js';
-export { evaluate, evaluateCheckpoints, evaluateOutputs } from './train/evaluate.js';
+export { evaluate, evaluateCheckpoints, evaluateMembers, evaluateOutputs } from './train/evaluate.js';
 export type { CheckpointEvaluationOptions, Evaluation } from './train/evaluate.js';
 export { TrainingRun, checkpointPath } from './train/run.js';
 export { createRun } from './methods/index.js';

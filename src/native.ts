@@ -227,6 +227,7 @@ export interface NativeAddon {
   evaluate(models: NativeModel[], batch: NativeBatch): Promise<EvalStats>;
   predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
   evaluateOutputs(model: NativeModel, batch: NativeBatch): Promise<EvalStats[]>;
+  evaluateMembers(models: NativeModel[], batch: NativeBatch): Promise<EvalStats[]>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
   kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Trainer, buildConfig, createRun, setSeed } from '../src/index.js';
+import { Dataset, Loader, Model, Trainer, buildConfig, createRun, evaluateCheckpoints, setSeed } from '../src/index.js';
 import type { RunResult } from '../src/index.js';
 import { FASHION_MNIST, tempDir, thrown } from './helpers.js';
 
@@ -79,6 +79,10 @@ describe('training on Fashion-MNIST', () => {
     expect(result.teachers?.map((t) => t.arch)).toEqual(['resnet14', 'resnet8']);
     expect(result.teachers?.[0]?.top1).toBeCloseTo(teacher.top1, 6);
     expect(result.ensemble?.top1).toBeGreaterThan(0.5);
+    // The report scores members and ensemble in one pass; the plain evaluation path agrees.
+    const scored = { dataDir: FASHION_MNIST, device: 'cpu', batchSize: 256, mean: [0], std: [1] };
+    expect(result.teachers?.[1]?.top1).toBeCloseTo((await evaluateCheckpoints([straight], scored)).top1, 6);
+    expect(result.ensemble?.top1).toBeCloseTo((await evaluateCheckpoints([teacher.checkpoint, straight], scored)).top1, 6);
   });
 
   it('starts MEAL V2 from a pretrained student and keeps it accurate', async () => {

@@ -55,6 +55,7 @@ void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
   exports.Set("kdLoss", Napi::Function::New(env, kd_loss, "kdLoss"));
   exports.Set("predict", Napi::Function::New(env, predict, "predict"));
   exports.Set("evaluateOutputs", Napi::Function::New(env, evaluate_outputs, "evaluateOutputs"));
+  exports.Set("evaluateMembers", Napi::Function::New(env, evaluate_members, "evaluateMembers"));
   exports.Set("oneLoss", Napi::Function::New(env, one_loss, "oneLoss"));
 }
 
@@ -164,6 +165,12 @@ Napi::Object eval_stats_to_js(Napi::Env env, const train::EvalStats& s) {
   out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
   return out;
 }
+
+Napi::Value eval_stats_list_to_js(Napi::Env env, std::vector<train::EvalStats>& stats) {
+  Napi::Array out = Napi::Array::New(env, stats.size());
+  for (size_t i = 0; i < stats.size(); ++i) out.Set(static_cast<uint32_t>(i), eval_stats_to_js(env, stats[i]));
+  return out;
+}
 }  // namespace
 
 Napi::Value evaluate(const Napi::CallbackInfo& info) {
@@ -180,12 +187,16 @@ Napi::Value evaluate_outputs(const Napi::CallbackInfo& info) {
     train::ModelPtr model = ModelWrap::unwrap(info[0], "model");
     std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
     return run_async<std::vector<train::EvalStats>>(
-        info.Env(), [model, batch] { return train::evaluate_outputs(model, *batch); },
-        [](Napi::Env env, std::vector<train::EvalStats>& stats) -> Napi::Value {
-          Napi::Array out = Napi::Array::New(env, stats.size());
-          for (size_t i = 0; i < stats.size(); ++i) out.Set(static_cast<uint32_t>(i), eval_stats_to_js(env, stats[i]));
-          return out;
-        });
+        info.Env(), [model, batch] { return train::evaluate_outputs(model, *batch); }, eval_stats_list_to_js);
+  });
+}
+
+Napi::Value evaluate_members(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::vector<train::ModelPtr> models = model_list(info[0], "models");
+    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
+    return run_async<std::vector<train::EvalStats>>(
+        info.Env(), [models, batch] { return train::evaluate_members(models, *batch); }, eval_stats_list_to_js);
   });
 }
 

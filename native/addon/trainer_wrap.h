@@ -35,6 +35,8 @@ Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s);
 Napi::Value evaluate(const Napi::CallbackInfo& info);
 /** evaluateOutputs(model, batch): Promise<stats[]>, one per output (ONE: each branch, then the ensemble). */
 Napi::Value evaluate_outputs(const Napi::CallbackInfo& info);
+/** evaluateMembers(models, batch): [each model..., their averaged-softmax ensemble] stats. */
+Napi::Value evaluate_members(const Napi::CallbackInfo& info);
 /** predict(models[], batch): Promise<HostTensor>, the averaged softmax [B, K]. */
 Napi::Value predict(const Napi::CallbackInfo& info);
 /** kdLoss(student, teachers[], labels, options): {total, ce, kd} on host tensors. */

@@ -8,21 +8,27 @@
 namespace distillery::train {
 
 namespace {
+/** One model's float logits (eval mode) on normalised input `x`, on the CPU. */
+torch::Tensor member_logits(ModelHandle& m, const torch::Tensor& x) {
+  m.net->eval();
+  return m.net->forward(x.to(m.device)).to(torch::kFloat).cpu();
+}
+
+/** Adds member probabilities `p` to the running ensemble sum, refusing a member with other classes. */
+void add_member(torch::Tensor& sum, const torch::Tensor& p, const ModelHandle& m) {
+  if (sum.defined() && !p.sizes().equals(sum.sizes())) {
+    fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", sum.size(1), " vs ", p.size(1), " ('",
+         m.spec.arch, "')");
+  }
+  sum = sum.defined() ? sum + p : p;
+}
+
 /** Mean of the models' softmax (eval mode) on normalised input `x`, on the CPU; callers hold the models' locks. */
 torch::Tensor averaged_softmax(const std::vector<ModelPtr>& models, const torch::Tensor& x) {
   torch::Tensor sum;
-  for (const auto& m : models) {
-    m->net->eval();
-    torch::Tensor p = torch::softmax(m->net->forward(x.to(m->device)).to(torch::kFloat), 1).cpu();
-    if (sum.defined() && !p.sizes().equals(sum.sizes())) {
-      fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", sum.size(1), " vs ", p.size(1), " ('",
-           m->spec.arch, "')");
-    }
-    sum = sum.defined() ? sum + p : p;
-  }
+  for (const auto& m : models) add_member(sum, torch::softmax(member_logits(*m, x), 1), *m);
   return sum / static_cast<double>(models.size());
 }
-
 
 /** Top-1, top-5 and summed NLL of CPU log-probabilities [N, K] against labels [N]. */
 EvalStats score(const torch::Tensor& log_probs, const torch::Tensor& y) {
@@ -61,6 +67,24 @@ EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch&
     log_probs = averaged_softmax(models, x).clamp_min(1e-12).log();
   }
   return score(log_probs, batch.labels);
+}
+
+std::vector<EvalStats> evaluate_members(const std::vector<ModelPtr>& models, const data::Batch& batch) {
+  if (models.empty()) fail(ErrorCode::InvalidArgument, "evaluation needs at least one model");
+  std::vector<ModelHandle*> handles;
+  for (const auto& m : models) handles.push_back(m.get());
+  ModelLocks lock(handles);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = data::normalize_images(batch, models.front()->device);
+  std::vector<EvalStats> out;
+  torch::Tensor sum;
+  for (const auto& m : models) {
+    const torch::Tensor log_probs = torch::log_softmax(member_logits(*m, x), 1);
+    out.push_back(score(log_probs, batch.labels));
+    add_member(sum, log_probs.exp(), *m);
+  }
+  out.push_back(score((sum / static_cast<double>(models.size())).clamp_min(1e-12).log(), batch.labels));
+  return out;
 }
 
 std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch& batch) {

@@ -17,6 +17,9 @@ struct EvalStats {
 /** Scores `models` (one model, or an ensemble whose softmax outputs are averaged) on `batch`. */
 EvalStats evaluate_batch(const std::vector<ModelPtr>& models, const data::Batch& batch);
 
+/** Scores each of `models`, then their averaged-softmax ensemble, from one forward pass per model. */
+std::vector<EvalStats> evaluate_members(const std::vector<ModelPtr>& models, const data::Batch& batch);
+
 /** Scores every output of `model` (NetImpl::outputs: one per ONE branch plus the ensemble) on `batch`. */
 std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch& batch);
 

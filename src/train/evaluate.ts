@@ -49,6 +49,13 @@ export async function evaluateOutputs(model: Model, loader: Loader): Promise<(Ev
   return results.map((r, i) => ({ ...r, name: names[i]! }));
 }
 
+/** Evaluates each of `models`, then their averaged-softmax ensemble (last), in one pass with one forward per model. */
+export async function evaluateMembers(models: Model[], loader: Loader): Promise<Evaluation[]> {
+  const addon = native();
+  const handles = models.map((m) => m.handle);
+  return accumulate(loader, models.length + 1, (batch) => addon.evaluateMembers(handles, batch));
+}
+
 /** Where and how to score checkpoints: the test split of `dataDir`. */
 export interface CheckpointEvaluationOptions {
   dataDir: string;

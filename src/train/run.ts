@@ -15,7 +15,7 @@ import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadat
 import type { ModelSpec } from '../models/model.js';
 import { Model, describeSpec } from '../models/model.js';
 import { setSeed, setThreads } from '../runtime.js';
-import { evaluate, evaluateOutputs } from './evaluate.js';
+import { evaluate, evaluateMembers, evaluateOutputs } from './evaluate.js';
 import type { MethodFactory, MethodSession } from './method.js';
 import type { TrainingEvents } from './events.js';
 import { TypedEmitter } from './events.js';
@@ -304,14 +304,14 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
   }
 
   private async evaluateTeachers(teachers: Model[], loader: Loader): Promise<Pick<RunResult, 'teachers' | 'ensemble'>> {
-    const scores: TeacherScore[] = [];
-    for (const [i, teacher] of teachers.entries()) {
-      const result = await evaluate([teacher], loader);
-      scores.push({ path: this.config.teachers[i] ?? '', arch: teacher.spec.arch, top1: result.top1, top5: result.top5 });
-      this.emit('log', { message: `teacher ${i + 1} ${teacher.spec.arch}: test top-1 ${(100 * result.top1).toFixed(2)}%` });
-    }
+    const results = await evaluateMembers(teachers, loader);
+    const scores: TeacherScore[] = teachers.map((teacher, i) => {
+      const { top1, top5 } = results[i]!;
+      this.emit('log', { message: `teacher ${i + 1} ${teacher.spec.arch}: test top-1 ${(100 * top1).toFixed(2)}%` });
+      return { path: this.config.teachers[i] ?? '', arch: teacher.spec.arch, top1, top5 };
+    });
     if (teachers.length === 1) return { teachers: scores, ensemble: { top1: scores[0]!.top1, top5: scores[0]!.top5 } };
-    const ensemble = await evaluate(teachers, loader);
+    const ensemble = results[teachers.length]!;
     this.emit('log', { message: `teacher ensemble: test top-1 ${(100 * ensemble.top1).toFixed(2)}%` });
     return { teachers: scores, ensemble: { top1: ensemble.top1, top5: ensemble.top5 } };
   }
