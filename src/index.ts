@@ -7,7 +7,7 @@ export { Model, describeSpec, listArchs } from './models/model.js';
 export type { ModelSpec } from './models/model.js';
 export { Dataset, Loader } from './data/dataset.js';
 export { DATASET_DEFAULTS } from './config/datasets.js';
-export type { Batch, LoaderOptions, Split } from './data/dataset.js';
+export type { Batch, ImageFolderOptions, LoaderOptions, Split } from './data/dataset.js';
 export { seededSubset } from './data/random.js';
 export { CHECKPOINT_FORMAT, WEIGHTS_FORMAT, loadModel, loadWeightsInto, readCheckpointRecord, readRecord, recordMetadata } from './io/checkpoint.js';
 export { LABELS_FORMAT, readLabelsFile, writeLabelsFile } from './io/labels-file.js';

@@ -72,13 +72,48 @@ export interface NativeDatasetInfo {
   size: number;
   numClasses: number;
   shape: [number, number, number];
+  /** Image-file datasets only: the class folder names (empty for a list file) and the root. */
+  classes?: string[];
+  root?: string;
+}
+
+export interface NativeDecodeStats {
+  images: number;
+  bytes: number;
+  meanScale: number;
 }
 
 export interface NativeDataset {
   info(): NativeDatasetInfo;
   labels(): HostTensor;
   withLabels(labels: HostTensor): NativeDataset;
+  decodeStats(): NativeDecodeStats;
+  crops(options: { indices: number[]; seed: number; epoch: number }): Promise<NativeCrops>;
   dispose(): void;
+}
+
+/** Training crops in full-resolution pixels, one entry per requested sample. */
+export interface NativeCrops {
+  top: Int32Array;
+  left: Int32Array;
+  height: Int32Array;
+  width: Int32Array;
+  flip: Uint8Array;
+}
+
+export interface NativeImageFolderOptions {
+  root?: string;
+  list?: string;
+  name?: string;
+  train: boolean;
+  size: number;
+  resize: number;
+  scaleMin: number;
+  scaleMax: number;
+  ratioMin: number;
+  ratioMax: number;
+  flip: boolean;
+  dctScaling: boolean;
 }
 
 export interface NativeBatch {
@@ -104,12 +139,14 @@ export interface NativeLoaderOptions {
   subset?: Int32Array | number[];
   rank?: number;
   worldSize?: number;
+  skipBadFiles?: boolean;
 }
 
 export interface NativeLoader {
   info(): { batchesPerEpoch: number; samplesPerEpoch: number };
   startEpoch(options: { epoch: number }): Promise<void>;
   next(): Promise<NativeBatch | null>;
+  skipped(): number;
   dispose(): void;
 }
 
@@ -224,6 +261,7 @@ export interface NativeAddon {
   listArchs(): string[];
   readMetadata(path: string): Record<string, string>;
   loadIdx(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
+  openImageFolder(options: NativeImageFolderOptions): Promise<NativeDataset>;
   evaluate(models: NativeModel[], batch: NativeBatch): Promise<EvalStats>;
   predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
   evaluateOutputs(model: NativeModel, batch: NativeBatch): Promise<EvalStats[]>;

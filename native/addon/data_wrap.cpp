@@ -5,6 +5,7 @@
 #include "addon/instance.h"
 #include "core/error.h"
 #include "data/idx.h"
+#include "data/sampler.h"
 
 namespace distillery::addon {
 
@@ -20,21 +21,23 @@ void DatasetWrap::define(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "Dataset",
                                     {InstanceMethod("info", &DatasetWrap::info), InstanceMethod("labels", &DatasetWrap::labels),
                                      InstanceMethod("withLabels", &DatasetWrap::with_labels),
+                                     InstanceMethod("decodeStats", &DatasetWrap::decode_stats),
+                                     InstanceMethod("crops", &DatasetWrap::crops),
                                      InstanceMethod("dispose", &DatasetWrap::dispose)});
   instance(env).dataset_class = Napi::Persistent(ctor);
   exports.Set("Dataset", ctor);
 }
 
-Napi::Object DatasetWrap::wrap(Napi::Env env, std::shared_ptr<const data::ImageDataset> dataset) {
+Napi::Object DatasetWrap::wrap(Napi::Env env, DatasetRef dataset) {
   Napi::Object object = instance(env).dataset_class.New({});
   Unwrap(object)->dataset_ = std::move(dataset);
   return object;
 }
 
-std::shared_ptr<const data::ImageDataset> DatasetWrap::unwrap(Napi::Value value, const std::string& name) {
+DatasetRef DatasetWrap::unwrap(Napi::Value value, const std::string& name) {
   if (!is_instance(value, instance(value.Env()).dataset_class)) fail(ErrorCode::InvalidArgument, name, " must be a Dataset");
-  const auto& dataset = Unwrap(value.As<Napi::Object>())->dataset_;
-  if (!dataset) fail(ErrorCode::Disposed, name, ": this Dataset was disposed (or not made by loadIdx)");
+  const DatasetRef& dataset = Unwrap(value.As<Napi::Object>())->dataset_;
+  if (!dataset.memory && !dataset.files) fail(ErrorCode::Disposed, name, ": this Dataset was disposed (or not made by loadIdx or openImageFolder)");
   return dataset;
 }
 
@@ -42,43 +45,129 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Data
 
 Napi::Value DatasetWrap::info(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const auto dataset = unwrap(Value(), "this");
+    const DatasetRef dataset = unwrap(Value(), "this");
     Napi::Env env = info.Env();
     Napi::Object out = Napi::Object::New(env);
-    out.Set("name", dataset->name);
-    out.Set("size", Napi::Number::New(env, static_cast<double>(dataset->size())));
-    out.Set("numClasses", Napi::Number::New(env, static_cast<double>(dataset->num_classes)));
     Napi::Array shape = Napi::Array::New(env, 3);
-    for (uint32_t i = 0; i < 3; ++i) shape.Set(i, Napi::Number::New(env, static_cast<double>(dataset->images.size(i + 1))));
+    if (dataset.memory) {
+      out.Set("name", dataset.memory->name);
+      out.Set("size", Napi::Number::New(env, static_cast<double>(dataset.memory->size())));
+      out.Set("numClasses", Napi::Number::New(env, static_cast<double>(dataset.memory->num_classes)));
+      for (uint32_t i = 0; i < 3; ++i) shape.Set(i, Napi::Number::New(env, static_cast<double>(dataset.memory->images.size(i + 1))));
+    } else {
+      const data::ImageFolder& d = *dataset.files;
+      out.Set("name", d.name());
+      out.Set("size", Napi::Number::New(env, static_cast<double>(d.size())));
+      out.Set("numClasses", Napi::Number::New(env, static_cast<double>(d.num_classes())));
+      const auto s = d.sample_shape();
+      for (uint32_t i = 0; i < 3; ++i) shape.Set(i, Napi::Number::New(env, static_cast<double>(s[i])));
+      Napi::Array classes = Napi::Array::New(env, d.files().classes.size());
+      for (uint32_t i = 0; i < d.files().classes.size(); ++i) classes.Set(i, d.files().classes[i]);
+      out.Set("classes", classes);
+      out.Set("root", d.files().root);
+    }
     out.Set("shape", shape);
     return out;
   });
 }
 
 Napi::Value DatasetWrap::labels(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value { return tensor_to_js(info.Env(), unwrap(Value(), "this")->labels); });
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const DatasetRef dataset = unwrap(Value(), "this");
+    if (dataset.memory) return tensor_to_js(info.Env(), dataset.memory->labels);
+    const auto& labels = dataset.files->files().labels;
+    return tensor_to_js(info.Env(), torch::tensor(labels, torch::kLong));
+  });
 }
 
 Napi::Value DatasetWrap::with_labels(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const auto dataset = unwrap(Value(), "this");
+    const DatasetRef dataset = unwrap(Value(), "this");
+    const std::string name = dataset.memory ? dataset.memory->name : dataset.files->name();
+    const int64_t size = dataset.memory ? dataset.memory->size() : dataset.files->size();
+    const int64_t classes = dataset.memory ? dataset.memory->num_classes : dataset.files->num_classes();
     const torch::Tensor labels = tensor_from_js(info[0], "labels").to(torch::kLong).contiguous();
-    if (labels.dim() != 1 || labels.size(0) != dataset->size()) {
-      fail(ErrorCode::Shape, "labels must be [", dataset->size(), "] (one per sample of ", dataset->name, "), got ", labels.sizes());
+    if (labels.dim() != 1 || labels.size(0) != size) {
+      fail(ErrorCode::Shape, "labels must be [", size, "] (one per sample of ", name, "), got ", labels.sizes());
     }
-    if (labels.numel() && (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() >= dataset->num_classes)) {
-      fail(ErrorCode::InvalidArgument, "labels must lie in [0, ", dataset->num_classes, "), got values from ",
+    if (labels.numel() && (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() >= classes)) {
+      fail(ErrorCode::InvalidArgument, "labels must lie in [0, ", classes, "), got values from ",
            labels.min().item<int64_t>(), " to ", labels.max().item<int64_t>());
     }
-    // The images are shared, not copied: a relabelled view costs only its labels.
-    auto relabelled = std::make_shared<data::ImageDataset>(*dataset);
-    relabelled->labels = labels;
-    return DatasetWrap::wrap(info.Env(), std::move(relabelled));
+    if (dataset.memory) {
+      // The images are shared, not copied: a relabelled view costs only its labels.
+      auto relabelled = std::make_shared<data::ImageDataset>(*dataset.memory);
+      relabelled->labels = labels;
+      return DatasetWrap::wrap(info.Env(), {std::move(relabelled), nullptr});
+    }
+    auto files = std::make_shared<data::FileList>(dataset.files->files());
+    files->labels.assign(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + size);
+    return DatasetWrap::wrap(
+        info.Env(), {nullptr, std::make_shared<const data::ImageFolder>(name, std::move(files), dataset.files->transform())});
+  });
+}
+
+Napi::Value DatasetWrap::decode_stats(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const DatasetRef dataset = unwrap(Value(), "this");
+    if (!dataset.files) fail(ErrorCode::InvalidArgument, "decodeStats: '", dataset.memory->name, "' is held in memory; it decodes no files");
+    const data::DecodeStats s = dataset.files->take_stats();
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("images", Napi::Number::New(env, static_cast<double>(s.images)));
+    out.Set("bytes", Napi::Number::New(env, static_cast<double>(s.bytes)));
+    out.Set("meanScale", Napi::Number::New(env, s.images ? static_cast<double>(s.eighths) / (8.0 * static_cast<double>(s.images)) : 0.0));
+    return out;
+  });
+}
+
+Napi::Value DatasetWrap::crops(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const DatasetRef dataset = unwrap(Value(), "this");
+    if (!dataset.files || !dataset.files->transform().train) {
+      fail(ErrorCode::InvalidArgument, "crops: only image-file datasets with the training transform draw crops");
+    }
+    Options o(info[0], "crops");
+    const std::vector<int64_t> indices = o.integers("indices");
+    const auto seed = static_cast<uint64_t>(o.integer("seed", 0));
+    const int64_t epoch = o.integer("epoch", 0);
+    for (const int64_t i : indices) {
+      if (i < 0 || i >= dataset.files->size()) fail(ErrorCode::InvalidArgument, "crops: index ", i, " is out of range for ", dataset.files->size(), " samples");
+    }
+    std::shared_ptr<const data::ImageFolder> files = dataset.files;
+    return run_async<std::vector<data::CropDraw>>(
+        info.Env(),
+        [files, indices, seed, epoch] {
+          std::vector<data::CropDraw> out;
+          for (const int64_t i : indices) out.push_back(files->crop_for(i, data::sample_seed(seed, epoch, i)));
+          return out;
+        },
+        [](Napi::Env env, std::vector<data::CropDraw>& draws) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          const auto n = draws.size();
+          Napi::Int32Array top = Napi::Int32Array::New(env, n), left = Napi::Int32Array::New(env, n);
+          Napi::Int32Array height = Napi::Int32Array::New(env, n), width = Napi::Int32Array::New(env, n);
+          Napi::Uint8Array flip = Napi::Uint8Array::New(env, n);
+          for (size_t i = 0; i < n; ++i) {
+            top[i] = static_cast<int32_t>(draws[i].region.top);
+            left[i] = static_cast<int32_t>(draws[i].region.left);
+            height[i] = static_cast<int32_t>(draws[i].region.height);
+            width[i] = static_cast<int32_t>(draws[i].region.width);
+            flip[i] = draws[i].flip ? 1 : 0;
+          }
+          out.Set("top", top);
+          out.Set("left", left);
+          out.Set("height", height);
+          out.Set("width", width);
+          out.Set("flip", flip);
+          return out;
+        },
+        Executor::Pool);
   });
 }
 
 Napi::Value DatasetWrap::dispose(const Napi::CallbackInfo& info) {
-  dataset_.reset();
+  dataset_ = {};
   return info.Env().Undefined();
 }
 
@@ -89,7 +178,35 @@ Napi::Value load_idx(const Napi::CallbackInfo& info) {
     return run_async<std::shared_ptr<const data::ImageDataset>>(
         info.Env(), [dir, split] { return std::make_shared<const data::ImageDataset>(data::load_idx_split(dir, split)); },
         [](Napi::Env env, std::shared_ptr<const data::ImageDataset>& dataset) -> Napi::Value {
-          return DatasetWrap::wrap(env, dataset);
+          return DatasetWrap::wrap(env, {dataset, nullptr});
+        },
+        Executor::Pool);
+  });
+}
+
+Napi::Value open_image_folder(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Options o(info[0], "openImageFolder");
+    const std::string root = o.string("root", ""), list = o.string("list", "");
+    if (root.empty() && list.empty()) fail(ErrorCode::InvalidArgument, "openImageFolder needs root (an ImageFolder tree) or list (a path,label file)");
+    data::FileTransform t;
+    t.train = o.boolean("train", true);
+    t.size = o.integer("size", t.size);
+    t.resize = o.integer("resize", t.resize);
+    t.ranges = {o.number("scaleMin", t.ranges.scale_min), o.number("scaleMax", t.ranges.scale_max),
+                o.number("ratioMin", t.ranges.ratio_min), o.number("ratioMax", t.ranges.ratio_max)};
+    t.flip = o.boolean("flip", true);
+    t.dct_scaling = o.boolean("dctScaling", true);
+    data::check_transform(t);
+    const std::string name = o.string("name", list.empty() ? root : list);
+    return run_async<std::shared_ptr<const data::ImageFolder>>(
+        info.Env(),
+        [root, list, t, name] {
+          auto files = std::make_shared<const data::FileList>(list.empty() ? data::scan_image_folder(root) : data::read_file_list(list, root));
+          return std::make_shared<const data::ImageFolder>(name, std::move(files), t);
+        },
+        [](Napi::Env env, std::shared_ptr<const data::ImageFolder>& dataset) -> Napi::Value {
+          return DatasetWrap::wrap(env, {nullptr, dataset});
         },
         Executor::Pool);
   });
@@ -146,12 +263,13 @@ Napi::Value BatchWrap::dispose(const Napi::CallbackInfo& info) {
 void LoaderWrap::define(Napi::Env env, Napi::Object exports) {
   exports.Set("Loader", DefineClass(env, "Loader",
                                     {InstanceMethod("info", &LoaderWrap::info), InstanceMethod("startEpoch", &LoaderWrap::start_epoch),
-                                     InstanceMethod("next", &LoaderWrap::next), InstanceMethod("dispose", &LoaderWrap::dispose)}));
+                                     InstanceMethod("next", &LoaderWrap::next), InstanceMethod("skipped", &LoaderWrap::skipped),
+                                     InstanceMethod("dispose", &LoaderWrap::dispose)}));
 }
 
 LoaderWrap::LoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LoaderWrap>(info) {
   guarded(info.Env(), [&] {
-    auto dataset = DatasetWrap::unwrap(info[0], "dataset");
+    DatasetRef dataset = DatasetWrap::unwrap(info[0], "dataset");
     Options o(info[1], "loader");
     data::LoaderOptions options;
     options.batch_size = o.integer("batchSize", 128);
@@ -167,7 +285,9 @@ LoaderWrap::LoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Loader
     options.subset = o.integers("subset");
     options.rank = o.integer("rank", 0);
     options.world_size = o.integer("worldSize", 1);
-    loader_ = std::make_shared<Handle>(std::move(dataset), options);
+    options.skip_bad = o.boolean("skipBadFiles", false);
+    loader_ = dataset.memory ? std::make_shared<Handle>(std::move(dataset.memory), options)
+                             : std::make_shared<Handle>(std::shared_ptr<const data::SampleSource>(std::move(dataset.files)), options);
   });
 }
 
@@ -217,6 +337,12 @@ Napi::Value LoaderWrap::next(const Napi::CallbackInfo& info) {
           return batch ? Napi::Value(BatchWrap::wrap(env, batch)) : env.Null();
         },
         Executor::Pool);
+  });
+}
+
+Napi::Value LoaderWrap::skipped(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), static_cast<double>(handle()->loader.skipped()));
   });
 }
 

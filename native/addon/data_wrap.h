@@ -5,24 +5,33 @@
 #include <mutex>
 
 #include "data/dataset.h"
+#include "data/image_folder.h"
 #include "data/loader.h"
 
 namespace distillery::addon {
 
-/** JS class Dataset: a split held in memory. */
+/** A dataset as JS holds it: a split in memory, or image files with their transform (one is set). */
+struct DatasetRef {
+  std::shared_ptr<const data::ImageDataset> memory;
+  std::shared_ptr<const data::ImageFolder> files;
+};
+
+/** JS class Dataset: a split held in memory, or image files read as they are batched. */
 class DatasetWrap : public Napi::ObjectWrap<DatasetWrap> {
  public:
   static void define(Napi::Env env, Napi::Object exports);
-  static Napi::Object wrap(Napi::Env env, std::shared_ptr<const data::ImageDataset> dataset);
-  static std::shared_ptr<const data::ImageDataset> unwrap(Napi::Value value, const std::string& name);
+  static Napi::Object wrap(Napi::Env env, DatasetRef dataset);
+  static DatasetRef unwrap(Napi::Value value, const std::string& name);
   explicit DatasetWrap(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value labels(const Napi::CallbackInfo& info);
   Napi::Value with_labels(const Napi::CallbackInfo& info);
+  Napi::Value decode_stats(const Napi::CallbackInfo& info);
+  Napi::Value crops(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
-  std::shared_ptr<const data::ImageDataset> dataset_;
+  DatasetRef dataset_;
 };
 
 /** JS class Batch: one batch from a Loader. */
@@ -53,6 +62,8 @@ class LoaderWrap : public Napi::ObjectWrap<LoaderWrap> {
   struct Handle {
     Handle(std::shared_ptr<const data::ImageDataset> dataset, const data::LoaderOptions& options)
         : loader(std::move(dataset), options) {}
+    Handle(std::shared_ptr<const data::SampleSource> source, const data::LoaderOptions& options)
+        : loader(std::move(source), options) {}
     data::Loader loader;
     std::mutex mutex;
   };
@@ -60,11 +71,14 @@ class LoaderWrap : public Napi::ObjectWrap<LoaderWrap> {
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value start_epoch(const Napi::CallbackInfo& info);
   Napi::Value next(const Napi::CallbackInfo& info);
+  Napi::Value skipped(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<Handle> loader_;
 };
 
 /** loadIdx(dir, split): Promise<Dataset>. */
 Napi::Value load_idx(const Napi::CallbackInfo& info);
+/** openImageFolder({root | list, train, size, resize, scaleMin/Max, ratioMin/Max, flip, dctScaling}): Promise<Dataset>. */
+Napi::Value open_image_folder(const Napi::CallbackInfo& info);
 
 }  // namespace distillery::addon

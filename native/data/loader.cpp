@@ -7,26 +7,13 @@
 #include <utility>
 
 #include "core/error.h"
-#include "data/augment.h"
 #include "data/sampler.h"
 
 namespace distillery::data {
 
 namespace {
-void check_dataset(const ImageDataset& d) {
-  if (!d.images.defined() || d.images.dim() != 4 || d.images.scalar_type() != torch::kUInt8 ||
-      !d.images.is_contiguous() || !d.images.device().is_cpu()) {
-    fail(ErrorCode::Shape, "loader dataset '", d.name, "' needs contiguous CPU uint8 images [N, C, H, W]");
-  }
-  if (!d.labels.defined() || d.labels.dim() != 1 || d.labels.scalar_type() != torch::kLong ||
-      !d.labels.is_contiguous() || !d.labels.device().is_cpu() || d.labels.size(0) != d.images.size(0)) {
-    fail(ErrorCode::Shape, "loader dataset '", d.name, "' needs contiguous CPU int64 labels [", d.images.size(0), "]");
-  }
-}
-
-void check_options(const LoaderOptions& o, const ImageDataset& d) {
+void check_options(const LoaderOptions& o, const SampleSource& d) {
   if (o.batch_size < 1) fail(ErrorCode::InvalidArgument, "batch_size must be >= 1, got ", o.batch_size);
-  if (o.pad < 0) fail(ErrorCode::InvalidArgument, "pad must be >= 0, got ", o.pad);
   if (o.workers < 0) fail(ErrorCode::InvalidArgument, "workers must be >= 0 (0 = all cores), got ", o.workers);
   if (o.prefetch < 1) fail(ErrorCode::InvalidArgument, "prefetch must be >= 1, got ", o.prefetch);
   if (o.world_size < 1) fail(ErrorCode::InvalidArgument, "world_size must be >= 1, got ", o.world_size);
@@ -35,23 +22,33 @@ void check_options(const LoaderOptions& o, const ImageDataset& d) {
   }
   for (const int64_t i : o.subset) {
     if (i < 0 || i >= d.size()) {
-      fail(ErrorCode::InvalidArgument, "subset index ", i, " is out of range for dataset '", d.name, "' of ", d.size(),
+      fail(ErrorCode::InvalidArgument, "subset index ", i, " is out of range for dataset '", d.name(), "' of ", d.size(),
            " samples");
     }
   }
-  check_normalization(o.mean, o.std, d.images.size(1));
+  check_normalization(o.mean, o.std, d.sample_shape()[0]);
 }
 }  // namespace
 
 Loader::Loader(std::shared_ptr<const ImageDataset> dataset, LoaderOptions options)
-    : dataset_(std::move(dataset)), options_(std::move(options)) {
-  if (!dataset_) fail(ErrorCode::InvalidArgument, "loader needs a dataset");
-  check_dataset(*dataset_);
-  check_options(options_, *dataset_);
+    : Loader(MemoryTag{}, std::make_shared<const MemorySource>(std::move(dataset), options.pad, options.flip), options) {}
+
+Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderOptions options)
+    : Loader(MemoryTag{}, std::move(source), options) {
+  if (options_.pad != 0 || options_.flip) {
+    fail(ErrorCode::InvalidArgument, "pad and flip apply to in-memory datasets; '", source_->name(),
+         "' augments its samples through its own transform");
+  }
+}
+
+Loader::Loader(MemoryTag, std::shared_ptr<const SampleSource> source, LoaderOptions options)
+    : source_(std::move(source)), options_(std::move(options)) {
+  if (!source_) fail(ErrorCode::InvalidArgument, "loader needs a dataset");
+  check_options(options_, *source_);
   if (options_.workers == 0) options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pool_ = options_.subset;
   if (pool_.empty()) {
-    pool_.resize(static_cast<size_t>(dataset_->size()));
+    pool_.resize(static_cast<size_t>(source_->size()));
     std::iota(pool_.begin(), pool_.end(), int64_t{0});
   }
   batches_ = batches_per_epoch();
@@ -90,6 +87,7 @@ void Loader::start_epoch(int64_t epoch) {
   consumed_ = 0;
   error_ = nullptr;
   error_batch_ = std::numeric_limits<int64_t>::max();
+  skipped_ = 0;
   stopping_ = false;
   started_ = true;
 
@@ -104,6 +102,14 @@ void Loader::start_epoch(int64_t epoch) {
 }
 
 std::optional<Batch> Loader::next() {
+  // A batch whose every file was skipped is not worth a step.
+  for (;;) {
+    std::optional<Batch> batch = next_built();
+    if (!batch || batch->size() > 0) return batch;
+  }
+}
+
+std::optional<Batch> Loader::next_built() {
   std::unique_lock<std::mutex> lock(mutex_);
   if (!started_) fail(ErrorCode::InvalidArgument, "Loader::next() called before start_epoch()");
   if (consumed_ >= batches_) return std::nullopt;
@@ -151,11 +157,10 @@ void Loader::work() {
   }
 }
 
-Batch Loader::build(int64_t batch) const {
-  const ImageDataset& d = *dataset_;
+Batch Loader::build(int64_t batch) {
   const int64_t begin = batch * options_.batch_size;
   const int64_t size = std::min<int64_t>(options_.batch_size, static_cast<int64_t>(order_.size()) - begin);
-  const int64_t channels = d.images.size(1), height = d.images.size(2), width = d.images.size(3);
+  const auto [channels, height, width] = source_->sample_shape();
   const int64_t sample_bytes = channels * height * width;
 
   Batch out;
@@ -165,24 +170,28 @@ Batch Loader::build(int64_t batch) const {
   out.mean = options_.mean;
   out.std = options_.std;
 
-  const uint8_t* src = d.images.data_ptr<uint8_t>();
-  const int64_t* labels = d.labels.data_ptr<int64_t>();
   uint8_t* images = out.images.data_ptr<uint8_t>();
   int64_t* out_labels = out.labels.data_ptr<int64_t>();
   int64_t* out_indices = out.indices.data_ptr<int64_t>();
-  const bool augment = options_.pad > 0 || options_.flip;
+  int64_t kept = 0;
   for (int64_t i = 0; i < size; ++i) {
     const int64_t index = order_[static_cast<size_t>(begin + i)];
-    out_indices[i] = index;
-    out_labels[i] = labels[index];
-    const uint8_t* from = src + index * sample_bytes;
-    uint8_t* to = images + i * sample_bytes;
-    if (augment) {
-      const CropFlip t = draw_crop_flip(sample_seed(options_.seed, epoch_, index), options_.pad, options_.flip);
-      crop_flip(from, to, channels, height, width, options_.pad, t);
-    } else {
-      std::memcpy(to, from, static_cast<size_t>(sample_bytes));
+    try {
+      source_->write(index, sample_seed(options_.seed, epoch_, index), images + kept * sample_bytes);
+    } catch (const Error& e) {
+      const bool unreadable = e.code() == ErrorCode::CorruptFile || e.code() == ErrorCode::FileNotFound || e.code() == ErrorCode::Io;
+      if (!options_.skip_bad || !unreadable) throw;
+      skipped_.fetch_add(1);
+      continue;
     }
+    out_indices[kept] = index;
+    out_labels[kept] = source_->label(index);
+    ++kept;
+  }
+  if (kept < size) {
+    out.images = out.images.narrow(0, 0, kept);
+    out.labels = out.labels.narrow(0, 0, kept);
+    out.indices = out.indices.narrow(0, 0, kept);
   }
   return out;
 }

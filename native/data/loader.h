@@ -1,6 +1,8 @@
 #pragma once
-// Batches an in-memory ImageDataset on background threads. Batches come out in a fixed order and
-// with fixed augmentation for a given (seed, epoch), whatever the worker count or thread timing.
+// Batches a SampleSource (an in-memory dataset, image files) on background threads. Batches come out
+// in a fixed order and with fixed augmentation for a given (seed, epoch), whatever the worker count or
+// thread timing.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/sample_source.h"
 
 namespace distillery::data {
 
@@ -19,8 +22,10 @@ struct LoaderOptions {
   bool shuffle = true;
   bool drop_last = false;  // drop this rank's last batch when it is short
   uint64_t seed = 0;
+  // In-memory datasets only (a file dataset's transform does its own augmentation):
   int64_t pad = 0;    // RandomCrop(size, padding=pad): zero-pad, crop back at offsets uniform in [0, 2*pad]
   bool flip = false;  // RandomHorizontalFlip(p=0.5)
+  bool skip_bad = false;  // leave out samples whose file cannot be read (counted) instead of failing
   int workers = 0;    // threads building batches; 0 = all cores
   int prefetch = 4;   // batches ready or being built at once; more workers than this stay idle
   std::vector<float> mean{0.0f};  // copied into each Batch for normalize_images, 1 or C values
@@ -36,6 +41,8 @@ class Loader {
   /** Throws E_ARGUMENT / E_SHAPE for bad options or a dataset that is not uint8 [N, C, H, W]
    *  contiguous with int64 [N] labels. */
   Loader(std::shared_ptr<const ImageDataset> dataset, LoaderOptions options);
+  /** A source that augments its own samples; E_ARGUMENT when options ask for pad or flip. */
+  Loader(std::shared_ptr<const SampleSource> source, LoaderOptions options);
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
@@ -43,22 +50,29 @@ class Loader {
   /** Abandons any running epoch and starts building `epoch`'s batches in the background. */
   void start_epoch(int64_t epoch);
   /** The epoch's next batch, in order, waiting for it if needed; nullopt once the epoch is done.
-   *  Rethrows an exception a worker hit, when the consumer reaches the batch that failed. */
+   *  Rethrows an exception a worker hit, when the consumer reaches the batch that failed. With
+   *  skip_bad, a batch lacks the samples whose files could not be read. */
   std::optional<Batch> next();
 
   int64_t batches_per_epoch() const;
   /** Samples this rank yields per epoch (padding included, a dropped last batch excluded). */
   int64_t samples_per_epoch() const;
   const LoaderOptions& options() const { return options_; }
-  const ImageDataset& dataset() const { return *dataset_; }
+  const SampleSource& source() const { return *source_; }
+  /** Samples left out (skip_bad) since the epoch started. */
+  int64_t skipped() const { return skipped_.load(); }
 
  private:
+  struct MemoryTag {};
+  Loader(MemoryTag, std::shared_ptr<const SampleSource> source, LoaderOptions options);
   void stop();
   void work();
-  Batch build(int64_t batch) const;
+  std::optional<Batch> next_built();
+  Batch build(int64_t batch);
 
-  std::shared_ptr<const ImageDataset> dataset_;
+  std::shared_ptr<const SampleSource> source_;
   LoaderOptions options_;
+  std::atomic<int64_t> skipped_{0};
   std::vector<int64_t> pool_;  // the subset, or every index
   int64_t batches_ = 0;        // the same every epoch
 

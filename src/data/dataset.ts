@@ -1,12 +1,30 @@
-// Datasets held in native memory and the threaded loader that batches them.
+// Datasets (held in native memory, or image files decoded as they are batched) and the threaded
+// loader that batches them.
 import { DistilleryError } from '../errors.js';
-import type { NativeBatch, NativeDataset, NativeDatasetInfo, NativeLoader, NativeLoaderOptions } from '../native.js';
+import type { NativeBatch, NativeCrops, NativeDataset, NativeDatasetInfo, NativeDecodeStats, NativeLoader, NativeLoaderOptions } from '../native.js';
 import { native } from '../native.js';
 
 export type Split = 'train' | 'test';
 export type Batch = NativeBatch;
 
-/** One split of an image classification dataset, in memory. */
+/** How image files become samples: torchvision's training or evaluation transform. */
+export interface ImageFolderOptions {
+  /** An ImageFolder tree (one folder per class); or give `list`. */
+  root?: string;
+  /** A file of `path,label` lines, paths relative to `root` (or to the list's folder). */
+  list?: string;
+  /** true: RandomResizedCrop(size, scale, ratio) + horizontal flip; false: Resize(resize) + CenterCrop(size). */
+  train: boolean;
+  size?: number;
+  resize?: number;
+  scale?: [number, number];
+  ratio?: [number, number];
+  flip?: boolean;
+  /** Decode JPEGs at 1/2, 1/4 or 1/8 scale when the crop still has enough pixels (default true). */
+  dctScaling?: boolean;
+}
+
+/** One split of an image classification dataset: in memory, or image files decoded as batched. */
 export class Dataset {
   readonly handle: NativeDataset;
   readonly info: NativeDatasetInfo;
@@ -19,6 +37,36 @@ export class Dataset {
   /** Reads an MNIST-family IDX split (raw or .gz) from `dir`. */
   static async loadIdx(dir: string, split: Split): Promise<Dataset> {
     return new Dataset(await native().loadIdx(dir, split));
+  }
+
+  /** Image files (JPEG or PNG, told apart by content) with torchvision's ImageFolder numbering and transforms. */
+  static async openImageFolder(options: ImageFolderOptions): Promise<Dataset> {
+    const { root, list, train, size = 224, resize = 256, scale = [0.08, 1], ratio = [3 / 4, 4 / 3], flip = true, dctScaling = true } = options;
+    return new Dataset(
+      await native().openImageFolder({
+        ...(root === undefined ? {} : { root }),
+        ...(list === undefined ? {} : { list }),
+        train,
+        size,
+        resize,
+        scaleMin: scale[0],
+        scaleMax: scale[1],
+        ratioMin: ratio[0],
+        ratioMax: ratio[1],
+        flip,
+        dctScaling,
+      }),
+    );
+  }
+
+  /** Image files decoded since the last call, their bytes and mean DCT scale (1 = full resolution). */
+  decodeStats(): NativeDecodeStats {
+    return this.handle.decodeStats();
+  }
+
+  /** The crop boxes and flips the training transform draws for `indices` in `epoch` of a loader seeded with `seed`. */
+  async crops(indices: number[], seed: number, epoch: number): Promise<NativeCrops> {
+    return this.handle.crops({ indices, seed, epoch });
   }
 
   /** Number of samples. */
@@ -60,6 +108,11 @@ export class Loader {
     const info = this.handle.info();
     this.batchesPerEpoch = info.batchesPerEpoch;
     this.samplesPerEpoch = info.samplesPerEpoch;
+  }
+
+  /** Samples left out of the current epoch because their file could not be read (with `skipBadFiles`). */
+  skipped(): number {
+    return this.handle.skipped();
   }
 
   /** Yields the batches of `epoch` (order and augmentation fixed by the seed and the epoch). */

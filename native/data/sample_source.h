@@ -1,0 +1,45 @@
+#pragma once
+// What a Loader batches: a numbered set of labelled samples, each written as uint8 C x H x W by a
+// pure function of (index, seed), so batches do not depend on which thread built them.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "data/dataset.h"
+
+namespace distillery::data {
+
+class SampleSource {
+ public:
+  virtual ~SampleSource() = default;
+  virtual const std::string& name() const = 0;
+  virtual int64_t size() const = 0;
+  virtual int64_t label(int64_t index) const = 0;
+  /** Channels, height and width of every sample written. */
+  virtual std::array<int64_t, 3> sample_shape() const = 0;
+  /** Writes sample `index`, augmented by draws from `seed`, to `dst`; thread-safe. A file that cannot
+   *  be read throws E_FILE_NOT_FOUND, E_IO or E_CORRUPT_FILE naming it. */
+  virtual void write(int64_t index, uint64_t seed, uint8_t* dst) const = 0;
+};
+
+/** An in-memory ImageDataset with torchvision's RandomCrop(padding=pad) and horizontal flip. */
+class MemorySource final : public SampleSource {
+ public:
+  /** E_SHAPE unless images are contiguous CPU uint8 [N, C, H, W] and labels int64 [N]. */
+  MemorySource(std::shared_ptr<const ImageDataset> dataset, int64_t pad, bool flip);
+  const std::string& name() const override { return dataset_->name; }
+  int64_t size() const override { return dataset_->size(); }
+  int64_t label(int64_t index) const override { return labels_[index]; }
+  std::array<int64_t, 3> sample_shape() const override { return shape_; }
+  void write(int64_t index, uint64_t seed, uint8_t* dst) const override;
+
+ private:
+  std::shared_ptr<const ImageDataset> dataset_;
+  int64_t pad_;
+  bool flip_;
+  std::array<int64_t, 3> shape_;
+  const int64_t* labels_;
+};
+
+}  // namespace distillery::data

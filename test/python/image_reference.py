@@ -1,0 +1,88 @@
+"""Image-file fixtures and what Pillow and torchvision make of them: the independent reference for
+the native JPEG/PNG loader.
+
+  write DIR                 writes an ImageFolder tree of every file kind the loader must read
+  eval DIR RESIZE SIZE      stdin: JSON list of paths; stdout: Resize(RESIZE)+CenterCrop(SIZE) pixels
+  crops SIZE                stdin: JSON [{path, top, left, height, width, flip}]; stdout: resized_crop pixels
+  rrc H W N SEED            stdout: N torchvision RandomResizedCrop.get_params draws on an H x W image
+  folder DIR                stdout: torchvision ImageFolder's classes and (path, label) samples
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision import transforms
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms import functional as F
+
+
+def photo_like(height, width, seed):
+    """Smooth colour gradients, shapes and noise: enough structure for chroma subsampling to matter."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    r = 128 + 100 * np.sin(x / (7 + seed)) * np.cos(y / 11)
+    g = 128 + 90 * np.cos((x + y) / (13 + seed))
+    b = 255 * ((x - width / 2) ** 2 + (y - height / 2) ** 2 < (min(height, width) / 3) ** 2)
+    image = np.stack([r, g, b], -1) + rng.normal(0, 12, (height, width, 3))
+    return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB")
+
+
+# name -> (folder, how it is written); odd sizes so no edge falls on an MCU boundary.
+FILES = {
+    "cat/baseline.jpg": lambda p: photo_like(97, 131, 1).save(p, "JPEG", quality=90),
+    "cat/progressive.jpg": lambda p: photo_like(120, 90, 2).save(p, "JPEG", quality=90, progressive=True),
+    "cat/gray.jpg": lambda p: photo_like(75, 83, 3).convert("L").save(p, "JPEG", quality=90),
+    "cat/yuv444.jpeg": lambda p: photo_like(64, 77, 4).save(p, "JPEG", quality=95, subsampling=0),
+    "dog/cmyk.jpg": lambda p: photo_like(81, 99, 5).convert("CMYK").save(p, "JPEG", quality=90),
+    "dog/png_named.JPEG": lambda p: photo_like(70, 88, 6).save(p, "PNG"),
+    "dog/rgba.png": lambda p: photo_like(66, 60, 7).convert("RGBA").save(p, "PNG"),
+    "dog/large.jpg": lambda p: photo_like(410, 530, 8).save(p, "JPEG", quality=90),
+}
+
+
+def chw(image):
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).transpose(2, 0, 1).reshape(-1).tolist()
+
+
+def main():
+    command = sys.argv[1]
+    if command == "write":
+        root = sys.argv[2]
+        for name, write in FILES.items():
+            os.makedirs(os.path.join(root, os.path.dirname(name)), exist_ok=True)
+            write(os.path.join(root, name))
+        print(json.dumps(sorted(FILES)))
+    elif command == "eval":
+        root, resize, size = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        t = transforms.Compose([transforms.Resize(resize, InterpolationMode.BILINEAR), transforms.CenterCrop(size)])
+        out = [chw(t(Image.open(os.path.join(root, p)).convert("RGB"))) for p in json.load(sys.stdin)]
+        print(json.dumps(out))
+    elif command == "crops":
+        size = int(sys.argv[2])
+        out = []
+        for c in json.load(sys.stdin):
+            image = Image.open(c["path"]).convert("RGB")
+            image = F.resized_crop(image, c["top"], c["left"], c["height"], c["width"], [size, size], InterpolationMode.BILINEAR)
+            out.append(chw(F.hflip(image) if c["flip"] else image))
+        print(json.dumps(out))
+    elif command == "rrc":
+        height, width, n, seed = (int(v) for v in sys.argv[2:6])
+        torch.manual_seed(seed)
+        image = torch.zeros(1, height, width)
+        draws = [transforms.RandomResizedCrop.get_params(image, (0.08, 1.0), (3 / 4, 4 / 3)) for _ in range(n)]
+        print(json.dumps([[int(v) for v in d] for d in draws]))
+    elif command == "folder":
+        from torchvision.datasets import ImageFolder
+
+        folder = ImageFolder(sys.argv[2])
+        samples = [[os.path.relpath(p, sys.argv[2]), label] for p, label in folder.samples]
+        print(json.dumps({"classes": folder.classes, "samples": samples}))
+    else:
+        raise SystemExit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main()
