@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The distillery command line: train, distill, search, refine, eval, convert, export, quickstart.
+// The distillery command line: train, distill, search, refine, eval, convert, export, bench-loader, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
-import { ConvertOptions, EvalOptions, ExportOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
+import { BenchLoaderOptions, ConvertOptions, EvalOptions, ExportOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
 import { readRecord } from './io/checkpoint.js';
+import { benchLoaderCommand } from './cli/bench-loader.js';
 import { convertCommand } from './cli/convert.js';
 import { evalCommand } from './cli/eval.js';
 import { exportCommand } from './cli/export.js';
@@ -136,6 +137,26 @@ addOutputOptions(
 ).action(async (checkpoint: string, options: Record<string, unknown>) => {
   output = options;
   await exportCommand(checkpoint, parseCommandOptions(ExportOptions, options), output);
+});
+
+addOutputOptions(
+  program
+    .command('bench-loader')
+    .description('measure the native image loader: images/s, MB/s and mean JPEG decode scale on a folder of image files')
+    .option('--data <dir>', 'an ImageFolder tree (one folder per class)')
+    .option('--list <file>', 'or a file of path,label lines')
+    .option('--threads <n>', 'loader threads (0: one per core)', '0')
+    .option('--batch-size <n>', 'batch size', '256')
+    .option('--size <n>', 'output size (RandomResizedCrop, or CenterCrop with --eval)', '224')
+    .option('--resize <n>', 'shorter side before the centre crop (with --eval)', '256')
+    .option('--eval', 'the evaluation transform (Resize + CenterCrop) instead of the training one')
+    .option('--no-dct-scaling', 'always decode JPEGs at full resolution')
+    .option('--limit <n>', 'only the first n images')
+    .option('--epochs <n>', 'passes over the images', '1')
+    .option('--skip-bad-files', 'skip and count unreadable files instead of stopping'),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  await benchLoaderCommand(parseCommandOptions(BenchLoaderOptions, options), output);
 });
 
 addOutputOptions(

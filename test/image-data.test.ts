@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader } from '../src/index.js';
+import { Dataset, Loader, buildConfig, createRun } from '../src/index.js';
 import type { Batch, LoaderOptions } from '../src/index.js';
 import { runPython, tempDir, thrown } from './helpers.js';
 
@@ -160,6 +160,27 @@ describe('image files (JPEG, PNG) through the native loader', () => {
     expect(skipping.skipped()).toBe(3);
     skipping.dispose();
     dataset.dispose();
+  });
+
+  it('trains a network on an ImageFolder of JPEGs (train/ and val/) to well above chance', async () => {
+    const data = join(dir.path, 'stripes');
+    runPython('image_reference.py', ['stripes', data, '96']);
+    const result = await createRun(
+      buildConfig(undefined, {
+        method: 'supervised',
+        model: { arch: 'resnet8' },
+        data: { dataset: 'imagefolder', dataDir: data, image: { size: 32, resize: 36, scale: [0.35, 1] } },
+        epochs: 4,
+        batchSize: 32,
+        optimizer: { lr: 0.05 },
+        seed: 3,
+        out: join(dir.path, 'stripes-run'),
+      }),
+    ).execute();
+    expect(result.top1).toBeGreaterThan(0.85);
+    expect(result.history.at(-1)?.epoch).toBe(3);
+    expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder' } })).toThrowError(/data\.dataDir: required when data\.dataset is 'imagefolder'/);
+    expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder', dataDir: data, augment: { pad: 4 } } })).toThrowError(/data\.augment\.pad/);
   });
 
   it('reads a path,label list and names a bad line, a missing folder and an empty class', async () => {

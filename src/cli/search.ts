@@ -5,7 +5,8 @@ import { join, relative, dirname } from 'node:path';
 
 import type { ResolvedRunConfig } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
-import { Dataset, Loader } from '../data/dataset.js';
+import { Loader } from '../data/dataset.js';
+import { openSplit } from '../data/open.js';
 import { ARCH_FORMAT, writeArchSpec } from '../io/arch-spec.js';
 import type { ArchSpecFile } from '../io/arch-spec.js';
 import { WEIGHTS_FORMAT, loadModel, recordMetadata } from '../io/checkpoint.js';
@@ -26,7 +27,7 @@ export async function searchCommand(config: ResolvedRunConfig, output: OutputOpt
   const teacherPath = config.teachers[0]!;
   const result = await runWithProgress(config, output, `search ${config.model.arch}`);
 
-  const testSet = await Dataset.loadIdx(config.data.dataDir, 'test');
+  const testSet = await openSplit(config.data, 'test');
   const loader = Loader.forEvaluation(testSet, { batchSize: config.evalBatchSize, mean: config.data.mean, std: config.data.std });
   const gated = await loadModel(result.checkpoint, config.device);
   const teacher = await loadModel(teacherPath, config.device);

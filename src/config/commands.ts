@@ -64,6 +64,25 @@ export const RefineOptions = z.object({
 /** Parsed refine options. */
 export type RefineOptions = z.output<typeof RefineOptions>;
 
+/** `distillery bench-loader`: how fast the native loader turns image files into batches. */
+export const BenchLoaderOptions = z
+  .object({
+    data: z.string().min(1).optional(),
+    list: z.string().min(1).optional(),
+    threads: count.default(0),
+    batchSize: z.coerce.number().int().min(1).default(256),
+    size: z.coerce.number().int().min(1).default(224),
+    resize: z.coerce.number().int().min(1).default(256),
+    eval: z.boolean().default(false),
+    dctScaling: z.boolean().default(true),
+    limit: count.optional(),
+    epochs: z.coerce.number().int().min(1).default(1),
+    skipBadFiles: z.boolean().default(false),
+  })
+  .refine((o) => o.data !== undefined || o.list !== undefined, { message: "name the images: --data DIR (an ImageFolder tree) or --list FILE", path: ["data"] });
+/** Parsed bench-loader options. */
+export type BenchLoaderOptions = z.output<typeof BenchLoaderOptions>;
+
 /** `distillery quickstart`: the end-to-end demonstration on the embedded defaults. */
 export const QuickstartOptions = z.object({
   out: z.string().min(1).default("runs/quickstart"),

@@ -13,3 +13,6 @@ export const DATASET_DEFAULTS: Readonly<Record<"fashion-mnist" | "mnist", Datase
   "fashion-mnist": { dataDir: "/usr/share/datasets/fashion-mnist", mean: [0.286], std: [0.353] },
   mnist: { dataDir: "/usr/share/datasets/mnist", mean: [0.1307], std: [0.3081] },
 };
+
+/** ImageNet's per-channel statistics, torchvision's normalisation for ImageFolder datasets. */
+export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;

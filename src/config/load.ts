@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { ConfigError } from "./errors.js";
 import { describeIssues } from "./issues.js";
 import { type ConfigPatch, mergeConfig } from "./merge.js";
-import { DATASET_DEFAULTS } from "./datasets.js";
+import { DATASET_DEFAULTS, IMAGENET_NORMALIZATION } from "./datasets.js";
 import { RunConfig } from "./schemas.js";
 
 /** A validated run configuration whose output directory has been resolved. */
@@ -53,6 +53,13 @@ function withDatasetDefaults(config: ConfigPatch): ConfigPatch {
   const dataset = (data as Record<string, unknown>).dataset;
   if (dataset === "idx" && (data as Record<string, unknown>).dataDir === undefined) {
     throw new ConfigError(["data.dataDir: required when data.dataset is 'idx' (the directory holding the IDX files)"]);
+  }
+  if (dataset === "imagefolder") {
+    if ((data as Record<string, unknown>).dataDir === undefined) {
+      throw new ConfigError(["data.dataDir: required when data.dataset is 'imagefolder' (the folder holding train/ and val/, one subfolder per class in each)"]);
+    }
+    const { mean, std } = IMAGENET_NORMALIZATION;
+    return mergeConfig({ data: { mean: [...mean], std: [...std], augment: { pad: 0, flip: true } } }, config);
   }
   if (dataset !== "mnist") return config;
   return mergeConfig({ data: { ...DATASET_DEFAULTS.mnist } }, config);

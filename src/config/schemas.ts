@@ -6,7 +6,8 @@ import { ScheduleConfig } from "../train/schedules.js";
 /** Dataset, augmentation and input-pipeline options. */
 export const DataConfig = z
   .strictObject({
-    dataset: z.enum(["fashion-mnist", "mnist", "idx"]).default("fashion-mnist"),
+    /** fashion-mnist, mnist and idx are IDX files in memory; imagefolder is JPEG/PNG files under dataDir/train and dataDir/val. */
+    dataset: z.enum(["fashion-mnist", "mnist", "idx", "imagefolder"]).default("fashion-mnist"),
     dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
     /** Train on a seeded random subset of this many images. */
     trainLimit: z.number().int().positive().optional(),
@@ -16,6 +17,21 @@ export const DataConfig = z
         flip: z.boolean().default(false),
       })
       .prefault({}),
+    /** imagefolder: torchvision's RandomResizedCrop(size, scale, ratio) for training, Resize(resize) + CenterCrop(size) for evaluation. */
+    image: z
+      .strictObject({
+        size: z.number().int().min(1).default(224),
+        resize: z.number().int().min(1).default(256),
+        scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.08, 1]),
+        ratio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]),
+        /** Decode JPEGs at 1/2, 1/4 or 1/8 scale when the crop still has `size` pixels a side. */
+        dctScaling: z.boolean().default(true),
+      })
+      .refine((image) => image.scale[0] <= image.scale[1] && image.ratio[0] <= image.ratio[1], { message: "scale and ratio are [min, max] with min <= max" })
+      .refine((image) => image.resize >= image.size, { path: ["resize"], message: "must be at least 'data.image.size' (the centre crop)" })
+      .prefault({}),
+    /** imagefolder: a file that cannot be read stops the run naming it ('error'), or is left out and counted ('skip'). */
+    badFiles: z.enum(["error", "skip"]).default("error"),
     /** Loader threads; 0 means one per core. */
     workers: z.number().int().min(0).default(0),
     prefetch: z.number().int().min(1).default(4),
@@ -39,6 +55,10 @@ export const DataConfig = z
   .refine((data) => data.mean.length === data.std.length, {
     path: ["std"],
     message: "expected as many entries as 'data.mean' (one per channel)",
+  })
+  .refine((data) => data.dataset !== "imagefolder" || data.augment.pad === 0, {
+    path: ["augment", "pad"],
+    message: "must be 0 for 'imagefolder': RandomResizedCrop does the cropping",
   })
   .refine((data) => data.labels === undefined || data.labelNoise === undefined, {
     path: ["labelNoise"],

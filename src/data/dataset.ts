@@ -126,9 +126,12 @@ export class Loader {
   }
 
   /** A loader for scoring: every sample once, in order, unaugmented. */
-  static forEvaluation(dataset: Dataset, options: { batchSize: number; mean: number[]; std: number[]; workers?: number; prefetch?: number }): Loader {
-    const { batchSize, mean, std, workers = 0, prefetch = 2 } = options;
-    return new Loader(dataset, { batchSize, mean, std, workers, prefetch, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false });
+  static forEvaluation(
+    dataset: Dataset,
+    options: { batchSize: number; mean: number[]; std: number[]; workers?: number; prefetch?: number; skipBadFiles?: boolean },
+  ): Loader {
+    const { batchSize, mean, std, workers = 0, prefetch = 2, skipBadFiles = false } = options;
+    return new Loader(dataset, { batchSize, mean, std, workers, prefetch, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, skipBadFiles });
   }
 
   /** Stops the worker threads and frees queued batches. */

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ResolvedRunConfig } from '../config/load.js';
-import { Dataset, Loader } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
+import { Loader } from '../data/dataset.js';
+import { augmentation, openSplit } from '../data/open.js';
 import { injectLabelNoise } from '../data/label-noise.js';
 import { seededSubset } from '../data/random.js';
 import { readArchSpec } from '../io/arch-spec.js';
@@ -123,10 +125,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     setThreads(config.threads);
     setSeed(config.seed);
 
-    const [trainSet, testSet] = await Promise.all([
-      Dataset.loadIdx(config.data.dataDir, 'train'),
-      Dataset.loadIdx(config.data.dataDir, 'test'),
-    ]);
+    const [trainSet, testSet] = await Promise.all([openSplit(config.data, 'train'), openSplit(config.data, 'test')]);
     const { dataset: trainData, keep } = await trainingLabels(trainSet, config);
     const limited = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
     const subset = keep ? Int32Array.from(limited ?? trainSet.labels().keys(), Number).filter((i) => keep[i] === 1) : limited;
@@ -137,11 +136,10 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       shuffle: true,
       dropLast: false,
       seed: config.seed,
-      pad: config.data.augment.pad,
-      flip: config.data.augment.flip,
+      ...augmentation(config.data),
       ...(subset ? { subset } : {}),
     });
-    const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize });
+    const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize, skipBadFiles: config.data.badFiles === 'skip' });
 
     const found = config.model.archSpec === undefined ? undefined : await readArchSpec(config.model.archSpec);
     const blocks = found?.model.blocks ?? config.model.blocks;
@@ -244,6 +242,8 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         const trainLoss = lossSum / seen;
         const trainAccuracy = correct / seen;
         this.emit('epoch', { epoch, epochs: config.epochs, trainLoss, trainAccuracy, seconds: epochSeconds });
+        const skipped = trainLoader.skipped();
+        if (skipped > 0) this.emit('log', { message: `epoch ${epoch + 1}: ${skipped} unreadable image files skipped (data.badFiles: skip)` });
 
         const last = epoch + 1 === config.epochs || this.stopRequested;
         if (last || (epoch + 1) % config.evalEvery === 0) {

@@ -6,6 +6,7 @@ the native JPEG/PNG loader.
   crops SIZE                stdin: JSON [{path, top, left, height, width, flip}]; stdout: resized_crop pixels
   rrc H W N SEED            stdout: N torchvision RandomResizedCrop.get_params draws on an H x W image
   folder DIR                stdout: torchvision ImageFolder's classes and (path, label) samples
+  stripes DIR N             writes DIR/train and DIR/val, N JPEGs per class: horizontal vs vertical stripes
 """
 import json
 import os
@@ -80,6 +81,19 @@ def main():
         folder = ImageFolder(sys.argv[2])
         samples = [[os.path.relpath(p, sys.argv[2]), label] for p, label in folder.samples]
         print(json.dumps({"classes": folder.classes, "samples": samples}))
+    elif command == "stripes":
+        root, n = sys.argv[2], int(sys.argv[3])
+        rng = np.random.default_rng(0)
+        for split, count in (("train", n), ("val", max(n // 4, 8))):
+            for label, name in enumerate(("horizontal", "vertical")):
+                os.makedirs(os.path.join(root, split, name), exist_ok=True)
+                for i in range(count):
+                    h, w = rng.integers(48, 96, 2)
+                    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+                    wave = np.sin((y if label == 0 else x) * 2 * np.pi / rng.uniform(6, 14) + rng.uniform(0, 6.3))
+                    colour = rng.uniform(60, 255, 3)
+                    image = 128 + wave[..., None] * (colour - 128) / 1.5 + rng.normal(0, 20, (h, w, 3))
+                    Image.fromarray(np.clip(image, 0, 255).astype(np.uint8)).save(os.path.join(root, split, name, f"{i}.jpg"), quality=90)
     else:
         raise SystemExit(f"unknown command {command}")
 
