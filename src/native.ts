@@ -140,6 +140,8 @@ export interface NativeLoaderOptions {
   rank?: number;
   worldSize?: number;
   skipBadFiles?: boolean;
+  /** Page-locked batches for asynchronous copies to a CUDA device (ignored without CUDA). */
+  pinMemory?: boolean;
 }
 
 export interface NativeLoader {

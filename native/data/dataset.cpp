@@ -39,7 +39,8 @@ torch::Tensor normalize_images(const Batch& batch, const torch::Device& device) 
   check_normalization(batch.mean, batch.std, images.size(1));
   // Copy the uint8 pixels (a quarter of the float bytes) and convert on the device; the op order
   // matches torchvision's ToTensor + Normalize so results agree bit for bit.
-  torch::Tensor x = images.to(device).to(torch::kFloat).div_(255);
+  // From pinned memory the copy is asynchronous on the current stream, ordered before the convert.
+  torch::Tensor x = images.to(device, /*non_blocking=*/images.is_pinned()).to(torch::kFloat).div_(255);
   return x.sub_(channel_stats(batch.mean, device)).div_(channel_stats(batch.std, device));
 }
 

@@ -46,6 +46,8 @@ Loader::Loader(MemoryTag, std::shared_ptr<const SampleSource> source, LoaderOpti
   if (!source_) fail(ErrorCode::InvalidArgument, "loader needs a dataset");
   check_options(options_, *source_);
   if (options_.workers == 0) options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // A CPU-only LibTorch has no pinned allocator; there is nothing to overlap with there anyway.
+  options_.pin_memory = options_.pin_memory && torch::cuda::is_available();
   pool_ = options_.subset;
   if (pool_.empty()) {
     pool_.resize(static_cast<size_t>(source_->size()));
@@ -164,7 +166,7 @@ Batch Loader::build(int64_t batch) {
   const int64_t sample_bytes = channels * height * width;
 
   Batch out;
-  out.images = torch::empty({size, channels, height, width}, torch::kUInt8);
+  out.images = torch::empty({size, channels, height, width}, torch::TensorOptions(torch::kUInt8).pinned_memory(options_.pin_memory));
   out.labels = torch::empty({size}, torch::kLong);
   out.indices = torch::empty({size}, torch::kLong);
   out.mean = options_.mean;

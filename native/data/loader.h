@@ -26,6 +26,7 @@ struct LoaderOptions {
   int64_t pad = 0;    // RandomCrop(size, padding=pad): zero-pad, crop back at offsets uniform in [0, 2*pad]
   bool flip = false;  // RandomHorizontalFlip(p=0.5)
   bool skip_bad = false;  // leave out samples whose file cannot be read (counted) instead of failing
+  bool pin_memory = false;  // page-locked batches, for copies to a GPU that overlap compute (CUDA only)
   int workers = 0;    // threads building batches; 0 = all cores
   int prefetch = 4;   // batches ready or being built at once; more workers than this stay idle
   std::vector<float> mean{0.0f};  // copied into each Batch for normalize_images, 1 or C values
