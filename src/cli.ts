@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The distillery command line: train, distill, search, refine, eval, convert, export, bench-loader, quickstart.
+// The distillery command line: train, distill, search, refine, eval, convert, export, bench-loader, cache-teachers, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
-import { BenchLoaderOptions, ConvertOptions, EvalOptions, ExportOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
+import { BenchLoaderOptions, CacheTeachersOptions, ConvertOptions, EvalOptions, ExportOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
 import { readRecord } from './io/checkpoint.js';
 import { benchLoaderCommand } from './cli/bench-loader.js';
+import { cacheTeachersCommand } from './cli/cache-teachers.js';
 import { convertCommand } from './cli/convert.js';
 import { evalCommand } from './cli/eval.js';
 import { exportCommand } from './cli/export.js';
@@ -157,6 +158,29 @@ addOutputOptions(
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   await benchLoaderCommand(parseCommandOptions(BenchLoaderOptions, options), output);
+});
+
+addOutputOptions(
+  program
+    .command('cache-teachers')
+    .description('run the teacher ensemble once on K random crops of every training image and store its top-k soft labels (replayed by distill --soft-labels)')
+    .requiredOption('--teachers <checkpoints>', 'comma-separated teacher checkpoints')
+    .requiredOption('--data <dir>', 'the ImageFolder dataset (its train/ split is cached)')
+    .requiredOption('--out <file>', 'the cache file to write')
+    .option('--crops <k>', 'crops per image', '4')
+    .option('--top-k <k>', 'probabilities kept per crop (the rest is spread evenly on replay)', '5')
+    .option('--temperature <t>', 'softmax temperature of the stored probabilities (the KD temperature that replays them)', '4')
+    .option('--seed <n>', 'seed of the crops (replayed exactly by a run with the same seed)', '0')
+    .option('--image-size <n>', 'crop size', '224')
+    .option('--no-flip', 'no horizontal flips')
+    .option('--batch-size <n>', 'batch size', '256')
+    .option('--device <device>', 'cpu, cuda or cuda:<index>', 'cpu')
+    .option('--threads <n>', 'intra-op threads (0: one per core)', '0')
+    .option('--workers <n>', 'loader threads (0: one per core)', '0'),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  const { flip, ...rest } = options;
+  await cacheTeachersCommand(parseCommandOptions(CacheTeachersOptions, { ...rest, noFlip: flip === false }), output);
 });
 
 addOutputOptions(

@@ -75,6 +75,10 @@ export interface NativeDatasetInfo {
   /** Image-file datasets only: the class folder names (empty for a list file) and the root. */
   classes?: string[];
   root?: string;
+  /** Image-file datasets only: a hash of every path and label, in order. */
+  fingerprint?: string;
+  /** The JSON header of the soft-label cache the dataset replays, if any. */
+  softLabelHeader?: string;
 }
 
 export interface NativeDecodeStats {
@@ -114,6 +118,7 @@ export interface NativeImageFolderOptions {
   ratioMax: number;
   flip: boolean;
   dctScaling: boolean;
+  softLabels?: string;
 }
 
 export interface NativeBatch {
@@ -121,6 +126,10 @@ export interface NativeBatch {
   images(): HostTensor;
   labels(): HostTensor;
   indices(): HostTensor;
+  /** Training crops of image files: int32 [B, 5] (top, left, height, width, flip); null otherwise. */
+  crops(): HostTensor | null;
+  /** Replayed soft labels (a soft-label cache): classes and probabilities [B, k]; null otherwise. */
+  softLabels(): { classes: HostTensor; values: HostTensor } | null;
   dispose(): void;
   [Symbol.dispose](): void;
 }
@@ -172,6 +181,7 @@ export interface KdStepOptions {
 export type NativeStepOptions =
   | { method: 'supervised'; lr: number }
   | ({ method: 'kd'; lr: number; teachers: NativeModel[] } & KdStepOptions)
+  | ({ method: 'kd'; lr: number; cached: true } & KdStepOptions)
   | ({ method: 'one'; lr: number } & OneStepOptions)
   | { method: 'search'; lr: number; teacher: NativeModel; temperature: number; l1: number };
 
@@ -268,6 +278,7 @@ export interface NativeAddon {
   predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
   evaluateOutputs(model: NativeModel, batch: NativeBatch): Promise<EvalStats[]>;
   evaluateMembers(models: NativeModel[], batch: NativeBatch): Promise<EvalStats[]>;
+  softTargets(models: NativeModel[], batch: NativeBatch, options: { temperature: number; topK: number }): Promise<{ classes: HostTensor; values: HostTensor; halfBits: HostTensor }>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
   kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {

@@ -65,6 +65,8 @@ Napi::Value DatasetWrap::info(const Napi::CallbackInfo& info) {
       for (uint32_t i = 0; i < d.files().classes.size(); ++i) classes.Set(i, d.files().classes[i]);
       out.Set("classes", classes);
       out.Set("root", d.files().root);
+      out.Set("fingerprint", d.fingerprint());
+      if (d.cache()) out.Set("softLabelHeader", d.cache()->header().dump());
     }
     out.Set("shape", shape);
     return out;
@@ -102,8 +104,8 @@ Napi::Value DatasetWrap::with_labels(const Napi::CallbackInfo& info) {
     }
     auto files = std::make_shared<data::FileList>(dataset.files->files());
     files->labels.assign(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + size);
-    return DatasetWrap::wrap(
-        info.Env(), {nullptr, std::make_shared<const data::ImageFolder>(name, std::move(files), dataset.files->transform())});
+    return DatasetWrap::wrap(info.Env(), {nullptr, std::make_shared<const data::ImageFolder>(name, std::move(files), dataset.files->transform(),
+                                                                                         dataset.files->cache())});
   });
 }
 
@@ -199,11 +201,13 @@ Napi::Value open_image_folder(const Napi::CallbackInfo& info) {
     t.dct_scaling = o.boolean("dctScaling", true);
     data::check_transform(t);
     const std::string name = o.string("name", list.empty() ? root : list);
+    const std::string soft_labels = o.string("softLabels", "");
     return run_async<std::shared_ptr<const data::ImageFolder>>(
         info.Env(),
-        [root, list, t, name] {
+        [root, list, t, name, soft_labels] {
           auto files = std::make_shared<const data::FileList>(list.empty() ? data::scan_image_folder(root) : data::read_file_list(list, root));
-          return std::make_shared<const data::ImageFolder>(name, std::move(files), t);
+          auto cache = soft_labels.empty() ? nullptr : std::make_shared<const data::SoftLabelCache>(soft_labels);
+          return std::make_shared<const data::ImageFolder>(name, std::move(files), t, std::move(cache));
         },
         [](Napi::Env env, std::shared_ptr<const data::ImageFolder>& dataset) -> Napi::Value {
           return DatasetWrap::wrap(env, {nullptr, dataset});
@@ -218,6 +222,7 @@ void BatchWrap::define(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "Batch",
                                     {InstanceMethod("size", &BatchWrap::size), InstanceMethod("images", &BatchWrap::images),
                                      InstanceMethod("labels", &BatchWrap::labels), InstanceMethod("indices", &BatchWrap::indices),
+                                     InstanceMethod("crops", &BatchWrap::crops), InstanceMethod("softLabels", &BatchWrap::soft_labels),
                                      InstanceMethod("dispose", &BatchWrap::dispose)});
   instance(env).batch_class = Napi::Persistent(ctor);
   exports.Set("Batch", ctor);
@@ -252,6 +257,22 @@ Napi::Value BatchWrap::labels(const Napi::CallbackInfo& info) {
 }
 Napi::Value BatchWrap::indices(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value { return tensor_to_js(info.Env(), handle()->indices); });
+}
+Napi::Value BatchWrap::crops(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto& b = handle();
+    return b->crops.defined() ? Napi::Value(tensor_to_js(info.Env(), b->crops)) : info.Env().Null();
+  });
+}
+Napi::Value BatchWrap::soft_labels(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto& b = handle();
+    if (!b->soft_indices.defined()) return info.Env().Null();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("classes", tensor_to_js(info.Env(), b->soft_indices));
+    out.Set("values", tensor_to_js(info.Env(), b->soft_values));
+    return out;
+  });
 }
 Napi::Value BatchWrap::dispose(const Napi::CallbackInfo& info) {
   batch_.reset();

@@ -48,6 +48,8 @@ class BatchWrap : public Napi::ObjectWrap<BatchWrap> {
   Napi::Value images(const Napi::CallbackInfo& info);
   Napi::Value labels(const Napi::CallbackInfo& info);
   Napi::Value indices(const Napi::CallbackInfo& info);
+  Napi::Value crops(const Napi::CallbackInfo& info);
+  Napi::Value soft_labels(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<const data::Batch> batch_;
 };
@@ -78,7 +80,7 @@ class LoaderWrap : public Napi::ObjectWrap<LoaderWrap> {
 
 /** loadIdx(dir, split): Promise<Dataset>. */
 Napi::Value load_idx(const Napi::CallbackInfo& info);
-/** openImageFolder({root | list, train, size, resize, scaleMin/Max, ratioMin/Max, flip, dctScaling}): Promise<Dataset>. */
+/** openImageFolder({root | list, train, size, resize, scaleMin/Max, ratioMin/Max, flip, dctScaling, softLabels}): Promise<Dataset>. */
 Napi::Value open_image_folder(const Napi::CallbackInfo& info);
 
 }  // namespace distillery::addon

@@ -56,6 +56,7 @@ void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
   exports.Set("predict", Napi::Function::New(env, predict, "predict"));
   exports.Set("evaluateOutputs", Napi::Function::New(env, evaluate_outputs, "evaluateOutputs"));
   exports.Set("evaluateMembers", Napi::Function::New(env, evaluate_members, "evaluateMembers"));
+  exports.Set("softTargets", Napi::Function::New(env, soft_targets, "softTargets"));
   exports.Set("oneLoss", Napi::Function::New(env, one_loss, "oneLoss"));
 }
 
@@ -102,6 +103,9 @@ Napi::Value TrainerWrap::step(const Napi::CallbackInfo& info) {
     std::function<train::StepStats()> work;
     if (method == "supervised") {
       work = [trainer, batch, lr] { return trainer->supervised_step(*batch, lr); };
+    } else if (method == "kd" && o.boolean("cached", false)) {
+      const train::KdOptions kd = kd_options(o);
+      work = [trainer, batch, kd, lr] { return trainer->kd_cached_step(*batch, kd, lr); };
     } else if (method == "kd") {
       std::vector<train::ModelPtr> teachers = model_list(o.value("teachers"), "step.teachers");
       const train::KdOptions kd = kd_options(o);
@@ -197,6 +201,27 @@ Napi::Value evaluate_members(const Napi::CallbackInfo& info) {
     std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
     return run_async<std::vector<train::EvalStats>>(
         info.Env(), [models, batch] { return train::evaluate_members(models, *batch); }, eval_stats_list_to_js);
+  });
+}
+
+Napi::Value soft_targets(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::vector<train::ModelPtr> models = model_list(info[0], "models");
+    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
+    Options o(info[2], "options");
+    const double temperature = o.number("temperature", 1.0);
+    const int64_t top_k = o.integer("topK", 5);
+    using Result = std::pair<torch::Tensor, torch::Tensor>;
+    return run_async<Result>(
+        info.Env(), [models, batch, temperature, top_k] { return train::soft_targets(models, *batch, temperature, top_k); },
+        [](Napi::Env env, Result& r) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("classes", tensor_to_js(env, r.first.to(torch::kInt)));
+          out.Set("values", tensor_to_js(env, r.second));
+          // float16 bit patterns, for a file; probabilities are never negative, so they fit int16.
+          out.Set("halfBits", tensor_to_js(env, r.second.to(torch::kHalf).view(torch::kShort).to(torch::kInt)));
+          return out;
+        });
   });
 }
 

@@ -37,6 +37,8 @@ Napi::Value evaluate(const Napi::CallbackInfo& info);
 Napi::Value evaluate_outputs(const Napi::CallbackInfo& info);
 /** evaluateMembers(models, batch): [each model..., their averaged-softmax ensemble] stats. */
 Napi::Value evaluate_members(const Napi::CallbackInfo& info);
+/** softTargets(models[], batch, {temperature, topK}): Promise<{classes, values, halfBits}> [B, topK] each. */
+Napi::Value soft_targets(const Napi::CallbackInfo& info);
 /** predict(models[], batch): Promise<HostTensor>, the averaged softmax [B, K]. */
 Napi::Value predict(const Napi::CallbackInfo& info);
 /** kdLoss(student, teachers[], labels, options): {total, ce, kd} on host tensors. */

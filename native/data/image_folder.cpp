@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <utility>
 
@@ -53,8 +54,9 @@ CropDraw draw_crop(int64_t height, int64_t width, const FileTransform& t, uint64
   return draw;
 }
 
-ImageFolder::ImageFolder(std::string name, std::shared_ptr<const FileList> files, FileTransform transform)
-    : name_(std::move(name)), files_(std::move(files)), transform_(transform) {
+ImageFolder::ImageFolder(std::string name, std::shared_ptr<const FileList> files, FileTransform transform,
+                         std::shared_ptr<const SoftLabelCache> cache)
+    : name_(std::move(name)), files_(std::move(files)), transform_(transform), cache_(std::move(cache)) {
   if (!files_ || files_->paths.empty()) fail(ErrorCode::InvalidArgument, "image dataset '", name_, "' lists no files");
   if (files_->labels.size() != files_->paths.size()) {
     fail(ErrorCode::Shape, "image dataset '", name_, "' has ", files_->paths.size(), " files but ", files_->labels.size(), " labels");
@@ -65,6 +67,27 @@ ImageFolder::ImageFolder(std::string name, std::shared_ptr<const FileList> files
   if (top >= num_classes_) {
     fail(ErrorCode::InvalidArgument, "image dataset '", name_, "': label ", top, " is out of range for ", num_classes_, " classes");
   }
+  if (cache_) {
+    if (!transform_.train) fail(ErrorCode::InvalidArgument, "a soft-label cache replays training crops; '", name_, "' uses the evaluation transform");
+    if (cache_->samples() != size()) {
+      fail(ErrorCode::InvalidArgument, "soft-label cache ", cache_->path(), " holds ", cache_->samples(), " samples, '", name_,
+           "' has ", size(), ": it was made for other data");
+    }
+  }
+}
+
+std::string ImageFolder::fingerprint() const {
+  uint64_t h = 14695981039346656037ull;
+  const auto mix = [&h](const void* data, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
+  };
+  for (size_t i = 0; i < files_->paths.size(); ++i) {
+    mix(files_->paths[i].data(), files_->paths[i].size() + 1);
+    mix(&files_->labels[i], sizeof(int64_t));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 std::string ImageFolder::path(int64_t index) const {
@@ -84,7 +107,7 @@ DecodeStats ImageFolder::take_stats() const {
   return {images_.exchange(0), bytes_.exchange(0), eighths_.exchange(0)};
 }
 
-void ImageFolder::write(int64_t index, uint64_t seed, uint8_t* dst) const {
+void ImageFolder::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const {
   ThreadBuffers& b = buffers();
   const std::string file = path(index);
   read_file(file, b.decode.file);
@@ -97,7 +120,11 @@ void ImageFolder::write(int64_t index, uint64_t seed, uint8_t* dst) const {
   int64_t out_height = t.size, out_width = t.size;
   Window window{0, 0, t.size, t.size};
   bool flip = false;
-  if (t.train) {
+  if (t.train && cache_) {
+    const CachedCrop c = cache_->read(index, epoch % cache_->crops(), extras.soft_indices, extras.soft_values);
+    crop = {c.top, c.left, c.height, c.width};
+    flip = c.flip;
+  } else if (t.train) {
     const CropDraw draw = draw_crop(info.height, info.width, t, seed);
     crop = draw.region;
     flip = draw.flip;
@@ -124,6 +151,11 @@ void ImageFolder::write(int64_t index, uint64_t seed, uint8_t* dst) const {
                       right - static_cast<double>(x0)};
   resize_bilinear(src, y1 - y0, x1 - x0, d.width * 3, box, out_height, out_width, window, flip, b.resize, dst);
 
+  if (extras.crop != nullptr) {
+    const int32_t values[5] = {static_cast<int32_t>(crop.top), static_cast<int32_t>(crop.left), static_cast<int32_t>(crop.height),
+                               static_cast<int32_t>(crop.width), flip ? 1 : 0};
+    std::copy(values, values + 5, extras.crop);
+  }
   images_.fetch_add(1, std::memory_order_relaxed);
   bytes_.fetch_add(static_cast<int64_t>(size), std::memory_order_relaxed);
   eighths_.fetch_add(d.eighths, std::memory_order_relaxed);

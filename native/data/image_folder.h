@@ -9,6 +9,7 @@
 #include "data/crop_geometry.h"
 #include "data/file_list.h"
 #include "data/sample_source.h"
+#include "data/soft_label_cache.h"
 
 namespace distillery::data {
 
@@ -44,14 +45,22 @@ void check_transform(const FileTransform& t);
 
 class ImageFolder final : public SampleSource {
  public:
-  ImageFolder(std::string name, std::shared_ptr<const FileList> files, FileTransform transform);
+  /** With `cache`, training samples replay the cached crops (crop epoch % K of each sample) and
+   *  their soft labels instead of drawing crops; E_ARGUMENT when the cache does not fit the files. */
+  ImageFolder(std::string name, std::shared_ptr<const FileList> files, FileTransform transform,
+              std::shared_ptr<const SoftLabelCache> cache = nullptr);
   const std::string& name() const override { return name_; }
   int64_t size() const override { return static_cast<int64_t>(files_->paths.size()); }
   int64_t label(int64_t index) const override { return files_->labels[static_cast<size_t>(index)]; }
   std::array<int64_t, 3> sample_shape() const override { return {3, transform_.size, transform_.size}; }
-  void write(int64_t index, uint64_t seed, uint8_t* dst) const override;
+  void write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const override;
+  bool has_crops() const override { return transform_.train; }
+  int64_t soft_k() const override { return cache_ ? cache_->top_k() : 0; }
 
   const FileList& files() const { return *files_; }
+  const std::shared_ptr<const SoftLabelCache>& cache() const { return cache_; }
+  /** FNV-1a over every path and label, in order: what a soft-label cache records of its dataset. */
+  std::string fingerprint() const;
   const std::shared_ptr<const FileList>& shared_files() const { return files_; }
   const FileTransform& transform() const { return transform_; }
   int64_t num_classes() const { return num_classes_; }
@@ -66,6 +75,7 @@ class ImageFolder final : public SampleSource {
   std::string name_;
   std::shared_ptr<const FileList> files_;
   FileTransform transform_;
+  std::shared_ptr<const SoftLabelCache> cache_;
   int64_t num_classes_ = 0;
   mutable std::atomic<int64_t> images_{0};
   mutable std::atomic<int64_t> bytes_{0};

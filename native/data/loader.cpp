@@ -172,14 +172,27 @@ Batch Loader::build(int64_t batch) {
   out.mean = options_.mean;
   out.std = options_.std;
 
+  const int64_t soft_k = source_->soft_k();
+  if (source_->has_crops()) out.crops = torch::empty({size, 5}, torch::kInt);
+  if (soft_k > 0) {
+    out.soft_indices = torch::empty({size, soft_k}, torch::kLong);
+    out.soft_values = torch::empty({size, soft_k}, torch::kFloat);
+  }
+
   uint8_t* images = out.images.data_ptr<uint8_t>();
   int64_t* out_labels = out.labels.data_ptr<int64_t>();
   int64_t* out_indices = out.indices.data_ptr<int64_t>();
   int64_t kept = 0;
   for (int64_t i = 0; i < size; ++i) {
     const int64_t index = order_[static_cast<size_t>(begin + i)];
+    SampleExtras extras;
+    if (out.crops.defined()) extras.crop = out.crops.data_ptr<int32_t>() + kept * 5;
+    if (soft_k > 0) {
+      extras.soft_indices = out.soft_indices.data_ptr<int64_t>() + kept * soft_k;
+      extras.soft_values = out.soft_values.data_ptr<float>() + kept * soft_k;
+    }
     try {
-      source_->write(index, sample_seed(options_.seed, epoch_, index), images + kept * sample_bytes);
+      source_->write(index, epoch_, sample_seed(options_.seed, epoch_, index), images + kept * sample_bytes, extras);
     } catch (const Error& e) {
       const bool unreadable = e.code() == ErrorCode::CorruptFile || e.code() == ErrorCode::FileNotFound || e.code() == ErrorCode::Io;
       if (!options_.skip_bad || !unreadable) throw;
@@ -191,9 +204,9 @@ Batch Loader::build(int64_t batch) {
     ++kept;
   }
   if (kept < size) {
-    out.images = out.images.narrow(0, 0, kept);
-    out.labels = out.labels.narrow(0, 0, kept);
-    out.indices = out.indices.narrow(0, 0, kept);
+    for (torch::Tensor* t : {&out.images, &out.labels, &out.indices, &out.crops, &out.soft_indices, &out.soft_values}) {
+      if (t->defined()) *t = t->narrow(0, 0, kept);
+    }
   }
   return out;
 }

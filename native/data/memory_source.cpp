@@ -23,7 +23,7 @@ MemorySource::MemorySource(std::shared_ptr<const ImageDataset> dataset, int64_t 
   labels_ = d.labels.data_ptr<int64_t>();
 }
 
-void MemorySource::write(int64_t index, uint64_t seed, uint8_t* dst) const {
+void MemorySource::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const {
   const int64_t bytes = shape_[0] * shape_[1] * shape_[2];
   const uint8_t* from = dataset_->images.data_ptr<uint8_t>() + index * bytes;
   if (pad_ == 0 && !flip_) {

@@ -10,6 +10,13 @@
 
 namespace distillery::data {
 
+/** What a sample brings besides its pixels; a null pointer means the loader does not want it. */
+struct SampleExtras {
+  int32_t* crop = nullptr;          // 5 values: top, left, height, width, flip
+  int64_t* soft_indices = nullptr;  // soft_k() classes
+  float* soft_values = nullptr;     // soft_k() probabilities
+};
+
 class SampleSource {
  public:
   virtual ~SampleSource() = default;
@@ -18,9 +25,14 @@ class SampleSource {
   virtual int64_t label(int64_t index) const = 0;
   /** Channels, height and width of every sample written. */
   virtual std::array<int64_t, 3> sample_shape() const = 0;
-  /** Writes sample `index`, augmented by draws from `seed`, to `dst`; thread-safe. A file that cannot
-   *  be read throws E_FILE_NOT_FOUND, E_IO or E_CORRUPT_FILE naming it. */
-  virtual void write(int64_t index, uint64_t seed, uint8_t* dst) const = 0;
+  /** Writes sample `index` of `epoch`, augmented by draws from `seed`, to `dst`, and the extras asked
+   *  for; thread-safe. A file that cannot be read throws E_FILE_NOT_FOUND, E_IO or E_CORRUPT_FILE
+   *  naming it. */
+  virtual void write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const = 0;
+  /** Whether write() reports crop boxes. */
+  virtual bool has_crops() const { return false; }
+  /** Soft labels per sample that write() replays (0: none). */
+  virtual int64_t soft_k() const { return 0; }
 };
 
 /** An in-memory ImageDataset with torchvision's RandomCrop(padding=pad) and horizontal flip. */
@@ -32,7 +44,7 @@ class MemorySource final : public SampleSource {
   int64_t size() const override { return dataset_->size(); }
   int64_t label(int64_t index) const override { return labels_[index]; }
   std::array<int64_t, 3> sample_shape() const override { return shape_; }
-  void write(int64_t index, uint64_t seed, uint8_t* dst) const override;
+  void write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const override;
 
  private:
   std::shared_ptr<const ImageDataset> dataset_;

@@ -45,4 +45,21 @@ KdLoss kd_loss(const torch::Tensor& student_logits, const std::vector<torch::Ten
   return out;
 }
 
+torch::Tensor expand_soft_labels(const torch::Tensor& classes, const torch::Tensor& values, int64_t num_classes) {
+  if (classes.dim() != 2 || !classes.sizes().equals(values.sizes())) {
+    fail(ErrorCode::Shape, "soft labels need classes and values of one shape [B, k], got ", classes.sizes(), " and ", values.sizes());
+  }
+  const int64_t k = classes.size(1);
+  if (k > num_classes || (classes.numel() && (classes.min().item<int64_t>() < 0 || classes.max().item<int64_t>() >= num_classes))) {
+    fail(ErrorCode::Shape, "soft labels name classes outside the student's ", num_classes, " (k = ", k, ")");
+  }
+  const torch::Tensor v = values.to(torch::kFloat);
+  torch::Tensor dense = torch::zeros({classes.size(0), num_classes}, v.options());
+  if (k < num_classes) {
+    const torch::Tensor rest = (1 - v.sum(1, true)).clamp_min(0) / static_cast<double>(num_classes - k);
+    dense += rest;
+  }
+  return dense.scatter_(1, classes.to(torch::kLong), v);
+}
+
 }  // namespace distillery::losses

@@ -16,6 +16,11 @@ torch::Tensor ensemble_probabilities(const std::vector<torch::Tensor>& teacher_l
  */
 torch::Tensor kd_kl_loss(const torch::Tensor& student_logits, const torch::Tensor& teacher_probs, double temperature);
 
+/** Dense [B, classes] probabilities from top-k ones ([B, k] classes and values): the mass the top k
+ *  leave is spread evenly over the other classes (FKD's marginal smoothing). E_SHAPE for a class out
+ *  of range or mismatched shapes. */
+torch::Tensor expand_soft_labels(const torch::Tensor& classes, const torch::Tensor& values, int64_t num_classes);
+
 struct KdLoss {
   torch::Tensor total;  // ce_weight * ce + kd_weight * kd
   torch::Tensor ce;

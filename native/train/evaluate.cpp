@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "losses/kd_losses.h"
 
 namespace distillery::train {
 
@@ -96,6 +97,29 @@ std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch
     out.push_back(score(torch::log_softmax(logits.to(torch::kFloat), 1).cpu(), batch.labels));
   }
   return out;
+}
+
+std::pair<torch::Tensor, torch::Tensor> soft_targets(const std::vector<ModelPtr>& models, const data::Batch& batch, double temperature,
+                                                     int64_t top_k) {
+  if (models.empty()) fail(ErrorCode::InvalidArgument, "soft targets need at least one teacher");
+  if (!(temperature > 0)) fail(ErrorCode::InvalidArgument, "temperature must be > 0, got ", temperature);
+  std::vector<ModelHandle*> handles;
+  for (const auto& m : models) handles.push_back(m.get());
+  ModelLocks lock(handles);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = data::normalize_images(batch, models.front()->device);
+  std::vector<torch::Tensor> logits;
+  for (const auto& m : models) {
+    logits.push_back(member_logits(*m, x));
+    if (logits.back().size(1) != logits.front().size(1)) {
+      fail(ErrorCode::Shape, "ensemble members disagree on the number of classes: ", logits.front().size(1), " vs ",
+           logits.back().size(1), " ('", m->spec.arch, "')");
+    }
+  }
+  const torch::Tensor probs = losses::ensemble_probabilities(logits, temperature);
+  if (top_k < 1 || top_k > probs.size(1)) fail(ErrorCode::InvalidArgument, "top-k must be in [1, ", probs.size(1), "], got ", top_k);
+  auto [values, classes] = probs.topk(top_k, 1);
+  return {classes, values};
 }
 
 torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {

@@ -83,6 +83,26 @@ StepStats Trainer::kd_step(const data::Batch& batch, const std::vector<ModelPtr>
   return stats;
 }
 
+StepStats Trainer::kd_cached_step(const data::Batch& batch, const KdOptions& options, double lr) {
+  if (!batch.soft_indices.defined()) {
+    fail(ErrorCode::InvalidArgument, "a cached KD step needs a batch with replayed soft labels (a dataset opened with a soft-label cache)");
+  }
+  ModelLocks lock({student_.get()});
+  check_batch(batch, max_label(batch), *student_);
+  const torch::Tensor x = data::normalize_images(batch, student_->device);
+  const torch::Tensor y = batch.labels.to(student_->device);
+  torch::AutoGradMode grad(true);
+  student_->net->train();
+  const torch::Tensor logits = student_->net->forward(x);
+  const torch::Tensor target = losses::expand_soft_labels(batch.soft_indices, batch.soft_values, logits.size(1)).to(student_->device);
+  const torch::Tensor ce = torch::nn::functional::cross_entropy(logits, y);
+  const torch::Tensor kd = losses::kd_kl_loss(logits, target, options.temperature);
+  StepStats stats = apply(options.ce_weight * ce + options.kd_weight * kd, logits, y, lr);
+  stats.ce = ce.item<double>();
+  stats.kd = kd.item<double>();
+  return stats;
+}
+
 StepStats Trainer::one_step(const data::Batch& batch, const OneStepOptions& options, double lr) {
   ModelLocks lock({student_.get()});
   auto* one = dynamic_cast<models::OneNetImpl*>(student_->net.get());

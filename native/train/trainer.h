@@ -54,6 +54,10 @@ class Trainer {
   /** Hinton KD from the averaged teachers (eval mode, no grad) plus weighted CE. */
   StepStats kd_step(const data::Batch& batch, const std::vector<ModelPtr>& teachers, const KdOptions& options, double lr);
 
+  /** Hinton KD from soft labels the batch replays from a soft-label cache (no teacher runs): the
+   *  stored top-k probabilities, the remaining mass spread evenly over the other classes. */
+  StepStats kd_cached_step(const data::Batch& batch, const KdOptions& options, double lr);
+
   /** ONE: CE on every branch and the gated ensemble plus kl_weight * T^2 KL(ensemble || branch); needs a multi-branch student. */
   StepStats one_step(const data::Batch& batch, const OneStepOptions& options, double lr);
 

@@ -83,6 +83,28 @@ export const BenchLoaderOptions = z
 /** Parsed bench-loader options. */
 export type BenchLoaderOptions = z.output<typeof BenchLoaderOptions>;
 
+/** `distillery cache-teachers`: the teacher ensemble's soft labels on K crops of every training image. */
+export const CacheTeachersOptions = z.object({
+  teachers: z
+    .string()
+    .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
+    .pipe(z.array(z.string()).min(1, "name at least one teacher checkpoint")),
+  data: z.string().min(1),
+  out: z.string().min(1),
+  crops: z.coerce.number().int().min(1).default(4),
+  topK: z.coerce.number().int().min(1).max(65535).default(5),
+  temperature: z.coerce.number().positive().default(4),
+  seed: count.default(0),
+  imageSize: z.coerce.number().int().min(1).default(224),
+  noFlip: z.boolean().default(false),
+  batchSize: z.coerce.number().int().min(1).default(256),
+  device,
+  threads: count.default(0),
+  workers: count.default(0),
+});
+/** Parsed cache-teachers options. */
+export type CacheTeachersOptions = z.output<typeof CacheTeachersOptions>;
+
 /** `distillery quickstart`: the end-to-end demonstration on the embedded defaults. */
 export const QuickstartOptions = z.object({
   out: z.string().min(1).default("runs/quickstart"),

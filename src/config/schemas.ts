@@ -30,6 +30,8 @@ export const DataConfig = z
       .refine((image) => image.scale[0] <= image.scale[1] && image.ratio[0] <= image.ratio[1], { message: "scale and ratio are [min, max] with min <= max" })
       .refine((image) => image.resize >= image.size, { path: ["resize"], message: "must be at least 'data.image.size' (the centre crop)" })
       .prefault({}),
+    /** imagefolder + kd: replay the crops and teacher soft labels of this cache (`distillery cache-teachers`); no teacher runs. */
+    softLabels: z.string().min(1).optional(),
     /** imagefolder: a file that cannot be read stops the run naming it ('error'), or is left out and counted ('skip'). */
     badFiles: z.enum(["error", "skip"]).default("error"),
     /** Loader threads; 0 means one per core. */
@@ -59,6 +61,10 @@ export const DataConfig = z
   .refine((data) => data.dataset !== "imagefolder" || data.augment.pad === 0, {
     path: ["augment", "pad"],
     message: "must be 0 for 'imagefolder': RandomResizedCrop does the cropping",
+  })
+  .refine((data) => data.softLabels === undefined || data.dataset === "imagefolder", {
+    path: ["softLabels"],
+    message: "replays crops of image files: set data.dataset to 'imagefolder'",
   })
   .refine((data) => data.labels === undefined || data.labelNoise === undefined, {
     path: ["labelNoise"],
@@ -244,7 +250,11 @@ export const RunConfig = z
     /** Epochs between evaluations. */
     evalEvery: z.number().int().min(1).default(1),
   })
-  .refine((run) => !DISTILLATION_METHODS.has(run.method) || run.teachers.length > 0, {
+  .refine((run) => run.data.softLabels === undefined || run.method === "kd", {
+    path: ["data", "softLabels"],
+    message: "a soft-label cache is replayed by method 'kd' (it stores probabilities, not the logits and features other methods match)",
+  })
+  .refine((run) => !DISTILLATION_METHODS.has(run.method) || run.teachers.length > 0 || run.data.softLabels !== undefined, {
     path: ["teachers"],
     message: "distillation needs at least one teacher checkpoint (e.g. --teachers a.ckpt,b.ckpt)",
     // Report this alongside unrelated errors; skip it only when the run, its method or teachers are themselves bad.

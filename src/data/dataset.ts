@@ -22,6 +22,8 @@ export interface ImageFolderOptions {
   flip?: boolean;
   /** Decode JPEGs at 1/2, 1/4 or 1/8 scale when the crop still has enough pixels (default true). */
   dctScaling?: boolean;
+  /** Training only: replay the crops and soft labels of this cache (`distillery cache-teachers`). */
+  softLabels?: string;
 }
 
 /** One split of an image classification dataset: in memory, or image files decoded as batched. */
@@ -41,7 +43,7 @@ export class Dataset {
 
   /** Image files (JPEG or PNG, told apart by content) with torchvision's ImageFolder numbering and transforms. */
   static async openImageFolder(options: ImageFolderOptions): Promise<Dataset> {
-    const { root, list, train, size = 224, resize = 256, scale = [0.08, 1], ratio = [3 / 4, 4 / 3], flip = true, dctScaling = true } = options;
+    const { root, list, train, size = 224, resize = 256, scale = [0.08, 1], ratio = [3 / 4, 4 / 3], flip = true, dctScaling = true, softLabels } = options;
     return new Dataset(
       await native().openImageFolder({
         ...(root === undefined ? {} : { root }),
@@ -55,6 +57,7 @@ export class Dataset {
         ratioMax: ratio[1],
         flip,
         dctScaling,
+        ...(softLabels === undefined ? {} : { softLabels }),
       }),
     );
   }

@@ -15,7 +15,18 @@ export function imageFolderSplit(dataDir: string, split: Split): string {
 export async function openSplit(data: DataConfig, split: Split): Promise<Dataset> {
   if (data.dataset !== 'imagefolder') return Dataset.loadIdx(data.dataDir, split);
   const { size, resize, scale, ratio, dctScaling } = data.image;
-  return Dataset.openImageFolder({ root: imageFolderSplit(data.dataDir, split), train: split === 'train', size, resize, scale, ratio, flip: data.augment.flip, dctScaling });
+  const softLabels = split === 'train' ? data.softLabels : undefined;
+  return Dataset.openImageFolder({
+    root: imageFolderSplit(data.dataDir, split),
+    train: split === 'train',
+    size,
+    resize,
+    scale,
+    ratio,
+    flip: data.augment.flip,
+    dctScaling,
+    ...(softLabels === undefined ? {} : { softLabels }),
+  });
 }
 
 /** The loader's augmentation options for `data`: pad and flip for in-memory data; image files augment themselves. */

@@ -2,7 +2,7 @@
 import type { ResolvedRunConfig } from '../config/load.js';
 import type { MethodFactory } from '../train/method.js';
 import { TrainingRun } from '../train/run.js';
-import { kd } from './kd.js';
+import { kd, kdFromCache } from './kd.js';
 import { meal } from './meal.js';
 import { mealv2 } from './mealv2.js';
 import { one } from './one.js';
@@ -11,7 +11,7 @@ import { supervised } from './supervised.js';
 
 const METHODS: Record<ResolvedRunConfig['method'], MethodFactory> = {
   supervised: (_config, context) => supervised(context),
-  kd: (config, context) => kd(config.teachers, config.kd, context),
+  kd: (config, context) => (config.data.softLabels === undefined ? kd(config.teachers, config.kd, context) : kdFromCache(config.kd, context)),
   meal: (config, context) => meal(config.teachers, config.meal, context),
   mealv2: (config, context) => mealv2(config.teachers, config.meal, context),
   one: (config, context) => one(config.one, context),

@@ -67,3 +67,12 @@ export async function kd(paths: string[], options: KdOptions, context: MethodCon
     dispose: () => teachers.forEach((t) => t.dispose()),
   };
 }
+
+/** Hinton KD from the soft labels the batches replay from a cache (`data.softLabels`); no teacher runs. */
+export async function kdFromCache(options: KdOptions, context: MethodContext): Promise<MethodSession> {
+  return {
+    teachers: [],
+    step: (batch, lr) => context.trainer.step(batch, { method: 'kd', lr, cached: true, ...options }),
+    dispose: () => {},
+  };
+}

@@ -11,6 +11,7 @@ import { injectLabelNoise } from '../data/label-noise.js';
 import { seededSubset } from '../data/random.js';
 import { readArchSpec } from '../io/arch-spec.js';
 import { readLabelsFile } from '../io/labels-file.js';
+import { checkSoftLabelHeader } from '../io/soft-label-cache.js';
 import { DistilleryError } from '../errors.js';
 import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
 import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadata, sameNetwork } from '../io/checkpoint.js';
@@ -126,6 +127,22 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     setSeed(config.seed);
 
     const [trainSet, testSet] = await Promise.all([openSplit(config.data, 'train'), openSplit(config.data, 'test')]);
+    if (config.data.softLabels !== undefined) {
+      const { size, scale, ratio } = config.data.image;
+      try {
+        checkSoftLabelHeader(trainSet.info.softLabelHeader ?? '{}', {
+          path: config.data.softLabels,
+          fingerprint: trainSet.info.fingerprint ?? '',
+          numClasses: trainSet.info.numClasses,
+          temperature: config.kd.temperature,
+          transform: { size, scale, ratio, flip: config.data.augment.flip },
+        });
+      } catch (error) {
+        trainSet.dispose();
+        testSet.dispose();
+        throw error;
+      }
+    }
     const { dataset: trainData, keep } = await trainingLabels(trainSet, config);
     const limited = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
     const subset = keep ? Int32Array.from(limited ?? trainSet.labels().keys(), Number).filter((i) => keep[i] === 1) : limited;
