@@ -274,6 +274,7 @@ export interface NativeAddon {
   readMetadata(path: string): Record<string, string>;
   loadIdx(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
   openImageFolder(options: NativeImageFolderOptions): Promise<NativeDataset>;
+  loadCifar(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
   evaluate(models: NativeModel[], batch: NativeBatch): Promise<EvalStats>;
   predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
   evaluateOutputs(model: NativeModel, batch: NativeBatch): Promise<EvalStats[]>;

@@ -41,7 +41,7 @@ function difference(images: Uint8Array, i: number, reference: number[]): { max: 
   return { max, mean: sum / n };
 }
 
-describe('image files (JPEG, PNG) through the native loader', () => {
+describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
   it('lists an ImageFolder as torchvision does and decodes every kind of file as Pillow + Resize + CenterCrop', async () => {
     const folder = JSON.parse(runPython('image_reference.py', ['folder', root])) as { classes: string[]; samples: [string, number][] };
     const dataset = await Dataset.openImageFolder({ root, train: false, size: 48, resize: 56, dctScaling: false });
@@ -181,6 +181,34 @@ describe('image files (JPEG, PNG) through the native loader', () => {
     expect(result.history.at(-1)?.epoch).toBe(3);
     expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder' } })).toThrowError(/data\.dataDir: required when data\.dataset is 'imagefolder'/);
     expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder', dataDir: data, augment: { pad: 4 } } })).toThrowError(/data\.augment\.pad/);
+  });
+
+  it('reads CIFAR-10 and CIFAR-100 binary files as written, and names a truncated one', async () => {
+    for (const kind of ['10', '100']) {
+      const cifar = join(dir.path, `cifar${kind}`);
+      const expected = JSON.parse(runPython('image_reference.py', ['cifar', cifar, kind])) as Record<string, { labels: number[]; sums: number[]; first: number[] }>;
+      for (const split of ['train', 'test'] as const) {
+        const dataset = await Dataset.loadCifar(cifar, split);
+        const e = expected[split]!;
+        expect(dataset.info).toMatchObject({ size: e.labels.length, numClasses: Number(kind), shape: [3, 32, 32] });
+        expect(Array.from(dataset.labels())).toEqual(e.labels);
+        const loader = Loader.forEvaluation(dataset, { batchSize: 64, mean: [0], std: [1] });
+        const [batch] = await batches(loader);
+        const pixels = batch!.images().data as Uint8Array;
+        expect(Array.from(pixels.subarray(0, 3072))).toEqual(e.first);
+        expect(e.sums.map((_, i) => pixels.subarray(i * 3072, (i + 1) * 3072).reduce((a, b) => a + b, 0))).toEqual(e.sums);
+        loader.dispose();
+        dataset.dispose();
+      }
+      expect(buildConfig(undefined, { method: 'supervised', data: { dataset: `cifar${kind}`, dataDir: cifar } }).data).toMatchObject({ augment: { pad: 4, flip: true } });
+    }
+    const file = join(dir.path, 'cifar10', 'test_batch.bin');
+    writeFileSync(file, readFileSync(file).subarray(0, 5000));
+    expect(await thrown(() => Dataset.loadCifar(join(dir.path, 'cifar10'), 'test'))).toMatchObject({
+      code: 'E_CORRUPT_FILE',
+      message: expect.stringMatching(/test_batch\.bin: 5000 bytes is not a whole number of 3073-byte CIFAR records/),
+    });
+    expect(await thrown(() => Dataset.loadCifar(dir.path, 'train'))).toMatchObject({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining('CIFAR binary files not found') });
   });
 
   it('reads a path,label list and names a bad line, a missing folder and an empty class', async () => {

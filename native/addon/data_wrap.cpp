@@ -4,6 +4,7 @@
 #include "addon/convert.h"
 #include "addon/instance.h"
 #include "core/error.h"
+#include "data/cifar.h"
 #include "data/idx.h"
 #include "data/sampler.h"
 
@@ -179,6 +180,19 @@ Napi::Value load_idx(const Napi::CallbackInfo& info) {
     const std::string split = string_arg(info, 1, "split");
     return run_async<std::shared_ptr<const data::ImageDataset>>(
         info.Env(), [dir, split] { return std::make_shared<const data::ImageDataset>(data::load_idx_split(dir, split)); },
+        [](Napi::Env env, std::shared_ptr<const data::ImageDataset>& dataset) -> Napi::Value {
+          return DatasetWrap::wrap(env, {dataset, nullptr});
+        },
+        Executor::Pool);
+  });
+}
+
+Napi::Value load_cifar(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string dir = string_arg(info, 0, "dir");
+    const std::string split = string_arg(info, 1, "split");
+    return run_async<std::shared_ptr<const data::ImageDataset>>(
+        info.Env(), [dir, split] { return std::make_shared<const data::ImageDataset>(data::load_cifar_split(dir, split)); },
         [](Napi::Env env, std::shared_ptr<const data::ImageDataset>& dataset) -> Napi::Value {
           return DatasetWrap::wrap(env, {dataset, nullptr});
         },

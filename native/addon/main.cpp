@@ -21,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   distillery::addon::MealWrap::define(env, exports);
   distillery::addon::define_io(env, exports);
   exports.Set("loadIdx", Napi::Function::New(env, distillery::addon::load_idx, "loadIdx"));
+  exports.Set("loadCifar", Napi::Function::New(env, distillery::addon::load_cifar, "loadCifar"));
   exports.Set("openImageFolder", Napi::Function::New(env, distillery::addon::open_image_folder, "openImageFolder"));
   return exports;
 }

@@ -16,3 +16,9 @@ export const DATASET_DEFAULTS: Readonly<Record<"fashion-mnist" | "mnist", Datase
 
 /** ImageNet's per-channel statistics, torchvision's normalisation for ImageFolder datasets. */
 export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
+
+/** CIFAR-10 and CIFAR-100 training-set statistics, with the usual CIFAR augmentation (pad 4, flip). */
+export const CIFAR_DEFAULTS = {
+  cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  cifar100: { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] },
+} as const;

@@ -24,7 +24,7 @@ function define(flag: string, path: string, kind: FlagKind, description: string)
 /** Every config-setting flag, in help order. */
 export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--arch", "model.arch", "string", "network architecture (e.g. resnet20)"),
-  define("--dataset", "data.dataset", "string", "fashion-mnist, mnist, idx or imagefolder"),
+  define("--dataset", "data.dataset", "string", "fashion-mnist, mnist, idx, cifar10, cifar100 or imagefolder"),
   define("--data-dir", "data.dataDir", "string", "directory holding the dataset files (imagefolder: train/ and val/)"),
   define("--image-size", "data.image.size", "int", "imagefolder: training crop and evaluation crop size (default 224)"),
   define("--bad-files", "data.badFiles", "string", "imagefolder: error (default) or skip unreadable image files"),

@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { ConfigError } from "./errors.js";
 import { describeIssues } from "./issues.js";
 import { type ConfigPatch, mergeConfig } from "./merge.js";
-import { DATASET_DEFAULTS, IMAGENET_NORMALIZATION } from "./datasets.js";
+import { CIFAR_DEFAULTS, DATASET_DEFAULTS, IMAGENET_NORMALIZATION } from "./datasets.js";
 import { RunConfig } from "./schemas.js";
 
 /** A validated run configuration whose output directory has been resolved. */
@@ -53,6 +53,13 @@ function withDatasetDefaults(config: ConfigPatch): ConfigPatch {
   const dataset = (data as Record<string, unknown>).dataset;
   if (dataset === "idx" && (data as Record<string, unknown>).dataDir === undefined) {
     throw new ConfigError(["data.dataDir: required when data.dataset is 'idx' (the directory holding the IDX files)"]);
+  }
+  if (dataset === "cifar10" || dataset === "cifar100") {
+    if ((data as Record<string, unknown>).dataDir === undefined) {
+      throw new ConfigError([`data.dataDir: required when data.dataset is '${dataset}' (the folder holding the CIFAR binary files, e.g. cifar-10-batches-bin)`]);
+    }
+    const { mean, std } = CIFAR_DEFAULTS[dataset];
+    return mergeConfig({ data: { mean: [...mean], std: [...std], augment: { pad: 4, flip: true } } }, config);
   }
   if (dataset === "imagefolder") {
     if ((data as Record<string, unknown>).dataDir === undefined) {

@@ -6,8 +6,8 @@ import { ScheduleConfig } from "../train/schedules.js";
 /** Dataset, augmentation and input-pipeline options. */
 export const DataConfig = z
   .strictObject({
-    /** fashion-mnist, mnist and idx are IDX files in memory; imagefolder is JPEG/PNG files under dataDir/train and dataDir/val. */
-    dataset: z.enum(["fashion-mnist", "mnist", "idx", "imagefolder"]).default("fashion-mnist"),
+    /** fashion-mnist, mnist and idx are IDX files, cifar10 and cifar100 CIFAR binary files, all in memory; imagefolder is JPEG/PNG files under dataDir/train and dataDir/val. */
+    dataset: z.enum(["fashion-mnist", "mnist", "idx", "cifar10", "cifar100", "imagefolder"]).default("fashion-mnist"),
     dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
     /** Train on a seeded random subset of this many images. */
     trainLimit: z.number().int().positive().optional(),

@@ -41,6 +41,11 @@ export class Dataset {
     return new Dataset(await native().loadIdx(dir, split));
   }
 
+  /** Reads a CIFAR-10 (cifar-10-batches-bin) or CIFAR-100 (cifar-100-binary, fine labels) split into memory. */
+  static async loadCifar(dir: string, split: Split): Promise<Dataset> {
+    return new Dataset(await native().loadCifar(dir, split));
+  }
+
   /** Image files (JPEG or PNG, told apart by content) with torchvision's ImageFolder numbering and transforms. */
   static async openImageFolder(options: ImageFolderOptions): Promise<Dataset> {
     const { root, list, train, size = 224, resize = 256, scale = [0.08, 1], ratio = [3 / 4, 4 / 3], flip = true, dctScaling = true, softLabels } = options;

@@ -1,5 +1,5 @@
-// Opens a split of the configured dataset: IDX files into memory, or an ImageFolder of image files
-// with torchvision's training or evaluation transform.
+// Opens a split of the configured dataset: IDX or CIFAR binary files into memory, or an ImageFolder
+// of image files with torchvision's training or evaluation transform.
 import { join } from 'node:path';
 
 import type { DataConfig } from '../config/schemas.js';
@@ -13,6 +13,7 @@ export function imageFolderSplit(dataDir: string, split: Split): string {
 
 /** Opens `split` of the dataset `data` describes. */
 export async function openSplit(data: DataConfig, split: Split): Promise<Dataset> {
+  if (data.dataset === 'cifar10' || data.dataset === 'cifar100') return Dataset.loadCifar(data.dataDir, split);
   if (data.dataset !== 'imagefolder') return Dataset.loadIdx(data.dataDir, split);
   const { size, resize, scale, ratio, dctScaling } = data.image;
   const softLabels = split === 'train' ? data.softLabels : undefined;

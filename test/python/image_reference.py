@@ -7,6 +7,7 @@ the native JPEG/PNG loader.
   rrc H W N SEED            stdout: N torchvision RandomResizedCrop.get_params draws on an H x W image
   folder DIR                stdout: torchvision ImageFolder's classes and (path, label) samples
   stripes DIR N             writes DIR/train and DIR/val, N JPEGs per class: horizontal vs vertical stripes
+  cifar DIR 10|100          writes CIFAR binary files of random images; stdout: every split's labels and pixel sums
 """
 import json
 import os
@@ -94,6 +95,26 @@ def main():
                     colour = rng.uniform(60, 255, 3)
                     image = 128 + wave[..., None] * (colour - 128) / 1.5 + rng.normal(0, 20, (h, w, 3))
                     Image.fromarray(np.clip(image, 0, 255).astype(np.uint8)).save(os.path.join(root, split, name, f"{i}.jpg"), quality=90)
+    elif command == "cifar":
+        root, kind = sys.argv[2], int(sys.argv[3])
+        os.makedirs(root, exist_ok=True)
+        rng = np.random.default_rng(kind)
+        files = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test_batch.bin"]} if kind == 10 else {"train": ["train.bin"], "test": ["test.bin"]}
+        out = {}
+        for split, names in files.items():
+            labels, sums, first = [], [], None
+            for name in names:
+                n = int(rng.integers(3, 7))
+                images = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+                fine = rng.integers(0, kind, n, dtype=np.uint8)
+                columns = [fine[:, None]] if kind == 10 else [rng.integers(0, 20, (n, 1), dtype=np.uint8), fine[:, None]]
+                with open(os.path.join(root, name), "wb") as f:
+                    f.write(np.concatenate(columns + [images], 1).tobytes())
+                labels += fine.tolist()
+                sums += images.reshape(n, -1).sum(1).tolist()
+                first = images[0].tolist() if first is None else first
+            out[split] = {"labels": labels, "sums": sums, "first": first}
+        print(json.dumps(out))
     else:
         raise SystemExit(f"unknown command {command}")
 
