@@ -129,7 +129,7 @@ export interface NativeBatch {
   /** Training crops of image files: int32 [B, 5] (top, left, height, width, flip); null otherwise. */
   crops(): HostTensor | null;
   /** Replayed soft labels (a soft-label cache): classes and probabilities [B, k]; null otherwise. */
-  softLabels(): { classes: HostTensor; values: HostTensor } | null;
+  softLabels(): { classes: HostTensor; values: HostTensor; logits?: HostTensor } | null;
   dispose(): void;
   [Symbol.dispose](): void;
 }
@@ -279,7 +279,11 @@ export interface NativeAddon {
   predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
   evaluateOutputs(model: NativeModel, batch: NativeBatch): Promise<EvalStats[]>;
   evaluateMembers(models: NativeModel[], batch: NativeBatch): Promise<EvalStats[]>;
-  softTargets(models: NativeModel[], batch: NativeBatch, options: { temperature: number; topK: number }): Promise<{ classes: HostTensor; values: HostTensor; halfBits: HostTensor }>;
+  softTargets(
+    models: NativeModel[],
+    batch: NativeBatch,
+    options: { temperature: number; topK: number },
+  ): Promise<{ classes: HostTensor; values: HostTensor; halfBits: HostTensor; logits: HostTensor; logitHalfBits: HostTensor }>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
   kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Dataset, Loader, Model, Trainer, buildConfig, cacheTeachers, createRun, loadModel, setSeed } from '../src/index.js';
 import type { Batch, CacheTeachersOptions, RunResult } from '../src/index.js';
-import type { NativeStepOptions } from '../src/native.js';
+import type { NativeMealOptions, NativeModel, NativeStepOptions } from '../src/native.js';
+import { native } from '../src/native.js';
 import { runPython, tempDir, thrown } from './helpers.js';
 
 // A teacher trained on a small ImageFolder, its soft labels cached on two crops per image, and KD
@@ -23,6 +24,7 @@ const cacheOptions = (out: string): CacheTeachersOptions => ({
   crops: 2,
   topK: 2,
   temperature: 4,
+  logits: false,
   seed: 5,
   image,
   flip: true,
@@ -118,8 +120,63 @@ describe('teacher soft-label caches', () => {
     );
     expect(truncated).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringMatching(/damaged\.softlabels holds 1000 bytes/) });
     expect(() => buildConfig(undefined, { method: 'meal', teachers: ['t.ckpt'], data: { dataset: 'imagefolder', dataDir: data, softLabels: cache } })).toThrowError(
-      /data\.softLabels: a soft-label cache is replayed by method 'kd'/,
+      /data\.softLabels: a soft-label cache is replayed by methods 'kd' and 'mealv2'/,
     );
+  });
+
+  it('replays MEAL V2 from a cache with logits: the live-teacher step loss, and a run with no teacher', async () => {
+    const mealCache = join(dir.path, 'mealv2.softlabels');
+    await cacheTeachers({ ...cacheOptions(mealCache), temperature: 1, logits: true });
+    const live = await firstBatch();
+    const cached = await firstBatch(mealCache);
+    expect(cached.batch.softLabels()!.logits!.shape).toEqual([16, 2]);
+    const meal = buildConfig(undefined, { method: 'mealv2', teachers: ['unused.ckpt'] }).meal;
+    const options: NativeMealOptions = {
+      blocks: [{ name: 'logits', weight: 1, adversarialWeight: 1, discriminator: true }],
+      pooling: 'avg',
+      similarity: 'ce',
+      temperature: 1,
+      adversarial: true,
+      discriminator: { ...meal.discriminator, divisors: [8, 64] },
+      ceWeight: 0,
+      teacherTrainMode: false,
+      grlScale: 1,
+      inputShape: [3, 32, 32],
+    };
+    const teacherModel = await loadModel(teacher.checkpoint, 'cpu');
+    const losses: number[] = [];
+    for (const [batch, teachers] of [
+      [live.batch, [teacherModel.handle]],
+      [cached.batch, []],
+    ] as [Batch, NativeModel[]][]) {
+      setSeed(2);
+      using student = Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
+      using trainer = new Trainer(student, { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0, noDecayBnBias: false });
+      const distiller = new (native().Meal)(trainer.handle, teachers, options);
+      losses.push((await distiller.step(batch, { phase: 'joint', teachers: teachers.length ? [0] : [], lr: 0.01, discriminatorLr: 1e-3 })).loss);
+      distiller.dispose();
+    }
+    expect(Math.abs(losses[0]! - losses[1]!)).toBeLessThan(2e-3);
+    teacherModel.dispose();
+    live.dispose();
+    cached.dispose();
+
+    const run = (softLabels: string) =>
+      createRun(
+        buildConfig(undefined, {
+          method: 'mealv2',
+          model: { arch: 'resnet8', init: teacher.checkpoint },
+          data: { dataset: 'imagefolder', dataDir: data, image: { size: 32, resize: 36, scale: [0.35, 1] }, softLabels },
+          epochs: 2,
+          batchSize: 32,
+          optimizer: { lr: 0.01 },
+          seed: 5,
+          out: join(dir.path, `mealv2-${softLabels === cache ? 'kd-cache' : 'cache'}`),
+        }),
+      ).execute();
+    const result = await run(mealCache);
+    expect(result.top1).toBeGreaterThan(teacher.top1 - 0.1);
+    expect(await thrown(() => run(cache))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('temperature 4; this run distills at 1') });
   });
 
   it('resumes an interrupted cache to the same bytes as an uninterrupted one', async () => {

@@ -285,6 +285,7 @@ Napi::Value BatchWrap::soft_labels(const Napi::CallbackInfo& info) {
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("classes", tensor_to_js(info.Env(), b->soft_indices));
     out.Set("values", tensor_to_js(info.Env(), b->soft_values));
+    if (b->soft_logits.defined()) out.Set("logits", tensor_to_js(info.Env(), b->soft_logits));
     return out;
   });
 }

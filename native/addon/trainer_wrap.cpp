@@ -211,15 +211,17 @@ Napi::Value soft_targets(const Napi::CallbackInfo& info) {
     Options o(info[2], "options");
     const double temperature = o.number("temperature", 1.0);
     const int64_t top_k = o.integer("topK", 5);
-    using Result = std::pair<torch::Tensor, torch::Tensor>;
-    return run_async<Result>(
+    return run_async<train::SoftTargets>(
         info.Env(), [models, batch, temperature, top_k] { return train::soft_targets(models, *batch, temperature, top_k); },
-        [](Napi::Env env, Result& r) -> Napi::Value {
+        [](Napi::Env env, train::SoftTargets& r) -> Napi::Value {
+          // float16 bit patterns, for a file (as int32: a logit's sign bit makes its int16 negative).
+          const auto half_bits = [](const torch::Tensor& t) { return t.to(torch::kHalf).view(torch::kShort).to(torch::kInt).bitwise_and(0xFFFF); };
           Napi::Object out = Napi::Object::New(env);
-          out.Set("classes", tensor_to_js(env, r.first.to(torch::kInt)));
-          out.Set("values", tensor_to_js(env, r.second));
-          // float16 bit patterns, for a file; probabilities are never negative, so they fit int16.
-          out.Set("halfBits", tensor_to_js(env, r.second.to(torch::kHalf).view(torch::kShort).to(torch::kInt)));
+          out.Set("classes", tensor_to_js(env, r.classes.to(torch::kInt)));
+          out.Set("values", tensor_to_js(env, r.values));
+          out.Set("halfBits", tensor_to_js(env, half_bits(r.values)));
+          out.Set("logits", tensor_to_js(env, r.mean_logits));
+          out.Set("logitHalfBits", tensor_to_js(env, half_bits(r.mean_logits)));
           return out;
         });
   });

@@ -26,6 +26,7 @@ struct Batch {
   torch::Tensor crops;    // int32 [B, 5]: top, left, height, width, flip of each training crop (image files only)
   torch::Tensor soft_indices;  // int64 [B, k]: replayed soft labels' classes (a soft-label cache only)
   torch::Tensor soft_values;   // float [B, k]: their probabilities
+  torch::Tensor soft_logits;   // float [B, classes]: replayed mean teacher logits (a cache that has them)
   std::vector<float> mean;
   std::vector<float> std;
   int64_t size() const { return labels.size(0); }

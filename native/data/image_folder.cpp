@@ -121,7 +121,7 @@ void ImageFolder::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* ds
   Window window{0, 0, t.size, t.size};
   bool flip = false;
   if (t.train && cache_) {
-    const CachedCrop c = cache_->read(index, epoch % cache_->crops(), extras.soft_indices, extras.soft_values);
+    const CachedCrop c = cache_->read(index, epoch % cache_->crops(), extras.soft_indices, extras.soft_values, extras.soft_logits);
     crop = {c.top, c.left, c.height, c.width};
     flip = c.flip;
   } else if (t.train) {

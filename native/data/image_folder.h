@@ -56,6 +56,7 @@ class ImageFolder final : public SampleSource {
   void write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const override;
   bool has_crops() const override { return transform_.train; }
   int64_t soft_k() const override { return cache_ ? cache_->top_k() : 0; }
+  int64_t soft_logits() const override { return cache_ && cache_->has_logits() ? cache_->num_classes() : 0; }
 
   const FileList& files() const { return *files_; }
   const std::shared_ptr<const SoftLabelCache>& cache() const { return cache_; }

@@ -178,6 +178,8 @@ Batch Loader::build(int64_t batch) {
     out.soft_indices = torch::empty({size, soft_k}, torch::kLong);
     out.soft_values = torch::empty({size, soft_k}, torch::kFloat);
   }
+  const int64_t soft_logits = source_->soft_logits();
+  if (soft_logits > 0) out.soft_logits = torch::empty({size, soft_logits}, torch::kFloat);
 
   uint8_t* images = out.images.data_ptr<uint8_t>();
   int64_t* out_labels = out.labels.data_ptr<int64_t>();
@@ -191,6 +193,7 @@ Batch Loader::build(int64_t batch) {
       extras.soft_indices = out.soft_indices.data_ptr<int64_t>() + kept * soft_k;
       extras.soft_values = out.soft_values.data_ptr<float>() + kept * soft_k;
     }
+    if (soft_logits > 0) extras.soft_logits = out.soft_logits.data_ptr<float>() + kept * soft_logits;
     try {
       source_->write(index, epoch_, sample_seed(options_.seed, epoch_, index), images + kept * sample_bytes, extras);
     } catch (const Error& e) {
@@ -204,7 +207,7 @@ Batch Loader::build(int64_t batch) {
     ++kept;
   }
   if (kept < size) {
-    for (torch::Tensor* t : {&out.images, &out.labels, &out.indices, &out.crops, &out.soft_indices, &out.soft_values}) {
+    for (torch::Tensor* t : {&out.images, &out.labels, &out.indices, &out.crops, &out.soft_indices, &out.soft_values, &out.soft_logits}) {
       if (t->defined()) *t = t->narrow(0, 0, kept);
     }
   }

@@ -15,6 +15,7 @@ struct SampleExtras {
   int32_t* crop = nullptr;          // 5 values: top, left, height, width, flip
   int64_t* soft_indices = nullptr;  // soft_k() classes
   float* soft_values = nullptr;     // soft_k() probabilities
+  float* soft_logits = nullptr;     // soft_logits() mean teacher logits
 };
 
 class SampleSource {
@@ -33,6 +34,8 @@ class SampleSource {
   virtual bool has_crops() const { return false; }
   /** Soft labels per sample that write() replays (0: none). */
   virtual int64_t soft_k() const { return 0; }
+  /** Teacher logits per sample that write() replays (0: none). */
+  virtual int64_t soft_logits() const { return 0; }
 };
 
 /** An in-memory ImageDataset with torchvision's RandomCrop(padding=pad) and horizontal flip. */

@@ -19,7 +19,7 @@ int64_t positive(const nlohmann::json& header, const char* key, const std::strin
 }
 }  // namespace
 
-int64_t soft_record_bytes(int64_t top_k) { return 5 * 4 + top_k * 4; }
+int64_t soft_record_bytes(int64_t top_k, int64_t logits) { return 5 * 4 + top_k * 4 + logits * 2; }
 
 SoftLabelCache::SoftLabelCache(const std::string& path) : path_(path), file_(io::open_readable(path)) {
   if (file_.size < 16) fail(ErrorCode::CorruptFile, "soft-label cache ", path, " is too short to hold a header (", file_.size, " bytes)");
@@ -40,19 +40,20 @@ SoftLabelCache::SoftLabelCache(const std::string& path) : path_(path), file_(io:
   crops_ = positive(header_, "crops", path);
   top_k_ = positive(header_, "topK", path);
   num_classes_ = positive(header_, "numClasses", path);
+  logits_ = header_.value("logits", false);
   data_offset_ = static_cast<int64_t>((16 + length + 7) / 8 * 8);
-  const int64_t expected = data_offset_ + samples_ * crops_ * soft_record_bytes(top_k_);
+  const int64_t expected = data_offset_ + samples_ * crops_ * soft_record_bytes(top_k_, logits_ ? num_classes_ : 0);
   if (static_cast<int64_t>(file_.size) != expected) {
     fail(ErrorCode::CorruptFile, "soft-label cache ", path, " holds ", file_.size, " bytes, its header promises ", expected,
          " (", samples_, " samples x ", crops_, " crops); it is truncated or was not finished");
   }
 }
 
-CachedCrop SoftLabelCache::read(int64_t index, int64_t k, int64_t* classes, float* probabilities) const {
+CachedCrop SoftLabelCache::read(int64_t index, int64_t k, int64_t* classes, float* probabilities, float* logits) const {
   if (index < 0 || index >= samples_ || k < 0 || k >= crops_) {
     fail(ErrorCode::InvalidArgument, "soft-label cache ", path_, ": no record for sample ", index, ", crop ", k);
   }
-  const unsigned char* p = map_->data() + data_offset_ + (index * crops_ + k) * soft_record_bytes(top_k_);
+  const unsigned char* p = map_->data() + data_offset_ + (index * crops_ + k) * soft_record_bytes(top_k_, logits_ ? num_classes_ : 0);
   int32_t box[5];
   std::memcpy(box, p, sizeof(box));
   const unsigned char* labels = p + sizeof(box);
@@ -62,6 +63,12 @@ CachedCrop SoftLabelCache::read(int64_t index, int64_t k, int64_t* classes, floa
     std::memcpy(&h, labels + 2 * top_k_ + 2 * j, 2);
     classes[j] = c;
     probabilities[j] = static_cast<float>(c10::Half(h, c10::Half::from_bits()));
+  }
+  const unsigned char* stored = labels + 4 * top_k_;
+  for (int64_t j = 0; logits != nullptr && logits_ && j < num_classes_; ++j) {
+    uint16_t h = 0;
+    std::memcpy(&h, stored + 2 * j, 2);
+    logits[j] = static_cast<float>(c10::Half(h, c10::Half::from_bits()));
   }
   return {box[0], box[1], box[2], box[3], box[4] != 0};
 }

@@ -4,7 +4,8 @@
 //
 // Layout, little-endian: "DSTLSOFT", uint64 JSON length, the JSON header, zero padding to a multiple
 // of 8, then samples x crops records of int32 top, left, height, width, flip, uint16 classes[topK],
-// float16 probabilities[topK]; record (i, k) is crop k of sample i.
+// float16 probabilities[topK], and (header "logits": true) float16 mean logits[numClasses]; record
+// (i, k) is crop k of sample i.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,8 +25,8 @@ struct CachedCrop {
   bool flip = false;
 };
 
-/** Bytes of one record holding `top_k` labels. */
-int64_t soft_record_bytes(int64_t top_k);
+/** Bytes of one record holding `top_k` labels and `logits` logits (0 or the class count). */
+int64_t soft_record_bytes(int64_t top_k, int64_t logits);
 
 class SoftLabelCache {
  public:
@@ -38,8 +39,11 @@ class SoftLabelCache {
   int64_t crops() const { return crops_; }
   int64_t top_k() const { return top_k_; }
   int64_t num_classes() const { return num_classes_; }
-  /** Crop `k` of sample `index`, and its classes and probabilities (top_k() each) when both are given. */
-  CachedCrop read(int64_t index, int64_t k, int64_t* classes, float* probabilities) const;
+  /** Whether records hold the ensemble's mean logits (what MEAL V2's discriminator needs). */
+  bool has_logits() const { return logits_; }
+  /** Crop `k` of sample `index`; its classes and probabilities (top_k() each) when both are given,
+   *  and its mean logits (num_classes()) when `logits` is given and the cache has them. */
+  CachedCrop read(int64_t index, int64_t k, int64_t* classes, float* probabilities, float* logits = nullptr) const;
 
  private:
   std::string path_;
@@ -47,6 +51,7 @@ class SoftLabelCache {
   std::unique_ptr<io::MappedFile> map_;
   nlohmann::json header_;
   int64_t samples_ = 0, crops_ = 0, top_k_ = 0, num_classes_ = 0, data_offset_ = 0;
+  bool logits_ = false;
 };
 
 }  // namespace distillery::data

@@ -99,8 +99,7 @@ std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch
   return out;
 }
 
-std::pair<torch::Tensor, torch::Tensor> soft_targets(const std::vector<ModelPtr>& models, const data::Batch& batch, double temperature,
-                                                     int64_t top_k) {
+SoftTargets soft_targets(const std::vector<ModelPtr>& models, const data::Batch& batch, double temperature, int64_t top_k) {
   if (models.empty()) fail(ErrorCode::InvalidArgument, "soft targets need at least one teacher");
   if (!(temperature > 0)) fail(ErrorCode::InvalidArgument, "temperature must be > 0, got ", temperature);
   std::vector<ModelHandle*> handles;
@@ -119,7 +118,7 @@ std::pair<torch::Tensor, torch::Tensor> soft_targets(const std::vector<ModelPtr>
   const torch::Tensor probs = losses::ensemble_probabilities(logits, temperature);
   if (top_k < 1 || top_k > probs.size(1)) fail(ErrorCode::InvalidArgument, "top-k must be in [1, ", probs.size(1), "], got ", top_k);
   auto [values, classes] = probs.topk(top_k, 1);
-  return {classes, values};
+  return {classes, values, torch::stack(logits).mean(0)};
 }
 
 torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Batch& batch) {

@@ -24,10 +24,15 @@ std::vector<EvalStats> evaluate_members(const std::vector<ModelPtr>& models, con
 /** Scores every output of `model` (NetImpl::outputs: one per ONE branch plus the ensemble) on `batch`. */
 std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch& batch);
 
-/** The `top_k` largest of the models' averaged softmax at `temperature` (eval mode) on `batch`: int64
- *  classes and float probabilities, [B, top_k] each, on the CPU. */
-std::pair<torch::Tensor, torch::Tensor> soft_targets(const std::vector<ModelPtr>& models, const data::Batch& batch, double temperature,
-                                                     int64_t top_k);
+/** What a soft-label cache stores of an ensemble on a batch, on the CPU. */
+struct SoftTargets {
+  torch::Tensor classes;      // int64 [B, top_k]: the largest of the averaged softmax at the temperature
+  torch::Tensor values;       // float [B, top_k]: their probabilities
+  torch::Tensor mean_logits;  // float [B, K]: the teachers' mean logits (MEAL V2's discriminator input)
+};
+
+/** The models' (eval mode) soft targets on `batch` at `temperature`, keeping `top_k` probabilities. */
+SoftTargets soft_targets(const std::vector<ModelPtr>& models, const data::Batch& batch, double temperature, int64_t top_k);
 
 /** The averaged softmax of `models` (eval mode) on `batch`: float [B, K] on the CPU. */
 torch::Tensor predict_batch(const std::vector<ModelPtr>& models, const data::Batch& batch);

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/module_state.h"
+#include "losses/kd_losses.h"
 #include "train/checks.h"
 
 namespace distillery::train {
@@ -129,7 +130,8 @@ models::Discriminator* MealAdversary::find(const std::string& name) {
 MealDistiller::MealDistiller(std::shared_ptr<Trainer> trainer, std::vector<ModelPtr> teachers, MealConfig config)
     : trainer_(std::move(trainer)), teachers_(std::move(teachers)), config_(std::move(config)) {
   const ModelPtr& student = trainer_->student();
-  if (teachers_.empty()) fail(ErrorCode::InvalidArgument, "MEAL needs at least one teacher");
+  // Without teacher models the batches replay a soft-label cache, which holds the ensemble's outputs only.
+  cached_ = teachers_.empty();
   if (config_.blocks.empty()) fail(ErrorCode::InvalidArgument, "meal.blocks: name at least one block (e.g. \"logits\")");
   if (config_.input_shape.size() != 3) {
     fail(ErrorCode::InvalidArgument, "MEAL needs the input shape [C, H, W] to size its blocks, got ", config_.input_shape.size(),
@@ -165,6 +167,10 @@ MealDistiller::MealDistiller(std::shared_ptr<Trainer> trainer, std::vector<Model
       r.length = s.size(1);
     } else {
       r.length = block.length != 0 ? block.length : s.size(2) * s.size(3);
+    }
+    if (cached_ && (s.dim() != 2 || config_.blocks.size() != 1)) {
+      fail(ErrorCode::InvalidArgument, "MEAL without teacher models replays a soft-label cache, which holds the ensemble's logits "
+           "only: meal.blocks must be [logits] (as MEAL V2's), got '", block.name, "'", config_.blocks.size() > 1 ? " among others" : "");
     }
     for (size_t k = 0; k < teachers_.size(); ++k) {
       const size_t index = block_index(*teachers_[k], block.name, "teacher " + std::to_string(k + 1));
@@ -236,7 +242,11 @@ torch::Tensor MealDistiller::adversarial_loss(const std::vector<torch::Tensor>& 
 
 StepStats MealDistiller::step(const std::shared_ptr<const data::Batch>& batch, const MealStepOptions& options) {
   const ModelPtr& student = trainer_->student();
-  if (options.teachers.empty()) fail(ErrorCode::InvalidArgument, "a MEAL step needs at least one teacher index");
+  if (cached_ && (!batch->soft_indices.defined() || !batch->soft_logits.defined())) {
+    fail(ErrorCode::InvalidArgument, "this MEAL step has no teacher models, so its batches must replay a soft-label cache with logits "
+         "(distillery cache-teachers --logits)");
+  }
+  if (!cached_ && options.teachers.empty()) fail(ErrorCode::InvalidArgument, "a MEAL step needs at least one teacher index");
   for (int64_t k : options.teachers) {
     if (k < 0 || static_cast<size_t>(k) >= teachers_.size()) {
       fail(ErrorCode::InvalidArgument, "teacher index ", k, " is out of range: this MEAL run has ", teachers_.size(), " teacher(s)");
@@ -260,12 +270,19 @@ StepStats MealDistiller::step(const std::shared_ptr<const data::Batch>& batch, c
 
   // Per block: the selected teachers' aligned blocks, and their mean for the discriminator.
   std::vector<std::vector<torch::Tensor>> targets(blocks_.size());
-  for (int64_t k : options.teachers) {
-    const std::vector<torch::Tensor>& aligned = teacher_blocks(static_cast<size_t>(k), batch, x);
-    for (size_t j = 0; j < blocks_.size(); ++j) targets[j].push_back(aligned[j]);
-  }
   std::vector<torch::Tensor> consensus;
-  for (const auto& t : targets) consensus.push_back(losses::teacher_consensus(t));
+  if (cached_) {
+    // softmax(log p) = p: the similarity loss takes the cached ensemble probabilities as one teacher's logits.
+    const torch::Tensor p = losses::expand_soft_labels(batch->soft_indices, batch->soft_values, blocks_[0].length);
+    targets[0].push_back(p.clamp_min(1e-12).log().to(student->device));
+    consensus.push_back(batch->soft_logits.to(student->device));
+  } else {
+    for (int64_t k : options.teachers) {
+      const std::vector<torch::Tensor>& aligned = teacher_blocks(static_cast<size_t>(k), batch, x);
+      for (size_t j = 0; j < blocks_.size(); ++j) targets[j].push_back(aligned[j]);
+    }
+    for (const auto& t : targets) consensus.push_back(losses::teacher_consensus(t));
+  }
 
   StepStats stats;
   stats.count = batch->labels.size(0);

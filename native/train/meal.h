@@ -103,6 +103,7 @@ class MealDistiller {
 
   std::shared_ptr<Trainer> trainer_;
   std::vector<ModelPtr> teachers_;
+  bool cached_ = false;  // no teacher models: batches replay a soft-label cache
   MealConfig config_;
   std::vector<Resolved> blocks_;
   std::shared_ptr<MealAdversary> adversary_;

@@ -19,6 +19,7 @@ export async function cacheTeachersCommand(options: CacheTeachersOptions, output
       crops: options.crops,
       topK: options.topK,
       temperature: options.temperature,
+      logits: options.logits,
       seed: options.seed,
       // torchvision's RandomResizedCrop defaults; a run replaying the cache must use the same.
       image: { size: options.imageSize, scale: [0.08, 1], ratio: [3 / 4, 4 / 3], dctScaling: true },

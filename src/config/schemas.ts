@@ -30,7 +30,7 @@ export const DataConfig = z
       .refine((image) => image.scale[0] <= image.scale[1] && image.ratio[0] <= image.ratio[1], { message: "scale and ratio are [min, max] with min <= max" })
       .refine((image) => image.resize >= image.size, { path: ["resize"], message: "must be at least 'data.image.size' (the centre crop)" })
       .prefault({}),
-    /** imagefolder + kd: replay the crops and teacher soft labels of this cache (`distillery cache-teachers`); no teacher runs. */
+    /** imagefolder + kd or mealv2: replay the crops and teacher soft labels of this cache (`distillery cache-teachers`); no teacher runs. */
     softLabels: z.string().min(1).optional(),
     /** imagefolder: a file that cannot be read stops the run naming it ('error'), or is left out and counted ('skip'). */
     badFiles: z.enum(["error", "skip"]).default("error"),
@@ -250,9 +250,9 @@ export const RunConfig = z
     /** Epochs between evaluations. */
     evalEvery: z.number().int().min(1).default(1),
   })
-  .refine((run) => run.data.softLabels === undefined || run.method === "kd", {
+  .refine((run) => run.data.softLabels === undefined || run.method === "kd" || run.method === "mealv2", {
     path: ["data", "softLabels"],
-    message: "a soft-label cache is replayed by method 'kd' (it stores probabilities, not the logits and features other methods match)",
+    message: "a soft-label cache is replayed by methods 'kd' and 'mealv2' (it stores the ensemble's outputs, not the blocks other methods match)",
   })
   .refine((run) => !DISTILLATION_METHODS.has(run.method) || run.teachers.length > 0 || run.data.softLabels !== undefined, {
     path: ["teachers"],

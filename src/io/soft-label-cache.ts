@@ -19,15 +19,17 @@ export interface SoftLabelHeader {
   numClasses: number;
   /** The temperature of the ensemble's softmax: a KD run replaying the cache must use the same. */
   temperature: number;
+  /** Whether records also hold the teachers' mean logits (float16, numClasses of them), which MEAL V2's discriminator needs. */
+  logits: boolean;
   seed: number;
   teachers: { path: string; arch: string }[];
   dataset: { root: string; fingerprint: string };
   transform: { size: number; scale: [number, number]; ratio: [number, number]; flip: boolean };
 }
 
-/** Bytes of one record: int32 top, left, height, width, flip; uint16 classes; float16 probabilities. */
-export function softRecordBytes(topK: number): number {
-  return 5 * 4 + 4 * topK;
+/** Bytes of one record: int32 top, left, height, width, flip; uint16 classes; float16 probabilities; float16 logits. */
+export function softRecordBytes(topK: number, logits: number): number {
+  return 5 * 4 + 4 * topK + 2 * logits;
 }
 
 function headerBytes(header: SoftLabelHeader): Buffer {
@@ -56,7 +58,7 @@ export class SoftLabelWriter {
   ) {
     const head = headerBytes(header);
     this.dataOffset = head.length;
-    this.recordBytes = softRecordBytes(header.topK);
+    this.recordBytes = softRecordBytes(header.topK, header.logits ? header.numClasses : 0);
     const partial = `${path}.partial`;
     const fresh = passesDone === 0;
     this.fd = openSync(partial, fresh ? 'w' : 'r+');
@@ -82,9 +84,10 @@ export class SoftLabelWriter {
     return new SoftLabelWriter(path, header, done);
   }
 
-  /** Writes crop pass `pass` of the samples `indices`: boxes [B, 5], classes and float16 bits [B, topK]. */
-  write(pass: number, indices: ArrayLike<number>, crops: ArrayLike<number>, classes: ArrayLike<number>, halfBits: ArrayLike<number>): void {
-    const { topK, crops: passes } = this.header;
+  /** Writes crop pass `pass` of the samples `indices`: boxes [B, 5], classes and float16 bits [B, topK], logit float16 bits [B, numClasses]. */
+  write(pass: number, indices: ArrayLike<number>, crops: ArrayLike<number>, classes: ArrayLike<number>, halfBits: ArrayLike<number>, logitHalfBits: ArrayLike<number>): void {
+    const { topK, crops: passes, numClasses } = this.header;
+    const logits = this.header.logits ? numClasses : 0;
     const record = Buffer.alloc(this.recordBytes);
     for (let i = 0; i < indices.length; i++) {
       for (let j = 0; j < 5; j++) record.writeInt32LE(crops[i * 5 + j]!, 4 * j);
@@ -92,6 +95,7 @@ export class SoftLabelWriter {
         record.writeUInt16LE(classes[i * topK + j]!, 20 + 2 * j);
         record.writeUInt16LE(halfBits[i * topK + j]! & 0xffff, 20 + 2 * topK + 2 * j);
       }
+      for (let j = 0; j < logits; j++) record.writeUInt16LE(logitHalfBits[i * logits + j]! & 0xffff, 20 + 4 * topK + 2 * j);
       writeSync(this.fd, record, 0, record.length, this.dataOffset + (indices[i]! * passes + pass) * this.recordBytes);
     }
   }
@@ -124,6 +128,8 @@ export interface SoftLabelUse {
   fingerprint: string;
   numClasses: number;
   temperature: number;
+  /** The method needs the stored logits (MEAL V2). */
+  needsLogits: boolean;
   transform: SoftLabelHeader['transform'];
 }
 
@@ -137,6 +143,7 @@ export function checkSoftLabelHeader(headerJson: string, use: SoftLabelUse): Sof
   if (header.dataset.fingerprint !== use.fingerprint) refuse(`was made for other data (${header.dataset.root}: its file list or labels differ from this dataset's)`);
   if (header.numClasses !== use.numClasses) refuse(`holds ${header.numClasses} classes, the dataset has ${use.numClasses}`);
   if (header.temperature !== use.temperature) refuse(`holds probabilities at temperature ${header.temperature}; this run distills at ${use.temperature}`);
+  if (use.needsLogits && !header.logits) refuse('holds no teacher logits, which MEAL V2\'s discriminator needs (cache-teachers --logits)');
   const a = header.transform;
   const b = use.transform;
   if (a.size !== b.size || a.flip !== b.flip || a.scale.join() !== b.scale.join() || a.ratio.join() !== b.ratio.join()) {

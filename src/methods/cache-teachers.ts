@@ -15,8 +15,10 @@ export interface CacheTeachersOptions {
   out: string;
   crops: number;
   topK: number;
-  /** The softmax temperature of the stored probabilities (the KD temperature that will replay them). */
+  /** The softmax temperature of the stored probabilities (the KD temperature that will replay them; 1 for MEAL V2). */
   temperature: number;
+  /** Also store the teachers' mean logits (MEAL V2's discriminator input). */
+  logits: boolean;
   seed: number;
   image: { size: number; scale: [number, number]; ratio: [number, number]; dctScaling: boolean };
   flip: boolean;
@@ -55,6 +57,7 @@ export async function cacheTeachers(options: CacheTeachersOptions, onProgress: C
     topK: options.topK,
     numClasses: dataset.info.numClasses,
     temperature: options.temperature,
+    logits: options.logits,
     seed: options.seed,
     teachers: teachers.map((t, i) => ({ path: options.teachers[i]!, arch: t.spec.arch })),
     dataset: { root: dataset.info.root ?? '', fingerprint: dataset.info.fingerprint ?? '' },
@@ -69,7 +72,7 @@ export async function cacheTeachers(options: CacheTeachersOptions, onProgress: C
       for await (const batch of loader.epoch(pass)) {
         try {
           const soft = await native().softTargets(handles, batch, { temperature: options.temperature, topK: options.topK });
-          writer.write(pass, batch.indices().data, batch.crops()!.data, soft.classes.data, soft.halfBits.data);
+          writer.write(pass, batch.indices().data, batch.crops()!.data, soft.classes.data, soft.halfBits.data, soft.logitHalfBits.data);
           images += batch.size();
         } finally {
           batch.dispose();

@@ -13,7 +13,7 @@ const METHODS: Record<ResolvedRunConfig['method'], MethodFactory> = {
   supervised: (_config, context) => supervised(context),
   kd: (config, context) => (config.data.softLabels === undefined ? kd(config.teachers, config.kd, context) : kdFromCache(config.kd, context)),
   meal: (config, context) => meal(config.teachers, config.meal, context),
-  mealv2: (config, context) => mealv2(config.teachers, config.meal, context),
+  mealv2: (config, context) => mealv2(config.data.softLabels === undefined ? config.teachers : [], config.meal, context),
   one: (config, context) => one(config.one, context),
   search: (config, context) => search(config.teachers, config.search, context),
 };

@@ -24,7 +24,8 @@ export async function mealSession(
   stepping: MealStepping,
   context: MethodContext,
 ): Promise<MethodSession> {
-  const teachers = await loadTeachers(paths, studentTarget(context));
+  // No paths: the batches replay a soft-label cache (MEAL V2 only), and no teacher is loaded.
+  const teachers = paths.length === 0 ? [] : await loadTeachers(paths, studentTarget(context));
   let distiller: NativeMeal;
   try {
     distiller = new (native().Meal)(context.trainer.handle, teachers.map((t) => t.handle), { ...options, inputShape: context.inputShape });
@@ -37,7 +38,7 @@ export async function mealSession(
     teachers,
     async step(batch, lr, step): Promise<StepStats> {
       const common = {
-        teachers: selectTeachers(stepping.selection, teachers.length, context.seed, step),
+        teachers: teachers.length === 0 ? [] : selectTeachers(stepping.selection, teachers.length, context.seed, step),
         lr,
         // The schedule scales both rates alike, as one optimizer with two parameter groups would.
         discriminatorLr: stepping.discriminatorLr * (lr / context.baseLr),

@@ -4,7 +4,7 @@ import type { MealConfig } from '../config/schemas.js';
 import type { MethodContext, MethodSession } from '../train/method.js';
 import { mealSession } from './meal.js';
 
-/** MEAL V2 with the given teachers; blocks, similarity, teacher selection and labels are fixed, the other `meal` options apply. */
+/** MEAL V2 with the given teachers (none: from a soft-label cache); blocks, similarity, teacher selection and labels are fixed, the other `meal` options apply. */
 export async function mealv2(paths: string[], config: MealConfig, context: MethodContext): Promise<MethodSession> {
   return mealSession(
     paths,

@@ -134,7 +134,9 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
           path: config.data.softLabels,
           fingerprint: trainSet.info.fingerprint ?? '',
           numClasses: trainSet.info.numClasses,
-          temperature: config.kd.temperature,
+          // MEAL V2's target is the plain averaged softmax.
+          temperature: config.method === 'mealv2' ? 1 : config.kd.temperature,
+          needsLogits: config.method === 'mealv2',
           transform: { size, scale, ratio, flip: config.data.augment.flip },
         });
       } catch (error) {
