@@ -151,6 +151,8 @@ export interface NativeLoaderOptions {
   skipBadFiles?: boolean;
   /** Page-locked batches for asynchronous copies to a CUDA device (ignored without CUDA). */
   pinMemory?: boolean;
+  /** Batches laid out NHWC in memory (PyTorch's channels_last); `images()` still reads out NCHW. */
+  channelsLast?: boolean;
 }
 
 export interface NativeLoader {

@@ -41,6 +41,7 @@ describe("defaults", () => {
         augment: { pad: 2, flip: false },
         image: { size: 224, resize: 256, scale: [0.08, 1], ratio: [3 / 4, 4 / 3], dctScaling: true },
         badFiles: "error",
+        channelsLast: false,
         workers: 0,
         prefetch: 4,
         mean: [0.286],

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, buildConfig, createRun } from '../src/index.js';
+import { Dataset, Loader, Model, Trainer, buildConfig, createRun, setSeed } from '../src/index.js';
 import type { Batch, LoaderOptions } from '../src/index.js';
 import { runPython, tempDir, thrown } from './helpers.js';
 
@@ -120,6 +120,36 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
       expect(ours.left[i]! + ours.width[i]!).toBeLessThanOrEqual(530);
     }
     dataset.dispose();
+  });
+
+  it('builds channels-last (NHWC) batches with the same pixels, which a training step takes as they are', async () => {
+    const files = await Dataset.openImageFolder({ root, train: true, size: 24 });
+    runPython('image_reference.py', ['cifar', join(dir.path, 'cifar-nhwc'), '10']);
+    const cifarLike = await Dataset.loadCifar(join(dir.path, 'cifar-nhwc'), 'train');
+    for (const [dataset, augment] of [
+      [files, {}],
+      [cifarLike, { pad: 4, flip: true }],
+    ] as const) {
+      const out: Batch[] = [];
+      for (const channelsLast of [false, true]) {
+        const loader = new Loader(dataset, loaderOptions({ shuffle: true, seed: 4, ...augment, channelsLast }));
+        out.push((await batches(loader))[0]!);
+        loader.dispose();
+      }
+      expect(out[1]!.images().shape).toEqual(out[0]!.images().shape);
+      expect(Buffer.from(out[1]!.images().data as Uint8Array).equals(Buffer.from(out[0]!.images().data as Uint8Array))).toBe(true);
+      const losses: number[] = [];
+      for (const batch of out) {
+        setSeed(3);
+        const [channels] = dataset.info.shape;
+        using model = Model.create({ arch: 'resnet8', inChannels: channels, numClasses: 10 });
+        using trainer = new Trainer(model, { type: 'sgd', lr: 0.01, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
+        losses.push((await trainer.step(batch, { method: 'supervised', lr: 0.01 })).loss);
+      }
+      expect(losses[1]).toBeCloseTo(losses[0]!, 4);
+    }
+    files.dispose();
+    cifarLike.dispose();
   });
 
   it('gives each rank a disjoint share that covers every file once per epoch', async () => {

@@ -323,6 +323,7 @@ LoaderWrap::LoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Loader
     options.world_size = o.integer("worldSize", 1);
     options.skip_bad = o.boolean("skipBadFiles", false);
     options.pin_memory = o.boolean("pinMemory", false);
+    options.channels_last = o.boolean("channelsLast", false);
     loader_ = dataset.memory ? std::make_shared<Handle>(std::move(dataset.memory), options)
                              : std::make_shared<Handle>(std::shared_ptr<const data::SampleSource>(std::move(dataset.files)), options);
   });

@@ -149,7 +149,7 @@ void ImageFolder::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* ds
   const uint8_t* src = d.pixels.data() + ((y0 - d.top) * d.width + (x0 - d.left)) * 3;
   const SourceBox box{top - static_cast<double>(y0), left - static_cast<double>(x0), bottom - static_cast<double>(y0),
                       right - static_cast<double>(x0)};
-  resize_bilinear(src, y1 - y0, x1 - x0, d.width * 3, box, out_height, out_width, window, flip, b.resize, dst);
+  resize_bilinear(src, y1 - y0, x1 - x0, d.width * 3, box, out_height, out_width, window, flip, b.resize, dst, extras.hwc);
 
   if (extras.crop != nullptr) {
     const int32_t values[5] = {static_cast<int32_t>(crop.top), static_cast<int32_t>(crop.left), static_cast<int32_t>(crop.height),

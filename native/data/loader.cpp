@@ -166,7 +166,10 @@ Batch Loader::build(int64_t batch) {
   const int64_t sample_bytes = channels * height * width;
 
   Batch out;
-  out.images = torch::empty({size, channels, height, width}, torch::TensorOptions(torch::kUInt8).pinned_memory(options_.pin_memory));
+  const auto pixel_options = torch::TensorOptions(torch::kUInt8).pinned_memory(options_.pin_memory);
+  // NHWC storage seen as [B, C, H, W]: exactly PyTorch's channels_last layout.
+  out.images = options_.channels_last ? torch::empty({size, height, width, channels}, pixel_options).permute({0, 3, 1, 2})
+                                      : torch::empty({size, channels, height, width}, pixel_options);
   out.labels = torch::empty({size}, torch::kLong);
   out.indices = torch::empty({size}, torch::kLong);
   out.mean = options_.mean;
@@ -188,6 +191,7 @@ Batch Loader::build(int64_t batch) {
   for (int64_t i = 0; i < size; ++i) {
     const int64_t index = order_[static_cast<size_t>(begin + i)];
     SampleExtras extras;
+    extras.hwc = options_.channels_last;
     if (out.crops.defined()) extras.crop = out.crops.data_ptr<int32_t>() + kept * 5;
     if (soft_k > 0) {
       extras.soft_indices = out.soft_indices.data_ptr<int64_t>() + kept * soft_k;

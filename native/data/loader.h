@@ -27,6 +27,7 @@ struct LoaderOptions {
   bool flip = false;  // RandomHorizontalFlip(p=0.5)
   bool skip_bad = false;  // leave out samples whose file cannot be read (counted) instead of failing
   bool pin_memory = false;  // page-locked batches, for copies to a GPU that overlap compute (CUDA only)
+  bool channels_last = false;  // batch images [B, C, H, W] laid out as NHWC in memory (torch.channels_last)
   int workers = 0;    // threads building batches; 0 = all cores
   int prefetch = 4;   // batches ready or being built at once; more workers than this stay idle
   std::vector<float> mean{0.0f};  // copied into each Batch for normalize_images, 1 or C values

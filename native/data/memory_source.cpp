@@ -1,4 +1,5 @@
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
 #include "data/augment.h"
@@ -24,13 +25,24 @@ MemorySource::MemorySource(std::shared_ptr<const ImageDataset> dataset, int64_t 
 }
 
 void MemorySource::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const {
-  const int64_t bytes = shape_[0] * shape_[1] * shape_[2];
+  const auto [channels, height, width] = shape_;
+  const int64_t bytes = channels * height * width;
   const uint8_t* from = dataset_->images.data_ptr<uint8_t>() + index * bytes;
-  if (pad_ == 0 && !flip_) {
-    std::memcpy(dst, from, static_cast<size_t>(bytes));
-    return;
+  thread_local std::vector<uint8_t> planar;
+  uint8_t* chw = dst;
+  if (extras.hwc) {
+    planar.resize(static_cast<size_t>(bytes));
+    chw = planar.data();
   }
-  crop_flip(from, dst, shape_[0], shape_[1], shape_[2], pad_, draw_crop_flip(seed, pad_, flip_));
+  if (pad_ == 0 && !flip_) {
+    std::memcpy(chw, from, static_cast<size_t>(bytes));
+  } else {
+    crop_flip(from, chw, channels, height, width, pad_, draw_crop_flip(seed, pad_, flip_));
+  }
+  if (!extras.hwc) return;
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t i = 0; i < height * width; ++i) dst[i * channels + c] = chw[c * height * width + i];
+  }
 }
 
 }  // namespace distillery::data

@@ -53,7 +53,7 @@ void axis_taps(int64_t in_size, double in0, double in1, int64_t out_size, int64_
 }
 
 void resize_bilinear(const uint8_t* src, int64_t height, int64_t width, int64_t stride, const SourceBox& box, int64_t out_height,
-                     int64_t out_width, const Window& window, bool flip, ResizeScratch& scratch, uint8_t* dst) {
+                     int64_t out_width, const Window& window, bool flip, ResizeScratch& scratch, uint8_t* dst, bool hwc) {
   if (out_height < 1 || out_width < 1 || window.top < 0 || window.left < 0 || window.height < 1 || window.width < 1 ||
       window.top + window.height > out_height || window.left + window.width > out_width) {
     fail(ErrorCode::InvalidArgument, "resize window ", window.height, "x", window.width, " at (", window.top, ", ",
@@ -101,9 +101,16 @@ void resize_bilinear(const uint8_t* src, int64_t height, int64_t width, int64_t 
         s2 += p[2] * w[t];
       }
       const int64_t at = flip ? cols_out - 1 - x : x;
-      r[at] = clip8(s0);
-      r[plane + at] = clip8(s1);
-      r[2 * plane + at] = clip8(s2);
+      if (hwc) {
+        uint8_t* px = dst + (y * cols_out + at) * 3;
+        px[0] = clip8(s0);
+        px[1] = clip8(s1);
+        px[2] = clip8(s2);
+      } else {
+        r[at] = clip8(s0);
+        r[plane + at] = clip8(s1);
+        r[2 * plane + at] = clip8(s2);
+      }
     }
   }
 }

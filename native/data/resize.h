@@ -44,8 +44,9 @@ void axis_taps(int64_t in_size, double in0, double in1, int64_t out_size, int64_
 /** Resizes `box` of the RGB HWC image `src` (height x width, rows `stride` bytes apart) to out_height x out_width as Pillow's
  *  Image.resize(BILINEAR, box) does (horizontal pass first, rounding to uint8 in between, bit for bit
  *  the same arithmetic), and writes `window` of the result to `dst` as planar 3 x window.height x
- *  window.width, mirrored left-right when `flip`. */
+ *  window.width (or, with `hwc`, interleaved window.height x window.width x 3), mirrored left-right
+ *  when `flip`. */
 void resize_bilinear(const uint8_t* src, int64_t height, int64_t width, int64_t stride, const SourceBox& box, int64_t out_height,
-                     int64_t out_width, const Window& window, bool flip, ResizeScratch& scratch, uint8_t* dst);
+                     int64_t out_width, const Window& window, bool flip, ResizeScratch& scratch, uint8_t* dst, bool hwc = false);
 
 }  // namespace distillery::data

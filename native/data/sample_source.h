@@ -10,8 +10,9 @@
 
 namespace distillery::data {
 
-/** What a sample brings besides its pixels; a null pointer means the loader does not want it. */
+/** How a sample is written, and what it brings besides its pixels (a null pointer: not wanted). */
 struct SampleExtras {
+  bool hwc = false;                 // pixels as H x W x C (a channels-last batch) instead of C x H x W
   int32_t* crop = nullptr;          // 5 values: top, left, height, width, flip
   int64_t* soft_indices = nullptr;  // soft_k() classes
   float* soft_values = nullptr;     // soft_k() probabilities

@@ -28,6 +28,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   define("--data-dir", "data.dataDir", "string", "directory holding the dataset files (imagefolder: train/ and val/)"),
   define("--image-size", "data.image.size", "int", "imagefolder: training crop and evaluation crop size (default 224)"),
   define("--bad-files", "data.badFiles", "string", "imagefolder: error (default) or skip unreadable image files"),
+  define("--channels-last", "data.channelsLast", "switch", "batches laid out NHWC in memory (PyTorch's channels_last)"),
   define("--soft-labels", "data.softLabels", "string", "imagefolder + kd: replay a teacher soft-label cache (distillery cache-teachers) instead of running teachers"),
   define("--train-limit", "data.trainLimit", "int", "train on a seeded subset of this many images"),
   define("--noise-type", "data.labelNoise.type", "string", "label noise: symmetric or pairflip"),

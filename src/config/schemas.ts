@@ -34,6 +34,8 @@ export const DataConfig = z
     softLabels: z.string().min(1).optional(),
     /** imagefolder: a file that cannot be read stops the run naming it ('error'), or is left out and counted ('skip'). */
     badFiles: z.enum(["error", "skip"]).default("error"),
+    /** Batches laid out NHWC in memory (PyTorch's channels_last), which convolutions on a GPU prefer. */
+    channelsLast: z.boolean().default(false),
     /** Loader threads; 0 means one per core. */
     workers: z.number().int().min(0).default(0),
     prefetch: z.number().int().min(1).default(4),

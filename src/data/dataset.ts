@@ -136,10 +136,10 @@ export class Loader {
   /** A loader for scoring: every sample once, in order, unaugmented. */
   static forEvaluation(
     dataset: Dataset,
-    options: { batchSize: number; mean: number[]; std: number[]; workers?: number; prefetch?: number; skipBadFiles?: boolean; pinMemory?: boolean },
+    options: { batchSize: number; mean: number[]; std: number[]; workers?: number; prefetch?: number; skipBadFiles?: boolean; pinMemory?: boolean; channelsLast?: boolean },
   ): Loader {
-    const { batchSize, mean, std, workers = 0, prefetch = 2, skipBadFiles = false, pinMemory = false } = options;
-    return new Loader(dataset, { batchSize, mean, std, workers, prefetch, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, skipBadFiles, pinMemory });
+    const { batchSize, mean, std, workers = 0, prefetch = 2, skipBadFiles = false, pinMemory = false, channelsLast = false } = options;
+    return new Loader(dataset, { batchSize, mean, std, workers, prefetch, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, skipBadFiles, pinMemory, channelsLast });
   }
 
   /** Stops the worker threads and frees queued batches. */

@@ -148,7 +148,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const { dataset: trainData, keep } = await trainingLabels(trainSet, config);
     const limited = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
     const subset = keep ? Int32Array.from(limited ?? trainSet.labels().keys(), Number).filter((i) => keep[i] === 1) : limited;
-    const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std, pinMemory: config.device !== 'cpu' };
+    const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std, pinMemory: config.device !== 'cpu', channelsLast: config.data.channelsLast };
     const trainLoader = new Loader(trainData, {
       ...loaderBase,
       batchSize: config.batchSize,
