@@ -73,6 +73,7 @@ if (!existsSync(cachePath)) {
     topK: 10,
     temperature: 1,
     logits: true,
+    perTeacher: false,
     seed,
     image: { size: image.size, scale: image.scale, ratio: image.ratio, dctScaling: image.dctScaling },
     flip: true,

@@ -171,6 +171,7 @@ addOutputOptions(
     .option('--top-k <k>', 'probabilities kept per crop (the rest is spread evenly on replay)', '5')
     .option('--temperature <t>', 'softmax temperature of the stored probabilities: the KD temperature that replays them (MEAL V2: 1)', '4')
     .option('--logits', 'also store the teachers\' mean logits, which MEAL V2 needs')
+    .option('--per-teacher', 'also store each teacher\'s own top-k probabilities')
     .option('--seed <n>', 'seed of the crops (replayed exactly by a run with the same seed)', '0')
     .option('--image-size <n>', 'crop size', '224')
     .option('--no-flip', 'no horizontal flips')

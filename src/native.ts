@@ -285,7 +285,15 @@ export interface NativeAddon {
     models: NativeModel[],
     batch: NativeBatch,
     options: { temperature: number; topK: number },
-  ): Promise<{ classes: HostTensor; values: HostTensor; halfBits: HostTensor; logits: HostTensor; logitHalfBits: HostTensor }>;
+  ): Promise<{
+    classes: HostTensor;
+    values: HostTensor;
+    halfBits: HostTensor;
+    logits: HostTensor;
+    logitHalfBits: HostTensor;
+    teacherClasses: HostTensor;
+    teacherHalfBits: HostTensor;
+  }>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
   kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {

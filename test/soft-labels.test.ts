@@ -25,6 +25,7 @@ const cacheOptions = (out: string): CacheTeachersOptions => ({
   topK: 2,
   temperature: 4,
   logits: false,
+  perTeacher: false,
   seed: 5,
   image,
   flip: true,
@@ -177,6 +178,29 @@ describe('teacher soft-label caches', () => {
     const result = await run(mealCache);
     expect(result.top1).toBeGreaterThan(teacher.top1 - 0.1);
     expect(await thrown(() => run(cache))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('temperature 4; this run distills at 1') });
+  });
+
+  it("keeps each teacher's own top-k when asked, in records a run still replays", async () => {
+    const both = join(dir.path, 'per-teacher.softlabels');
+    // The same teacher twice: each teacher's top-k must then be the ensemble's, bit for bit.
+    const header = await cacheTeachers({ ...cacheOptions(both), teachers: [teacher.checkpoint, teacher.checkpoint], logits: true, perTeacher: true });
+    const bytes = readFileSync(both);
+    const dataOffset = Math.ceil((16 + Number(bytes.readBigUInt64LE(8))) / 8) * 8;
+    const k = header.topK;
+    const recordBytes = 20 + 4 * k + 2 * header.numClasses + 2 * 4 * k;
+    expect(bytes.length).toBe(dataOffset + header.samples * header.crops * recordBytes);
+    for (const r of [0, 7, header.samples * header.crops - 1]) {
+      const at = dataOffset + r * recordBytes;
+      const ensemble = bytes.subarray(at + 20, at + 20 + 4 * k);
+      const teachers = at + 20 + 4 * k + 2 * header.numClasses;
+      expect(bytes.subarray(teachers, teachers + 4 * k).equals(ensemble)).toBe(true);
+      expect(bytes.subarray(teachers + 4 * k, teachers + 8 * k).equals(ensemble)).toBe(true);
+    }
+    const replay = await firstBatch(both);
+    const plain = await firstBatch(cache);
+    expect(Array.from(replay.batch.softLabels()!.classes.data)).toEqual(Array.from(plain.batch.softLabels()!.classes.data));
+    replay.dispose();
+    plain.dispose();
   });
 
   it('resumes an interrupted cache to the same bytes as an uninterrupted one', async () => {

@@ -222,6 +222,8 @@ Napi::Value soft_targets(const Napi::CallbackInfo& info) {
           out.Set("halfBits", tensor_to_js(env, half_bits(r.values)));
           out.Set("logits", tensor_to_js(env, r.mean_logits));
           out.Set("logitHalfBits", tensor_to_js(env, half_bits(r.mean_logits)));
+          out.Set("teacherClasses", tensor_to_js(env, r.teacher_classes.to(torch::kInt)));
+          out.Set("teacherHalfBits", tensor_to_js(env, half_bits(r.teacher_values)));
           return out;
         });
   });

@@ -37,7 +37,8 @@ Napi::Value evaluate(const Napi::CallbackInfo& info);
 Napi::Value evaluate_outputs(const Napi::CallbackInfo& info);
 /** evaluateMembers(models, batch): [each model..., their averaged-softmax ensemble] stats. */
 Napi::Value evaluate_members(const Napi::CallbackInfo& info);
-/** softTargets(models[], batch, {temperature, topK}): Promise<{classes, values, halfBits}> [B, topK], {logits, logitHalfBits} [B, K]. */
+/** softTargets(models[], batch, {temperature, topK}): Promise<{classes, values, halfBits}> [B, topK], {logits, logitHalfBits} [B, K],
+ *  {teacherClasses, teacherHalfBits} [T, B, topK]. */
 Napi::Value soft_targets(const Napi::CallbackInfo& info);
 /** predict(models[], batch): Promise<HostTensor>, the averaged softmax [B, K]. */
 Napi::Value predict(const Napi::CallbackInfo& info);

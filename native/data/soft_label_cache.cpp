@@ -19,7 +19,9 @@ int64_t positive(const nlohmann::json& header, const char* key, const std::strin
 }
 }  // namespace
 
-int64_t soft_record_bytes(int64_t top_k, int64_t logits) { return 5 * 4 + top_k * 4 + logits * 2; }
+int64_t soft_record_bytes(int64_t top_k, int64_t logits, int64_t teachers) {
+  return 5 * 4 + top_k * 4 + logits * 2 + teachers * top_k * 4;
+}
 
 SoftLabelCache::SoftLabelCache(const std::string& path) : path_(path), file_(io::open_readable(path)) {
   if (file_.size < 16) fail(ErrorCode::CorruptFile, "soft-label cache ", path, " is too short to hold a header (", file_.size, " bytes)");
@@ -41,8 +43,15 @@ SoftLabelCache::SoftLabelCache(const std::string& path) : path_(path), file_(io:
   top_k_ = positive(header_, "topK", path);
   num_classes_ = positive(header_, "numClasses", path);
   logits_ = header_.value("logits", false);
+  if (header_.value("perTeacher", false)) {
+    if (!header_.contains("teachers") || !header_["teachers"].is_array() || header_["teachers"].empty()) {
+      fail(ErrorCode::CorruptFile, "soft-label cache ", path, ": perTeacher is set but the header lists no teachers");
+    }
+    teacher_records_ = static_cast<int64_t>(header_["teachers"].size());
+  }
+  record_bytes_ = soft_record_bytes(top_k_, logits_ ? num_classes_ : 0, teacher_records_);
   data_offset_ = static_cast<int64_t>((16 + length + 7) / 8 * 8);
-  const int64_t expected = data_offset_ + samples_ * crops_ * soft_record_bytes(top_k_, logits_ ? num_classes_ : 0);
+  const int64_t expected = data_offset_ + samples_ * crops_ * record_bytes_;
   if (static_cast<int64_t>(file_.size) != expected) {
     fail(ErrorCode::CorruptFile, "soft-label cache ", path, " holds ", file_.size, " bytes, its header promises ", expected,
          " (", samples_, " samples x ", crops_, " crops); it is truncated or was not finished");
@@ -53,7 +62,7 @@ CachedCrop SoftLabelCache::read(int64_t index, int64_t k, int64_t* classes, floa
   if (index < 0 || index >= samples_ || k < 0 || k >= crops_) {
     fail(ErrorCode::InvalidArgument, "soft-label cache ", path_, ": no record for sample ", index, ", crop ", k);
   }
-  const unsigned char* p = map_->data() + data_offset_ + (index * crops_ + k) * soft_record_bytes(top_k_, logits_ ? num_classes_ : 0);
+  const unsigned char* p = map_->data() + data_offset_ + (index * crops_ + k) * record_bytes_;
   int32_t box[5];
   std::memcpy(box, p, sizeof(box));
   const unsigned char* labels = p + sizeof(box);

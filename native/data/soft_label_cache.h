@@ -4,7 +4,8 @@
 //
 // Layout, little-endian: "DSTLSOFT", uint64 JSON length, the JSON header, zero padding to a multiple
 // of 8, then samples x crops records of int32 top, left, height, width, flip, uint16 classes[topK],
-// float16 probabilities[topK], and (header "logits": true) float16 mean logits[numClasses]; record
+// float16 probabilities[topK], (header "logits": true) float16 mean logits[numClasses], and (header
+// "perTeacher": true) each teacher's uint16 classes[topK] and float16 probabilities[topK]; record
 // (i, k) is crop k of sample i.
 #include <cstdint>
 #include <memory>
@@ -25,8 +26,9 @@ struct CachedCrop {
   bool flip = false;
 };
 
-/** Bytes of one record holding `top_k` labels and `logits` logits (0 or the class count). */
-int64_t soft_record_bytes(int64_t top_k, int64_t logits);
+/** Bytes of one record holding `top_k` labels, `logits` logits (0 or the class count) and the top-k
+ *  of `teachers` teachers (0 when the cache keeps only the ensemble's). */
+int64_t soft_record_bytes(int64_t top_k, int64_t logits, int64_t teachers);
 
 class SoftLabelCache {
  public:
@@ -52,6 +54,8 @@ class SoftLabelCache {
   nlohmann::json header_;
   int64_t samples_ = 0, crops_ = 0, top_k_ = 0, num_classes_ = 0, data_offset_ = 0;
   bool logits_ = false;
+  int64_t teacher_records_ = 0;  // teachers whose own top-k each record also holds
+  int64_t record_bytes_ = 0;
 };
 
 }  // namespace distillery::data

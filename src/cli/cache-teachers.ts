@@ -20,6 +20,7 @@ export async function cacheTeachersCommand(options: CacheTeachersOptions, output
       topK: options.topK,
       temperature: options.temperature,
       logits: options.logits,
+      perTeacher: options.perTeacher,
       seed: options.seed,
       // torchvision's RandomResizedCrop defaults; a run replaying the cache must use the same.
       image: { size: options.imageSize, scale: [0.08, 1], ratio: [3 / 4, 4 / 3], dctScaling: true },

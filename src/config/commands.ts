@@ -95,6 +95,7 @@ export const CacheTeachersOptions = z.object({
   topK: z.coerce.number().int().min(1).max(65535).default(5),
   temperature: z.coerce.number().positive().default(4),
   logits: z.boolean().default(false),
+  perTeacher: z.boolean().default(false),
   seed: count.default(0),
   imageSize: z.coerce.number().int().min(1).default(224),
   noFlip: z.boolean().default(false),

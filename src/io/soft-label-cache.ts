@@ -21,15 +21,28 @@ export interface SoftLabelHeader {
   temperature: number;
   /** Whether records also hold the teachers' mean logits (float16, numClasses of them), which MEAL V2's discriminator needs. */
   logits: boolean;
+  /** Whether records also hold each teacher's own top-k (uint16 classes, float16 probabilities), in `teachers` order. */
+  perTeacher: boolean;
   seed: number;
   teachers: { path: string; arch: string }[];
   dataset: { root: string; fingerprint: string };
   transform: { size: number; scale: [number, number]; ratio: [number, number]; flip: boolean };
 }
 
-/** Bytes of one record: int32 top, left, height, width, flip; uint16 classes; float16 probabilities; float16 logits. */
-export function softRecordBytes(topK: number, logits: number): number {
-  return 5 * 4 + 4 * topK + 2 * logits;
+/** Bytes of one record: int32 top, left, height, width, flip; uint16 classes; float16 probabilities; float16 logits; per-teacher top-k. */
+export function softRecordBytes(topK: number, logits: number, teachers: number): number {
+  return 5 * 4 + 4 * topK + 2 * logits + 4 * topK * teachers;
+}
+
+/** What one batch contributes to a cache pass, as softTargets returns it (flat row-major arrays). */
+export interface SoftLabelRows {
+  indices: ArrayLike<number>;
+  crops: ArrayLike<number>;
+  classes: ArrayLike<number>;
+  halfBits: ArrayLike<number>;
+  logitHalfBits: ArrayLike<number>;
+  teacherClasses: ArrayLike<number>;
+  teacherHalfBits: ArrayLike<number>;
 }
 
 function headerBytes(header: SoftLabelHeader): Buffer {
@@ -58,7 +71,7 @@ export class SoftLabelWriter {
   ) {
     const head = headerBytes(header);
     this.dataOffset = head.length;
-    this.recordBytes = softRecordBytes(header.topK, header.logits ? header.numClasses : 0);
+    this.recordBytes = softRecordBytes(header.topK, header.logits ? header.numClasses : 0, header.perTeacher ? header.teachers.length : 0);
     const partial = `${path}.partial`;
     const fresh = passesDone === 0;
     this.fd = openSync(partial, fresh ? 'w' : 'r+');
@@ -84,19 +97,26 @@ export class SoftLabelWriter {
     return new SoftLabelWriter(path, header, done);
   }
 
-  /** Writes crop pass `pass` of the samples `indices`: boxes [B, 5], classes and float16 bits [B, topK], logit float16 bits [B, numClasses]. */
-  write(pass: number, indices: ArrayLike<number>, crops: ArrayLike<number>, classes: ArrayLike<number>, halfBits: ArrayLike<number>, logitHalfBits: ArrayLike<number>): void {
+  /** Writes crop pass `pass` of one batch's samples. */
+  write(pass: number, rows: SoftLabelRows): void {
     const { topK, crops: passes, numClasses } = this.header;
     const logits = this.header.logits ? numClasses : 0;
+    const teachers = this.header.perTeacher ? this.header.teachers.length : 0;
+    const batch = rows.indices.length;
     const record = Buffer.alloc(this.recordBytes);
-    for (let i = 0; i < indices.length; i++) {
-      for (let j = 0; j < 5; j++) record.writeInt32LE(crops[i * 5 + j]!, 4 * j);
-      for (let j = 0; j < topK; j++) {
-        record.writeUInt16LE(classes[i * topK + j]!, 20 + 2 * j);
-        record.writeUInt16LE(halfBits[i * topK + j]! & 0xffff, 20 + 2 * topK + 2 * j);
-      }
-      for (let j = 0; j < logits; j++) record.writeUInt16LE(logitHalfBits[i * logits + j]! & 0xffff, 20 + 4 * topK + 2 * j);
-      writeSync(this.fd, record, 0, record.length, this.dataOffset + (indices[i]! * passes + pass) * this.recordBytes);
+    for (let i = 0; i < batch; i++) {
+      for (let j = 0; j < 5; j++) record.writeInt32LE(rows.crops[i * 5 + j]!, 4 * j);
+      let at = 20;
+      const put = (classes: ArrayLike<number>, bits: ArrayLike<number>, row: number) => {
+        for (let j = 0; j < topK; j++) record.writeUInt16LE(classes[row * topK + j]!, at + 2 * j);
+        for (let j = 0; j < topK; j++) record.writeUInt16LE(bits[row * topK + j]! & 0xffff, at + 2 * topK + 2 * j);
+        at += 4 * topK;
+      };
+      put(rows.classes, rows.halfBits, i);
+      for (let j = 0; j < logits; j++) record.writeUInt16LE(rows.logitHalfBits[i * logits + j]! & 0xffff, at + 2 * j);
+      at += 2 * logits;
+      for (let t = 0; t < teachers; t++) put(rows.teacherClasses, rows.teacherHalfBits, t * batch + i);
+      writeSync(this.fd, record, 0, record.length, this.dataOffset + (rows.indices[i]! * passes + pass) * this.recordBytes);
     }
   }
 

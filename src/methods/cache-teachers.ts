@@ -19,6 +19,8 @@ export interface CacheTeachersOptions {
   temperature: number;
   /** Also store the teachers' mean logits (MEAL V2's discriminator input). */
   logits: boolean;
+  /** Also store each teacher's own top-k probabilities. */
+  perTeacher: boolean;
   seed: number;
   image: { size: number; scale: [number, number]; ratio: [number, number]; dctScaling: boolean };
   flip: boolean;
@@ -58,6 +60,7 @@ export async function cacheTeachers(options: CacheTeachersOptions, onProgress: C
     numClasses: dataset.info.numClasses,
     temperature: options.temperature,
     logits: options.logits,
+    perTeacher: options.perTeacher,
     seed: options.seed,
     teachers: teachers.map((t, i) => ({ path: options.teachers[i]!, arch: t.spec.arch })),
     dataset: { root: dataset.info.root ?? '', fingerprint: dataset.info.fingerprint ?? '' },
@@ -72,7 +75,15 @@ export async function cacheTeachers(options: CacheTeachersOptions, onProgress: C
       for await (const batch of loader.epoch(pass)) {
         try {
           const soft = await native().softTargets(handles, batch, { temperature: options.temperature, topK: options.topK });
-          writer.write(pass, batch.indices().data, batch.crops()!.data, soft.classes.data, soft.halfBits.data, soft.logitHalfBits.data);
+          writer.write(pass, {
+            indices: batch.indices().data,
+            crops: batch.crops()!.data,
+            classes: soft.classes.data,
+            halfBits: soft.halfBits.data,
+            logitHalfBits: soft.logitHalfBits.data,
+            teacherClasses: soft.teacherClasses.data,
+            teacherHalfBits: soft.teacherHalfBits.data,
+          });
           images += batch.size();
         } finally {
           batch.dispose();
