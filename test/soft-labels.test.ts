@@ -111,6 +111,9 @@ describe('teacher soft-label caches', () => {
 
     const other = await thrown(() => createRun(config({ data: { dataset: 'imagefolder', dataDir: data, image: { size: 40, resize: 44, scale: [0.35, 1] }, softLabels: cache } })).execute());
     expect(other).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringMatching(/made with crops of size 32.*this run uses size 40/) });
+    const strangers = await thrown(() => createRun(config({ teachers: [join(dir.path, 'other.ckpt')] })).execute());
+    expect(strangers).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('this run names') });
+    expect((await createRun(config({ teachers: [teacher.checkpoint], epochs: 1, out: join(dir.path, 'student-named') })).execute()).epochs).toBe(1);
     const hot = await thrown(() => createRun(config({ kd: { temperature: 1 } })).execute());
     expect(hot).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('temperature 4; this run distills at 1') });
     const damaged = join(dir.path, 'damaged.softlabels');

@@ -150,6 +150,8 @@ export interface SoftLabelUse {
   temperature: number;
   /** The method needs the stored logits (MEAL V2). */
   needsLogits: boolean;
+  /** Teachers the run names (none: whatever made the cache). */
+  teachers: string[];
   transform: SoftLabelHeader['transform'];
 }
 
@@ -163,6 +165,10 @@ export function checkSoftLabelHeader(headerJson: string, use: SoftLabelUse): Sof
   if (header.dataset.fingerprint !== use.fingerprint) refuse(`was made for other data (${header.dataset.root}: its file list or labels differ from this dataset's)`);
   if (header.numClasses !== use.numClasses) refuse(`holds ${header.numClasses} classes, the dataset has ${use.numClasses}`);
   if (header.temperature !== use.temperature) refuse(`holds probabilities at temperature ${header.temperature}; this run distills at ${use.temperature}`);
+  const made = header.teachers.map((t) => t.path);
+  if (use.teachers.length > 0 && use.teachers.join('\n') !== made.join('\n')) {
+    refuse(`was made by teachers ${made.join(', ')}; this run names ${use.teachers.join(', ')} (leave --teachers out to use the cache's)`);
+  }
   if (use.needsLogits && !header.logits) refuse('holds no teacher logits, which MEAL V2\'s discriminator needs (cache-teachers --logits)');
   const a = header.transform;
   const b = use.transform;

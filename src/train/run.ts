@@ -137,6 +137,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
           // MEAL V2's target is the plain averaged softmax.
           temperature: config.method === 'mealv2' ? 1 : config.kd.temperature,
           needsLogits: config.method === 'mealv2',
+          teachers: config.teachers,
           transform: { size, scale, ratio, flip: config.data.augment.flip },
         });
       } catch (error) {
