@@ -166,6 +166,7 @@ addOutputOptions(
     .description('run the teacher ensemble once on K random crops of every training image and store its top-k soft labels (replayed by distill --soft-labels)')
     .requiredOption('--teachers <checkpoints>', 'comma-separated teacher checkpoints')
     .requiredOption('--data <dir>', 'the ImageFolder dataset (its train/ split is cached)')
+    .option('--list <file>', 'path,label lines of the training files, relative to <data>/train (as data.lists.train)')
     .requiredOption('--out <file>', 'the cache file to write')
     .option('--crops <k>', 'crops per image', '4')
     .option('--top-k <k>', 'probabilities kept per crop (the rest is spread evenly on replay)', '5')

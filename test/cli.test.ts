@@ -3,12 +3,28 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { FASHION_MNIST, runCli, tempDir } from './helpers.js';
+import { FASHION_MNIST, runCli, runPython, tempDir } from './helpers.js';
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
 
 describe('distillery CLI', () => {
+  it('measures the image loader with bench-loader --json, and names a missing folder', async () => {
+    const images = join(dir.path, 'images');
+    runPython('image_reference.py', ['write', images]);
+    const run = await runCli(['bench-loader', '--data', images, '--threads', '2', '--size', '32', '--epochs', '3', '--json']);
+    expect(run.status).toBe(0);
+    const result = JSON.parse(run.stdout) as { images: number; imagesPerSecond: number; meanScale: number; megabytesPerSecond: number };
+    expect(result.images).toBe(3 * 8);
+    expect(result.imagesPerSecond).toBeGreaterThan(0);
+    expect(result.megabytesPerSecond).toBeGreaterThan(0);
+    expect(result.meanScale).toBeGreaterThan(0);
+    expect(result.meanScale).toBeLessThanOrEqual(1);
+    const missing = await runCli(['bench-loader', '--data', join(dir.path, 'nowhere'), '--json']);
+    expect(missing.status).toBe(1);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'E_FILE_NOT_FOUND', message: expect.stringContaining('nowhere') } });
+  });
+
   it('prints exactly one JSON object with --json', async () => {
     const out = join(dir.path, 'train');
     const run = await runCli(['train', '--arch', 'resnet8', '--epochs', '1', '--train-limit', '500', '--batch-size', '50', '--out', out, '--json']);

@@ -209,6 +209,23 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
     ).execute();
     expect(result.top1).toBeGreaterThan(0.85);
     expect(result.history.at(-1)?.epoch).toBe(3);
+    // A list of files (here 20 of them) instead of the class folders.
+    const list = join(dir.path, 'stripes-train.csv');
+    writeFileSync(list, ['path,label', ...Array.from({ length: 10 }, (_, i) => [`horizontal/${i}.jpg,0`, `vertical/${i}.jpg,1`]).flat()].join('\n'));
+    const listed = createRun(
+      buildConfig(undefined, {
+        method: 'supervised',
+        model: { arch: 'resnet8' },
+        data: { dataset: 'imagefolder', dataDir: data, image: { size: 32, resize: 36 }, lists: { train: list } },
+        epochs: 1,
+        batchSize: 8,
+        out: join(dir.path, 'stripes-list'),
+      }),
+    );
+    const steps: number[] = [];
+    listed.on('step', (e) => steps.push(e.step));
+    await listed.execute();
+    expect(steps).toEqual([1, 2, 3]);
     expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder' } })).toThrowError(/data\.dataDir: required when data\.dataset is 'imagefolder'/);
     expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder', dataDir: data, augment: { pad: 4 } } })).toThrowError(/data\.augment\.pad/);
   });

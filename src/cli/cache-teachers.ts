@@ -15,6 +15,7 @@ export async function cacheTeachersCommand(options: CacheTeachersOptions, output
     {
       teachers: options.teachers,
       dataDir: options.data,
+      ...(options.list === undefined ? {} : { list: options.list }),
       out: options.out,
       crops: options.crops,
       topK: options.topK,

@@ -90,6 +90,7 @@ export const CacheTeachersOptions = z.object({
     .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
     .pipe(z.array(z.string()).min(1, "name at least one teacher checkpoint")),
   data: z.string().min(1),
+  list: z.string().min(1).optional(),
   out: z.string().min(1),
   crops: z.coerce.number().int().min(1).default(4),
   topK: z.coerce.number().int().min(1).max(65535).default(5),

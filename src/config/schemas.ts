@@ -30,6 +30,8 @@ export const DataConfig = z
       .refine((image) => image.scale[0] <= image.scale[1] && image.ratio[0] <= image.ratio[1], { message: "scale and ratio are [min, max] with min <= max" })
       .refine((image) => image.resize >= image.size, { path: ["resize"], message: "must be at least 'data.image.size' (the centre crop)" })
       .prefault({}),
+    /** imagefolder: files of `path,label` lines (paths relative to the split's folder) instead of scanning the class folders. */
+    lists: z.strictObject({ train: z.string().min(1).optional(), val: z.string().min(1).optional() }).optional(),
     /** imagefolder + kd or mealv2: replay the crops and teacher soft labels of this cache (`distillery cache-teachers`); no teacher runs. */
     softLabels: z.string().min(1).optional(),
     /** imagefolder: a file that cannot be read stops the run naming it ('error'), or is left out and counted ('skip'). */
@@ -63,6 +65,10 @@ export const DataConfig = z
   .refine((data) => data.dataset !== "imagefolder" || data.augment.pad === 0, {
     path: ["augment", "pad"],
     message: "must be 0 for 'imagefolder': RandomResizedCrop does the cropping",
+  })
+  .refine((data) => data.lists === undefined || data.dataset === "imagefolder", {
+    path: ["lists"],
+    message: "lists image files: set data.dataset to 'imagefolder'",
   })
   .refine((data) => data.softLabels === undefined || data.dataset === "imagefolder", {
     path: ["softLabels"],

@@ -17,8 +17,10 @@ export async function openSplit(data: DataConfig, split: Split): Promise<Dataset
   if (data.dataset !== 'imagefolder') return Dataset.loadIdx(data.dataDir, split);
   const { size, resize, scale, ratio, dctScaling } = data.image;
   const softLabels = split === 'train' ? data.softLabels : undefined;
+  const list = split === 'train' ? data.lists?.train : data.lists?.val;
   return Dataset.openImageFolder({
     root: imageFolderSplit(data.dataDir, split),
+    ...(list === undefined ? {} : { list }),
     train: split === 'train',
     size,
     resize,

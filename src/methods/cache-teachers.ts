@@ -12,6 +12,8 @@ export interface CacheTeachersOptions {
   teachers: string[];
   /** The dataset folder: its train/ split is cached. */
   dataDir: string;
+  /** A `path,label` list of the training files (relative to dataDir/train), as the run's `data.lists.train`. */
+  list?: string;
   out: string;
   crops: number;
   topK: number;
@@ -37,7 +39,16 @@ export type CacheProgress = (pass: number, passes: number, images: number, total
 /** Writes the cache (resuming an unfinished one with the same settings); returns its header. */
 export async function cacheTeachers(options: CacheTeachersOptions, onProgress: CacheProgress = () => {}): Promise<SoftLabelHeader> {
   const { size, scale, ratio, dctScaling } = options.image;
-  const dataset = await Dataset.openImageFolder({ root: imageFolderSplit(options.dataDir, 'train'), train: true, size, scale, ratio, flip: options.flip, dctScaling });
+  const dataset = await Dataset.openImageFolder({
+    root: imageFolderSplit(options.dataDir, 'train'),
+    ...(options.list === undefined ? {} : { list: options.list }),
+    train: true,
+    size,
+    scale,
+    ratio,
+    flip: options.flip,
+    dctScaling,
+  });
   const teachers = await loadTeachers(options.teachers, { device: options.device, inChannels: 3, numClasses: dataset.info.numClasses, against: 'the dataset' });
   const loader = new Loader(dataset, {
     batchSize: options.batchSize,
