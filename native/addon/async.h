@@ -34,8 +34,8 @@ class PromiseWorker : public Napi::AsyncWorker {
       if (executor_ == Executor::Compute) {
         result_.emplace(ComputeThread::instance().run(work_));
       } else {
-        // Thread count and grad mode are per OS thread in LibTorch: set them here, not at load.
-        apply_thread_count();
+        // Pool work is I/O and waiting; whatever tensor ops it does stay off OpenMP (see runtime.h).
+        keep_thread_serial();
         result_.emplace(work_());
       }
     } catch (...) {

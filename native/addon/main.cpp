@@ -12,6 +12,8 @@
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // LibTorch's own default here is one thread; users expect all cores unless they say otherwise.
   distillery::set_thread_count(0);
+  // The JS thread converts tensors for JS; it must not start an OpenMP team (see runtime.h).
+  distillery::keep_thread_serial();
   distillery::addon::define_runtime(env, exports);
   distillery::addon::ModelWrap::define(env, exports);
   distillery::addon::DatasetWrap::define(env, exports);

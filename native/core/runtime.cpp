@@ -1,6 +1,7 @@
 #include "core/runtime.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 
 #include <atomic>
 #include <regex>
@@ -42,7 +43,6 @@ torch::Device parse_device(const std::string& spec) {
 void set_thread_count(int threads) {
   if (threads < 0) fail(ErrorCode::InvalidArgument, "thread count must be >= 1 (or 0 for all cores), got ", threads);
   g_threads = threads == 0 ? default_threads() : threads;
-  apply_thread_count();
 }
 
 int thread_count() {
@@ -53,6 +53,17 @@ int thread_count() {
 void apply_thread_count() {
   const int n = thread_count();
   if (at::get_num_threads() != n) at::set_num_threads(n);
+}
+
+void keep_thread_serial() {
+  // Runs LibTorch's per-thread lazy initialisation first, which would otherwise later raise this
+  // thread's OpenMP count back to the process-wide one.
+  (void)at::get_num_threads();
+  // The OpenMP runtime LibTorch loaded (libgomp, or a wheel's renamed copy of it) is the one in the
+  // process, so look the call up there rather than link one of our own; no OpenMP, nothing to do.
+  using SetNumThreads = void (*)(int);
+  static const auto set = reinterpret_cast<SetNumThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  if (set != nullptr) set(1);
 }
 
 void seed_everything(uint64_t seed) {

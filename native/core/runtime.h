@@ -10,11 +10,18 @@ namespace distillery {
 /** Parses "cpu", "cuda" or "cuda:N", and checks that the device exists. */
 torch::Device parse_device(const std::string& spec);
 
-/** Threads LibTorch uses for one op. OpenMP keeps this per OS thread, so every worker re-applies it. */
+/** Threads LibTorch uses for one op on the compute thread, which applies it before every task. */
 void set_thread_count(int threads);
 int thread_count();
-/** Applies the configured count to the calling thread (call at the start of every worker task). */
+/** Applies the configured count to the calling thread (the compute thread, before every task). */
 void apply_thread_count();
+/**
+ * Makes LibTorch ops on the calling thread run serially. Every other thread that touches tensors
+ * (the JS thread, libuv workers, loader threads) calls it: an OpenMP team of their own would make
+ * libgomp count more threads than cores and cut the compute team's spin-waiting to almost nothing,
+ * which costs ~10% of step throughput (bench/README.md).
+ */
+void keep_thread_serial();
 
 /** Seeds LibTorch's CPU (and, when present, CUDA) generators. */
 void seed_everything(uint64_t seed);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/runtime.h"
 #include "data/sampler.h"
 
 namespace distillery::data {
@@ -129,6 +130,7 @@ std::optional<Batch> Loader::next_built() {
 }
 
 void Loader::work() {
+  keep_thread_serial();
   for (;;) {
     int64_t k;
     {
