@@ -10,9 +10,10 @@ namespace distillery::data {
 namespace {
 // Python's round(): halves go to the even neighbour (the default FE_TONEAREST mode of nearbyint).
 int64_t round_half_even(double x) { return static_cast<int64_t>(std::nearbyint(x)); }
-}  // namespace
 
+// A uniform double in [0, 1) from the top 53 bits.
 double uniform01(SplitMix64& rng) { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; }
+}  // namespace
 
 Region random_resized_crop(int64_t height, int64_t width, const CropRanges& ranges, SplitMix64& rng) {
   const double area = static_cast<double>(height * width);

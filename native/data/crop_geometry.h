@@ -32,7 +32,4 @@ struct CenterCropGeometry {
  *  (offsets rounded half to even, as Python's round); E_ARGUMENT when the crop exceeds the image. */
 CenterCropGeometry center_crop(int64_t height, int64_t width, int64_t resize, int64_t size);
 
-/** A uniform double in [0, 1) from 53 bits of `rng`. */
-double uniform01(SplitMix64& rng);
-
 }  // namespace distillery::data

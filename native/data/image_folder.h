@@ -62,7 +62,6 @@ class ImageFolder final : public SampleSource {
   const std::shared_ptr<const SoftLabelCache>& cache() const { return cache_; }
   /** FNV-1a over every path and label, in order: what a soft-label cache records of its dataset. */
   std::string fingerprint() const;
-  const std::shared_ptr<const FileList>& shared_files() const { return files_; }
   const FileTransform& transform() const { return transform_; }
   int64_t num_classes() const { return num_classes_; }
   /** The path of sample `index` as it was listed (root joined). */
