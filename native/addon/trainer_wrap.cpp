@@ -211,19 +211,25 @@ Napi::Value soft_targets(const Napi::CallbackInfo& info) {
     Options o(info[2], "options");
     const double temperature = o.number("temperature", 1.0);
     const int64_t top_k = o.integer("topK", 5);
-    return run_async<train::SoftTargets>(
-        info.Env(), [models, batch, temperature, top_k] { return train::soft_targets(models, *batch, temperature, top_k); },
-        [](Napi::Env env, train::SoftTargets& r) -> Napi::Value {
+    // The tensors JS receives are made in the worker, on the compute thread; the JS thread only copies them out.
+    using Result = std::vector<std::pair<const char*, torch::Tensor>>;
+    return run_async<Result>(
+        info.Env(),
+        [models, batch, temperature, top_k] {
+          const train::SoftTargets r = train::soft_targets(models, *batch, temperature, top_k);
           // float16 bit patterns, for a file (as int32: a logit's sign bit makes its int16 negative).
           const auto half_bits = [](const torch::Tensor& t) { return t.to(torch::kHalf).view(torch::kShort).to(torch::kInt).bitwise_and(0xFFFF); };
+          return Result{{"classes", r.classes.to(torch::kInt)},
+                        {"values", r.values},
+                        {"halfBits", half_bits(r.values)},
+                        {"logits", r.mean_logits},
+                        {"logitHalfBits", half_bits(r.mean_logits)},
+                        {"teacherClasses", r.teacher_classes.to(torch::kInt)},
+                        {"teacherHalfBits", half_bits(r.teacher_values)}};
+        },
+        [](Napi::Env env, Result& fields) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
-          out.Set("classes", tensor_to_js(env, r.classes.to(torch::kInt)));
-          out.Set("values", tensor_to_js(env, r.values));
-          out.Set("halfBits", tensor_to_js(env, half_bits(r.values)));
-          out.Set("logits", tensor_to_js(env, r.mean_logits));
-          out.Set("logitHalfBits", tensor_to_js(env, half_bits(r.mean_logits)));
-          out.Set("teacherClasses", tensor_to_js(env, r.teacher_classes.to(torch::kInt)));
-          out.Set("teacherHalfBits", tensor_to_js(env, half_bits(r.teacher_values)));
+          for (const auto& [name, tensor] : fields) out.Set(name, tensor_to_js(env, tensor));
           return out;
         });
   });

@@ -23,12 +23,12 @@ ImageInfo probe_image(const uint8_t* data, size_t size, const std::string& name)
   return sniff(data, size, name) == ImageFormat::Jpeg ? probe_jpeg(data, size, name) : probe_png(data, size, name);
 }
 
-void decode_region(const uint8_t* data, size_t size, const std::string& name, const Region& region, int64_t min_height,
-                   int64_t min_width, bool dct_scaling, DecodeScratch& scratch, DecodedRegion& out) {
+void decode_region(const uint8_t* data, size_t size, const std::string& name, const DecodePlanner& plan, bool dct_scaling,
+                   DecodeScratch& scratch, DecodedRegion& out) {
   if (sniff(data, size, name) == ImageFormat::Jpeg) {
-    decode_jpeg(data, size, name, region, min_height, min_width, dct_scaling, scratch, out);
+    decode_jpeg(data, size, name, plan, dct_scaling, scratch, out);
   } else {
-    decode_png(data, size, name, region, scratch, out);
+    decode_png(data, size, name, plan, scratch, out);
   }
 }
 

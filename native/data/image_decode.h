@@ -4,6 +4,7 @@
 // the smallest JPEG DCT scale that still holds enough pixels for the output.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,16 @@ struct DecodedRegion {
   int eighths = 8;
 };
 
+/** What to decode: a region of the full-resolution image, and the size it must still cover once scaled. */
+struct DecodePlan {
+  Region region;
+  int64_t min_height = 0;
+  int64_t min_width = 0;
+};
+
+/** Chooses the plan from the image's size, once its header is read and before any pixel is decoded. */
+using DecodePlanner = std::function<DecodePlan(const ImageInfo&)>;
+
 /** Reusable per-thread buffers, so decoding many images does not allocate for each one. */
 struct DecodeScratch {
   std::vector<uint8_t> file;
@@ -51,12 +62,12 @@ struct DecodeScratch {
  *  when the header is malformed. */
 ImageInfo probe_image(const uint8_t* data, size_t size, const std::string& name);
 
-/** Decodes `region` (clamped to the image) of `data` into `out`. With `dct_scaling`, a JPEG is decoded
- *  at the smallest scale in {1/8, 1/4, 1/2, 1} whose scaled region is still at least `min_height` x
- *  `min_width`; otherwise, and for PNG, at full resolution. Grayscale is replicated to RGB; CMYK and
- *  YCCK are converted as Pillow's convert("RGB") does. E_CORRUPT_FILE naming `name` for a corrupt or
- *  truncated file. */
-void decode_region(const uint8_t* data, size_t size, const std::string& name, const Region& region, int64_t min_height,
-                   int64_t min_width, bool dct_scaling, DecodeScratch& scratch, DecodedRegion& out);
+/** Decodes the region `plan` chooses (clamped to the image) of `data` into `out`, reading the header
+ *  once. With `dct_scaling`, a JPEG is decoded at the smallest scale in {1/8, 1/4, 1/2, 1} whose scaled
+ *  region is still at least the plan's min_height x min_width; otherwise, and for PNG, at full
+ *  resolution. Grayscale is replicated to RGB; CMYK and YCCK are converted as Pillow's
+ *  convert("RGB") does. E_CORRUPT_FILE naming `name` for a corrupt or truncated file. */
+void decode_region(const uint8_t* data, size_t size, const std::string& name, const DecodePlanner& plan, bool dct_scaling,
+                   DecodeScratch& scratch, DecodedRegion& out);
 
 }  // namespace distillery::data

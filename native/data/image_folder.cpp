@@ -113,29 +113,33 @@ void ImageFolder::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* ds
   read_file(file, b.decode.file);
   const uint8_t* data = b.decode.file.data();
   const size_t size = b.decode.file.size();
-  const ImageInfo info = probe_image(data, size, file);
   const FileTransform& t = transform_;
 
-  Region crop{0, 0, info.height, info.width};
+  // Filled in by the plan, which runs once the header has told the image's size.
+  Region crop;
   int64_t out_height = t.size, out_width = t.size;
   Window window{0, 0, t.size, t.size};
   bool flip = false;
-  if (t.train && cache_) {
-    const CachedCrop c = cache_->read(index, epoch % cache_->crops(), extras.soft_indices, extras.soft_values, extras.soft_logits);
-    crop = {c.top, c.left, c.height, c.width};
-    flip = c.flip;
-  } else if (t.train) {
-    const CropDraw draw = draw_crop(info.height, info.width, t, seed);
-    crop = draw.region;
-    flip = draw.flip;
-  } else {
-    const CenterCropGeometry g = center_crop(info.height, info.width, t.resize, t.size);
-    out_height = g.resized_height;
-    out_width = g.resized_width;
-    window = {g.top, g.left, t.size, t.size};
-  }
+  const DecodePlanner plan = [&](const ImageInfo& info) -> DecodePlan {
+    if (t.train && cache_) {
+      const CachedCrop c = cache_->read(index, epoch % cache_->crops(), extras.soft_indices, extras.soft_values, extras.soft_logits);
+      crop = {c.top, c.left, c.height, c.width};
+      flip = c.flip;
+    } else if (t.train) {
+      const CropDraw draw = draw_crop(info.height, info.width, t, seed);
+      crop = draw.region;
+      flip = draw.flip;
+    } else {
+      const CenterCropGeometry g = center_crop(info.height, info.width, t.resize, t.size);
+      crop = {0, 0, info.height, info.width};
+      out_height = g.resized_height;
+      out_width = g.resized_width;
+      window = {g.top, g.left, t.size, t.size};
+    }
+    return {crop, out_height, out_width};
+  };
   DecodedRegion& d = b.region;
-  decode_region(data, size, file, crop, out_height, out_width, t.dct_scaling, b.decode, d);
+  decode_region(data, size, file, plan, t.dct_scaling, b.decode, d);
 
   // The crop in decoded pixels: the covering whole pixels are the resize's source, so its filter
   // stops at the crop's edges as torchvision's crop-then-resize does.

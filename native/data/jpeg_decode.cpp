@@ -87,8 +87,8 @@ ImageInfo probe_jpeg(const uint8_t* data, size_t size, const std::string& name) 
   return {ImageFormat::Jpeg, static_cast<int64_t>(d.cinfo.image_height), static_cast<int64_t>(d.cinfo.image_width)};
 }
 
-void decode_jpeg(const uint8_t* data, size_t size, const std::string& name, const Region& region, int64_t min_height,
-                 int64_t min_width, bool dct_scaling, DecodeScratch& scratch, DecodedRegion& out) {
+void decode_jpeg(const uint8_t* data, size_t size, const std::string& name, const DecodePlanner& plan, bool dct_scaling,
+                 DecodeScratch& scratch, DecodedRegion& out) {
   Decompressor d;
   jpeg_decompress_struct& cinfo = d.cinfo;
   // Nothing with a destructor is created between here and the last libjpeg call.
@@ -97,14 +97,15 @@ void decode_jpeg(const uint8_t* data, size_t size, const std::string& name, cons
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
   const auto height = static_cast<int64_t>(cinfo.image_height), width = static_cast<int64_t>(cinfo.image_width);
-  const Region r = clamp(region, height, width, name);
+  const DecodePlan p = plan({ImageFormat::Jpeg, height, width});
+  const Region r = clamp(p.region, height, width, name);
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;  // libjpeg-turbo replicates grayscale into RGB itself
 
   int eighths = 8;
   if (dct_scaling) {
     for (const int e : {1, 2, 4}) {
-      if (r.height * e >= min_height * 8 && r.width * e >= min_width * 8) {
+      if (r.height * e >= p.min_height * 8 && r.width * e >= p.min_width * 8) {
         eighths = e;
         break;
       }

@@ -32,17 +32,17 @@ void check_options(const LoaderOptions& o, const SampleSource& d) {
 }  // namespace
 
 Loader::Loader(std::shared_ptr<const ImageDataset> dataset, LoaderOptions options)
-    : Loader(MemoryTag{}, std::make_shared<const MemorySource>(std::move(dataset), options.pad, options.flip), options) {}
+    : Loader(Shared{}, std::make_shared<const MemorySource>(std::move(dataset), options.pad, options.flip), options) {}
 
 Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderOptions options)
-    : Loader(MemoryTag{}, std::move(source), options) {
+    : Loader(Shared{}, std::move(source), options) {
   if (options_.pad != 0 || options_.flip) {
     fail(ErrorCode::InvalidArgument, "pad and flip apply to in-memory datasets; '", source_->name(),
          "' augments its samples through its own transform");
   }
 }
 
-Loader::Loader(MemoryTag, std::shared_ptr<const SampleSource> source, LoaderOptions options)
+Loader::Loader(Shared, std::shared_ptr<const SampleSource> source, LoaderOptions options)
     : source_(std::move(source)), options_(std::move(options)) {
   if (!source_) fail(ErrorCode::InvalidArgument, "loader needs a dataset");
   check_options(options_, *source_);

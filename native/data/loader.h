@@ -65,8 +65,9 @@ class Loader {
   int64_t skipped() const { return skipped_.load(); }
 
  private:
-  struct MemoryTag {};
-  Loader(MemoryTag, std::shared_ptr<const SampleSource> source, LoaderOptions options);
+  // Where both public constructors meet, past their own checks.
+  struct Shared {};
+  Loader(Shared, std::shared_ptr<const SampleSource> source, LoaderOptions options);
   void stop();
   void work();
   std::optional<Batch> next_built();

@@ -36,12 +36,13 @@ ImageInfo probe_png(const uint8_t* data, size_t size, const std::string& name) {
   return {ImageFormat::Png, static_cast<int64_t>(png.get().height), static_cast<int64_t>(png.get().width)};
 }
 
-void decode_png(const uint8_t* data, size_t size, const std::string& name, const Region& region, DecodeScratch& scratch,
+void decode_png(const uint8_t* data, size_t size, const std::string& name, const DecodePlanner& plan, DecodeScratch& scratch,
                 DecodedRegion& out) {
   PngImage png(data, size, name);
   png_image& image = png.get();
   image.format = PNG_FORMAT_RGBA;
   const int64_t height = image.height, width = image.width;
+  const Region region = plan({ImageFormat::Png, height, width}).region;
   scratch.rows.resize(static_cast<size_t>(height * width * 4));
   if (!png_image_finish_read(&image, nullptr, scratch.rows.data(), 0, nullptr)) {
     fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", image.message, ")");
