@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { ConfigError } from "./errors.js";
 import { describeIssues } from "./issues.js";
 import { type ConfigPatch, mergeConfig } from "./merge.js";
-import { CIFAR_DEFAULTS, DATASET_DEFAULTS, IMAGENET_NORMALIZATION } from "./datasets.js";
+import { NAMED_DATASETS } from "./datasets.js";
 import { RunConfig } from "./schemas.js";
 
 /** A validated run configuration whose output directory has been resolved. */
@@ -51,25 +51,12 @@ function withDatasetDefaults(config: ConfigPatch): ConfigPatch {
   const data = config.data;
   if (typeof data !== "object" || data === null || Array.isArray(data)) return config;
   const dataset = (data as Record<string, unknown>).dataset;
-  if (dataset === "idx" && (data as Record<string, unknown>).dataDir === undefined) {
-    throw new ConfigError(["data.dataDir: required when data.dataset is 'idx' (the directory holding the IDX files)"]);
+  const named = typeof dataset === "string" && Object.hasOwn(NAMED_DATASETS, dataset) ? NAMED_DATASETS[dataset as keyof typeof NAMED_DATASETS] : undefined;
+  if (named === undefined) return config;
+  if (named.dirHint !== undefined && (data as Record<string, unknown>).dataDir === undefined) {
+    throw new ConfigError([`data.dataDir: required when data.dataset is '${dataset}' (${named.dirHint})`]);
   }
-  if (dataset === "cifar10" || dataset === "cifar100") {
-    if ((data as Record<string, unknown>).dataDir === undefined) {
-      throw new ConfigError([`data.dataDir: required when data.dataset is '${dataset}' (the folder holding the CIFAR binary files, e.g. cifar-10-batches-bin)`]);
-    }
-    const { mean, std } = CIFAR_DEFAULTS[dataset];
-    return mergeConfig({ data: { mean: [...mean], std: [...std], augment: { pad: 4, flip: true } } }, config);
-  }
-  if (dataset === "imagefolder") {
-    if ((data as Record<string, unknown>).dataDir === undefined) {
-      throw new ConfigError(["data.dataDir: required when data.dataset is 'imagefolder' (the folder holding train/ and val/, one subfolder per class in each)"]);
-    }
-    const { mean, std } = IMAGENET_NORMALIZATION;
-    return mergeConfig({ data: { mean: [...mean], std: [...std], augment: { pad: 0, flip: true } } }, config);
-  }
-  if (dataset !== "mnist") return config;
-  return mergeConfig({ data: { ...DATASET_DEFAULTS.mnist } }, config);
+  return mergeConfig({ data: named.defaults }, config);
 }
 
 /** Where a run writes when no `out` is given: runs/<method>-<arch>. */
