@@ -2,15 +2,17 @@
 // The distillery command line: train, distill, search, refine, eval, convert, export, bench-loader, cache-teachers, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
-import { BenchLoaderOptions, CacheTeachersOptions, ConvertOptions, EvalOptions, ExportOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
+import { BenchLoaderOptions, CacheTeachersOptions, ConvertOptions, EvalOptions, ExportOptions, LaunchOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
 import { readRecord } from './io/checkpoint.js';
 import { benchLoaderCommand } from './cli/bench-loader.js';
 import { cacheTeachersCommand } from './cli/cache-teachers.js';
 import { convertCommand } from './cli/convert.js';
+import { doctorCommand } from './cli/doctor.js';
 import { evalCommand } from './cli/eval.js';
 import { exportCommand } from './cli/export.js';
+import { launchCommand } from './cli/launch.js';
 import type { OutputOptions } from './cli/options.js';
 import { addConfigOptions, addOutputOptions, resolveRunConfig } from './cli/options.js';
 import { quickstartCommand } from './cli/quickstart.js';
@@ -39,6 +41,7 @@ function fail(error: unknown): never {
 const program = new Command('distillery')
   .description('Knowledge distillation on LibTorch: train teachers, distill them into one student, evaluate, export')
   .showHelpAfterError()
+  .enablePositionalOptions()
   .exitOverride();
 
 addConfigOptions(
@@ -205,5 +208,26 @@ addOutputOptions(
   output = options;
   await quickstartCommand(parseCommandOptions(QuickstartOptions, options), output);
 });
+
+addOutputOptions(
+  program.command('doctor').description('report what this installation found: LibTorch, CUDA, cuDNN, GPUs, distributed backends, threads, datasets'),
+).action((options: Record<string, unknown>) => {
+  output = options;
+  doctorCommand(output);
+});
+
+program
+  .command('launch')
+  .description('run a distillery command as N data-parallel ranks on this node (one process each), as torchrun does')
+  .requiredOption('--nproc-per-node <n>', 'ranks on this node (CPU: Gloo; CUDA: one GPU each)')
+  .option('--nnodes <n>', 'nodes in the job', '1')
+  .option('--node-rank <r>', 'this node\'s index, 0..nnodes-1', '0')
+  .option('--master-addr <addr>', 'address of the node running rank 0', '127.0.0.1')
+  .option('--master-port <port>', 'free TCP port on that node for the rendezvous', '29500')
+  .argument('<command...>', 'the distillery command each rank runs, after --')
+  .passThroughOptions()
+  .action(async (command: string[], options: Record<string, unknown>) => {
+    await launchCommand(parseCommandOptions(LaunchOptions, options), command);
+  });
 
 program.parseAsync(process.argv).catch(fail);

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'E_NAN_LOSS'
   | 'E_DEVICE'
   | 'E_DISPOSED'
+  | 'E_DISTRIBUTED'
   | 'E_TORCH'
   | 'E_OUT_OF_MEMORY'
   | 'E_INTERNAL'

@@ -1,8 +1,8 @@
 // distillery's public API.
 export { DistilleryError, isDistilleryError } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export type { HostTensor, StepStats, EvalStats, TorchInfo, NativeStepOptions, OneOutputs, OneStepOptions } from './native.js';
-export { setSeed, setThreads, torchInfo } from './runtime.js';
+export type { CudaMemoryStats, HostTensor, LossScaleOptions, Precision, StepStats, EvalStats, TorchInfo, NativeStepOptions, OneOutputs, OneStepOptions } from './native.js';
+export { cudaMemoryStats, emptyCache, setSeed, setThreads, torchInfo } from './runtime.js';
 export { Model, describeSpec, listArchs } from './models/model.js';
 export type { ModelSpec } from './models/model.js';
 export { Dataset, Loader } from './data/dataset.js';
@@ -22,6 +22,10 @@ export type { SoftLabelHeader } from './io/soft-label-cache.js';
 export type { RefineOptions, RefineResult } from './methods/refine.js';
 export type { CheckpointRecord, EpochRecord, ExportSource, WeightsRecord } from './io/checkpoint.js';
 export { Trainer } from './train/trainer.js';
+export { ProcessGroup } from './dist/process-group.js';
+export { processRank, rankEnvironment } from './dist/environment.js';
+export type { RankEnvironment } from './dist/environment.js';
+export type { DistributedConfig } from './config/schemas.js';
 export { evaluate, evaluateCheckpoints, evaluateMembers, evaluateOutputs } from './train/evaluate.js';
 export type { CheckpointEvaluationOptions, Evaluation } from './train/evaluate.js';
 export { TrainingRun, checkpointPath } from './train/run.js';

@@ -19,6 +19,23 @@ export interface TorchInfo {
   cudaAvailable: boolean;
   cudaDeviceCount: number;
   threads: number;
+  /** The libtorch shared library this process loaded. */
+  libraryPath: string;
+  cudnnAvailable: boolean;
+  /** cuDNN's version number (e.g. 90100 for 9.1.0); 0 without it. */
+  cudnnVersion: number;
+  /** The CUDA runtime's version number (e.g. 12040 for 12.4); 0 without CUDA. */
+  cudaRuntimeVersion: number;
+  /** Whether the addon was built against a CUDA LibTorch. */
+  builtWithCuda: boolean;
+  devices: { name: string; totalMemory: number; capability: string }[];
+}
+
+/** The CUDA caching allocator's counters for one device, in bytes. */
+export interface CudaMemoryStats {
+  allocated: number;
+  reserved: number;
+  peakAllocated: number;
 }
 
 export interface NativeModelSpec {
@@ -205,6 +222,10 @@ export interface StepStats {
   gates: number;
   correct: number;
   count: number;
+  /** The loss scaler found inf/NaN gradients and skipped this update. */
+  skipped: boolean;
+  /** The loss scale after this step (0 without loss scaling). */
+  lossScale: number;
 }
 
 export interface EvalStats {
@@ -214,8 +235,38 @@ export interface EvalStats {
   count: number;
 }
 
+export type Precision = 'fp32' | 'bf16' | 'fp16';
+
+/** Dynamic loss scaling, as torch.cuda.amp.GradScaler: its defaults. */
+export interface LossScaleOptions {
+  initScale: number;
+  growthFactor: number;
+  backoffFactor: number;
+  growthInterval: number;
+}
+
+export interface NativeProcessGroupOptions {
+  backend: 'gloo' | 'nccl';
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  timeoutMs: number;
+  /** This rank's device; NCCL stages host tensors there. */
+  device: string;
+}
+
+export interface NativeProcessGroup {
+  info(): { rank: number; worldSize: number; backend: string };
+  allReduce(values: Float64Array): Promise<Float64Array>;
+  barrier(): Promise<void>;
+  dispose(): void;
+}
+
 export interface NativeTrainer {
   step(batch: NativeBatch, options: NativeStepOptions): Promise<StepStats>;
+  distribute(group: NativeProcessGroup, options: { syncBatchNorm: boolean; bucketCapMb: number }): Promise<void>;
+  setPrecision(options: { precision: Precision; lossScale?: LossScaleOptions }): Promise<void>;
   saveCheckpoint(path: string, metadata: Record<string, string>): Promise<void>;
   loadCheckpoint(path: string): Promise<Record<string, string>>;
   dispose(): void;
@@ -270,6 +321,8 @@ export interface NativeAddon {
   setErrorClass(ctor: typeof DistilleryError): void;
   torchInfo(): TorchInfo;
   checkRuntime(): void;
+  cudaMemory(device: number): CudaMemoryStats;
+  emptyCache(): void;
   setThreads(threads: number): void;
   manualSeed(seed: number): void;
   listArchs(): string[];
@@ -316,6 +369,8 @@ export interface NativeAddon {
     weights: Record<string, HostTensor>,
     options: Partial<NativeDiscriminatorOptions>,
   ): { discriminator: number; generator: number };
+  createProcessGroup(options: NativeProcessGroupOptions): Promise<NativeProcessGroup>;
+  distributedBackends(): string[];
   Model: new (spec: NativeModelSpec, device: string) => NativeModel;
   Meal: new (trainer: NativeTrainer, teachers: NativeModel[], options: NativeMealOptions) => NativeMeal;
   Loader: new (dataset: NativeDataset, options: NativeLoaderOptions) => NativeLoader;

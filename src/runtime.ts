@@ -1,5 +1,5 @@
 // Process-wide settings of the native runtime.
-import type { TorchInfo } from './native.js';
+import type { CudaMemoryStats, TorchInfo } from './native.js';
 import { native } from './native.js';
 
 /** Intra-op threads for LibTorch (0 = all cores; LibTorch's own default on Debian is 1). */
@@ -15,4 +15,14 @@ export function setSeed(seed: number): void {
 /** What the addon was built against and runs on: versions, CUDA, threads. */
 export function torchInfo(): TorchInfo {
   return native().torchInfo();
+}
+
+/** The CUDA caching allocator's allocated, reserved and peak bytes on `device` (E_DEVICE without CUDA). */
+export function cudaMemoryStats(device = 0): CudaMemoryStats {
+  return native().cudaMemory(device);
+}
+
+/** Returns cached, unused CUDA memory to the driver (nothing without CUDA). */
+export function emptyCache(): void {
+  native().emptyCache();
 }

@@ -125,12 +125,35 @@ describe('distillery CLI', () => {
   }, 400_000);
 
   it('documents every command in --help', async () => {
-    for (const command of ['train', 'distill', 'refine', 'eval', 'convert', 'export', 'search', 'quickstart']) {
+    for (const command of ['train', 'distill', 'refine', 'eval', 'convert', 'export', 'search', 'quickstart', 'launch', 'doctor']) {
       const run = await runCli([command, '--help']);
       expect(run.status).toBe(0);
       expect(run.stdout).toContain(`distillery ${command}`);
     }
     expect((await runCli(['train', '--help'])).stdout).toContain('--train-limit');
     expect((await runCli(['distill', '--help'])).stdout).toMatch(/--method <method>[^]*"kd",\s+"meal",\s+"mealv2",\s+"one"/);
+  });
+
+  it('doctor reports LibTorch, CUDA, the c10d backends and the default dataset', async () => {
+    const run = await runCli(['doctor', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const { checks } = JSON.parse(run.stdout) as { checks: { name: string; ok: boolean; detail: string; fix?: string }[] };
+    const find = (name: string) => checks.find((c) => c.name === name)!;
+    expect(find('libtorch').ok).toBe(true);
+    expect(find('libtorch').detail).toMatch(/^1\.13\.\d .*libtorch/);
+    expect(find('distributed').detail).toContain('gloo');
+    expect(find('fashion-mnist').ok).toBe(true);
+    // This machine's LibTorch is CPU-only: the check says so and how to get CUDA.
+    expect(find('cuda').ok).toBe(false);
+    expect(find('cuda').fix).toContain('LIBTORCH');
+  });
+
+  it('launch refuses a bad rank layout and a missing command, naming them', async () => {
+    const noCommand = await runCli(['launch', '--nproc-per-node', '2']);
+    expect(noCommand.status).not.toBe(0);
+    expect(noCommand.stderr).toContain("missing required argument 'command'");
+    const badNode = await runCli(['launch', '--nproc-per-node', '2', '--nnodes', '2', '--node-rank', '2', '--', 'train']);
+    expect(badNode.status).toBe(2);
+    expect(badNode.stderr).toContain('--node-rank: must be below --nnodes');
   });
 });

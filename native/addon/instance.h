@@ -10,6 +10,7 @@ struct Instance {
   Napi::FunctionReference dataset_class;
   Napi::FunctionReference batch_class;
   Napi::FunctionReference trainer_class;
+  Napi::FunctionReference process_group_class;
 };
 
 /** The state of `env`, created on first use. */

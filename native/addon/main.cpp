@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "addon/data_wrap.h"
+#include "addon/dist_wrap.h"
 #include "addon/io_bindings.h"
 #include "addon/meal_wrap.h"
 #include "addon/model_wrap.h"
@@ -21,6 +22,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   distillery::addon::LoaderWrap::define(env, exports);
   distillery::addon::TrainerWrap::define(env, exports);
   distillery::addon::MealWrap::define(env, exports);
+  distillery::addon::ProcessGroupWrap::define(env, exports);
   distillery::addon::define_io(env, exports);
   exports.Set("loadIdx", Napi::Function::New(env, distillery::addon::load_idx, "loadIdx"));
   exports.Set("loadCifar", Napi::Function::New(env, distillery::addon::load_cifar, "loadCifar"));

@@ -2,6 +2,7 @@
 
 #include "addon/convert.h"
 #include "addon/errors.h"
+#include "core/cuda_info.h"
 #include "core/error.h"
 #include "core/runtime.h"
 #include "io/safetensors.h"
@@ -27,8 +28,40 @@ Napi::Value torch_info(const Napi::CallbackInfo& info) {
     out.Set("cudaAvailable", t.cuda_available);
     out.Set("cudaDeviceCount", t.cuda_device_count);
     out.Set("threads", thread_count());
+    out.Set("libraryPath", t.library_path);
+    out.Set("cudnnAvailable", t.cudnn_available);
+    out.Set("cudnnVersion", Napi::Number::New(env, static_cast<double>(t.cudnn_version)));
+    out.Set("cudaRuntimeVersion", Napi::Number::New(env, static_cast<double>(t.cuda_runtime_version)));
+    out.Set("builtWithCuda", built_with_cuda());
+    Napi::Array devices = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (const CudaDevice& d : cuda_devices()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", d.name);
+      o.Set("totalMemory", Napi::Number::New(env, static_cast<double>(d.total_memory)));
+      o.Set("capability", std::to_string(d.major) + "." + std::to_string(d.minor));
+      devices.Set(n++, o);
+    }
+    out.Set("devices", devices);
     return out;
   });
+}
+
+Napi::Value cuda_memory(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int device = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    const CudaMemory m = distillery::cuda_memory(device);
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("allocated", Napi::Number::New(info.Env(), static_cast<double>(m.allocated)));
+    out.Set("reserved", Napi::Number::New(info.Env(), static_cast<double>(m.reserved)));
+    out.Set("peakAllocated", Napi::Number::New(info.Env(), static_cast<double>(m.peak_allocated)));
+    return out;
+  });
+}
+
+Napi::Value empty_cache(const Napi::CallbackInfo& info) {
+  guarded(info.Env(), [] { cuda_empty_cache(); });
+  return info.Env().Undefined();
 }
 
 Napi::Value check_runtime(const Napi::CallbackInfo& info) {
@@ -75,6 +108,8 @@ void define_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, set_error_class, "setErrorClass"));
   exports.Set("torchInfo", Napi::Function::New(env, torch_info, "torchInfo"));
   exports.Set("checkRuntime", Napi::Function::New(env, check_runtime, "checkRuntime"));
+  exports.Set("cudaMemory", Napi::Function::New(env, cuda_memory, "cudaMemory"));
+  exports.Set("emptyCache", Napi::Function::New(env, empty_cache, "emptyCache"));
   exports.Set("setThreads", Napi::Function::New(env, set_threads, "setThreads"));
   exports.Set("manualSeed", Napi::Function::New(env, manual_seed, "manualSeed"));
   exports.Set("listArchs", Napi::Function::New(env, list_archs, "listArchs"));

@@ -1,8 +1,11 @@
 #include "addon/trainer_wrap.h"
 
+#include <optional>
+
 #include "addon/async.h"
 #include "addon/convert.h"
 #include "addon/data_wrap.h"
+#include "addon/dist_wrap.h"
 #include "addon/instance.h"
 #include "addon/model_wrap.h"
 #include "core/error.h"
@@ -30,6 +33,8 @@ Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s) {
   out.Set("gates", s.gates);
   out.Set("correct", Napi::Number::New(env, static_cast<double>(s.correct)));
   out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
+  out.Set("skipped", s.skipped);
+  out.Set("lossScale", s.loss_scale);
   return out;
 }
 
@@ -48,6 +53,8 @@ void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
                                     {InstanceMethod("step", &TrainerWrap::step),
                                      InstanceMethod("saveCheckpoint", &TrainerWrap::save_checkpoint),
                                      InstanceMethod("loadCheckpoint", &TrainerWrap::load_checkpoint),
+                                     InstanceMethod("distribute", &TrainerWrap::distribute),
+                                     InstanceMethod("setPrecision", &TrainerWrap::set_precision),
                                      InstanceMethod("dispose", &TrainerWrap::dispose)});
   instance(env).trainer_class = Napi::Persistent(ctor);
   exports.Set("Trainer", ctor);
@@ -152,6 +159,43 @@ Napi::Value TrainerWrap::load_checkpoint(const Napi::CallbackInfo& info) {
     return run_async<train::Metadata>(
         info.Env(), [trainer, path] { return trainer->load_checkpoint(path); },
         [](Napi::Env env, train::Metadata& metadata) -> Napi::Value { return string_map_to_js(env, metadata); });
+  });
+}
+
+Napi::Value TrainerWrap::distribute(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<train::Trainer> trainer = handle();
+    std::shared_ptr<dist::ProcessGroup> group = ProcessGroupWrap::unwrap(info[0], "group");
+    Options o(info[1], "distributed");
+    train::DistributedOptions options;
+    options.sync_batch_norm = o.boolean("syncBatchNorm", options.sync_batch_norm);
+    const double bucket_mb = o.number("bucketCapMb", 25.0);
+    if (!(bucket_mb > 0)) fail(ErrorCode::InvalidArgument, "distributed.bucketCapMb must be > 0, got ", bucket_mb);
+    options.buckets.bucket_bytes = static_cast<int64_t>(bucket_mb * 1024 * 1024);
+    return run_async<bool>(
+        info.Env(), [trainer, group, options] { trainer->distribute(group, options); return true; },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  });
+}
+
+Napi::Value TrainerWrap::set_precision(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<train::Trainer> trainer = handle();
+    Options o(info[0], "precision");
+    const train::Precision precision = train::parse_precision(o.string("precision", "fp32"));
+    std::optional<train::LossScalerOptions> scaler;
+    if (o.has("lossScale")) {
+      Options s(o.value("lossScale"), "lossScale");
+      train::LossScalerOptions options;
+      options.init_scale = s.number("initScale", options.init_scale);
+      options.growth_factor = s.number("growthFactor", options.growth_factor);
+      options.backoff_factor = s.number("backoffFactor", options.backoff_factor);
+      options.growth_interval = s.integer("growthInterval", options.growth_interval);
+      scaler = options;
+    }
+    return run_async<bool>(
+        info.Env(), [trainer, precision, scaler] { trainer->set_precision(precision, scaler ? &*scaler : nullptr); return true; },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
 }
 

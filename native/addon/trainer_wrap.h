@@ -22,6 +22,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value step(const Napi::CallbackInfo& info);
   Napi::Value save_checkpoint(const Napi::CallbackInfo& info);
   Napi::Value load_checkpoint(const Napi::CallbackInfo& info);
+  Napi::Value distribute(const Napi::CallbackInfo& info);
+  Napi::Value set_precision(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<train::Trainer> trainer_;
 };

@@ -13,6 +13,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::NonFinite: return "E_NAN_LOSS";
     case ErrorCode::Device: return "E_DEVICE";
     case ErrorCode::Disposed: return "E_DISPOSED";
+    case ErrorCode::Distributed: return "E_DISTRIBUTED";
     case ErrorCode::Torch: return "E_TORCH";
   }
   return "E_TORCH";

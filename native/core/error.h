@@ -18,6 +18,7 @@ enum class ErrorCode {
   NonFinite,         // E_NAN_LOSS: a loss that is NaN or infinite
   Device,            // E_DEVICE: an unknown or unavailable device
   Disposed,          // E_DISPOSED: a handle used after dispose()
+  Distributed,       // E_DISTRIBUTED: rendezvous failed, a collective failed, or a rank left
   Torch,             // E_TORCH: any other LibTorch error, message kept
 };
 

@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include <ATen/detail/CUDAHooksInterface.h>
+
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
@@ -81,6 +83,12 @@ TorchInfo torch_info() {
   info.runtime_version = std::regex_search(config, m, version_pattern) ? m[1].str() : "";
   info.cuda_available = torch::cuda::is_available();
   info.cuda_device_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+  Dl_info where{};
+  info.library_path = dladdr(reinterpret_cast<void*>(&at::show_config), &where) != 0 && where.dli_fname != nullptr ? where.dli_fname : "";
+  const auto& hooks = at::detail::getCUDAHooks();
+  info.cudnn_available = info.cuda_available && hooks.hasCuDNN();
+  info.cudnn_version = info.cudnn_available ? hooks.versionCuDNN() : 0;
+  info.cuda_runtime_version = info.cuda_available ? hooks.versionCUDART() : 0;
   return info;
 }
 

@@ -16,15 +16,15 @@ class BasicBlockImpl : public nn::Module {
  public:
   BasicBlockImpl(int64_t in, int64_t inner, int64_t out, int64_t stride, CifarShortcut shortcut, bool gated)
       : conv1_(register_module("conv1", conv3x3(in, inner, stride))),
-        bn1_(register_module("bn1", nn::BatchNorm2d(inner))),
+        bn1_(register_module("bn1", BatchNorm2d(inner))),
         conv2_(register_module("conv2", conv3x3(inner, out))),
-        bn2_(register_module("bn2", nn::BatchNorm2d(out))),
+        bn2_(register_module("bn2", BatchNorm2d(out))),
         stride_(stride),
         extra_channels_(out - in) {
     const bool reshapes = stride != 1 || in != out;
     if (reshapes && shortcut == CifarShortcut::Projection) {
       downsample_ = register_module(
-          "downsample", nn::Sequential(conv1x1(in, out, stride), nn::BatchNorm2d(out)));
+          "downsample", nn::Sequential(conv1x1(in, out, stride), BatchNorm2d(out)));
     }
     zero_pad_ = reshapes && shortcut == CifarShortcut::ZeroPad;
     if (gated) {
@@ -57,9 +57,9 @@ class BasicBlockImpl : public nn::Module {
   }
 
   nn::Conv2d conv1_;
-  nn::BatchNorm2d bn1_;
+  BatchNorm2d bn1_;
   nn::Conv2d conv2_;
-  nn::BatchNorm2d bn2_;
+  BatchNorm2d bn2_;
   nn::Sequential downsample_{nullptr};
   torch::Tensor channel_gate_;
   torch::Tensor block_gate_;
@@ -73,7 +73,7 @@ class CifarResNetImpl : public StagedNetImpl {
   CifarResNetImpl(const CifarResNetOptions& options, int64_t in_channels, int64_t num_classes) {
     int64_t planes = options.widths[0];
     conv1_ = register_module("conv1", conv3x3(in_channels, planes));
-    bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
+    bn1_ = register_module("bn1", BatchNorm2d(planes));
     for (size_t s = 0; s < 3; ++s) {
       nn::Sequential stage;
       const int64_t width = options.widths[s + 1];
@@ -125,7 +125,7 @@ class CifarResNetImpl : public StagedNetImpl {
   static std::string stage_name(size_t s) { return "layer" + std::to_string(s + 1); }
 
   nn::Conv2d conv1_{nullptr};
-  nn::BatchNorm2d bn1_{nullptr};
+  BatchNorm2d bn1_{nullptr};
   std::vector<nn::Sequential> stages_;
   nn::Linear fc_{nullptr};
   int64_t trunk_channels_ = 0;

@@ -20,10 +20,10 @@ class BasicBlockImpl : public nn::Module {
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t /*base_width*/,
                  nn::Sequential downsample)
       : conv1_(register_module("conv1", conv3x3(inplanes, planes, stride))),
-        bn1_(register_module("bn1", nn::BatchNorm2d(planes))),
+        bn1_(register_module("bn1", BatchNorm2d(planes))),
         relu_(register_module("relu", nn::ReLU(nn::ReLUOptions(true)))),
         conv2_(register_module("conv2", conv3x3(planes, planes))),
-        bn2_(register_module("bn2", nn::BatchNorm2d(planes))) {
+        bn2_(register_module("bn2", BatchNorm2d(planes))) {
     if (downsample) downsample_ = register_module("downsample", std::move(downsample));
   }
 
@@ -36,10 +36,10 @@ class BasicBlockImpl : public nn::Module {
 
  private:
   nn::Conv2d conv1_;
-  nn::BatchNorm2d bn1_;
+  BatchNorm2d bn1_;
   nn::ReLU relu_;
   nn::Conv2d conv2_;
-  nn::BatchNorm2d bn2_;
+  BatchNorm2d bn2_;
   nn::Sequential downsample_{nullptr};
 };
 
@@ -51,11 +51,11 @@ class BottleneckImpl : public nn::Module {
                  nn::Sequential downsample) {
     const int64_t width = planes * base_width / 64;
     conv1_ = register_module("conv1", conv1x1(inplanes, width));
-    bn1_ = register_module("bn1", nn::BatchNorm2d(width));
+    bn1_ = register_module("bn1", BatchNorm2d(width));
     conv2_ = register_module("conv2", conv3x3(width, width, stride));
-    bn2_ = register_module("bn2", nn::BatchNorm2d(width));
+    bn2_ = register_module("bn2", BatchNorm2d(width));
     conv3_ = register_module("conv3", conv1x1(width, planes * kExpansion));
-    bn3_ = register_module("bn3", nn::BatchNorm2d(planes * kExpansion));
+    bn3_ = register_module("bn3", BatchNorm2d(planes * kExpansion));
     relu_ = register_module("relu", nn::ReLU(nn::ReLUOptions(true)));
     if (downsample) downsample_ = register_module("downsample", std::move(downsample));
   }
@@ -70,11 +70,11 @@ class BottleneckImpl : public nn::Module {
 
  private:
   nn::Conv2d conv1_{nullptr};
-  nn::BatchNorm2d bn1_{nullptr};
+  BatchNorm2d bn1_{nullptr};
   nn::Conv2d conv2_{nullptr};
-  nn::BatchNorm2d bn2_{nullptr};
+  BatchNorm2d bn2_{nullptr};
   nn::Conv2d conv3_{nullptr};
-  nn::BatchNorm2d bn3_{nullptr};
+  BatchNorm2d bn3_{nullptr};
   nn::ReLU relu_{nullptr};
   nn::Sequential downsample_{nullptr};
 };
@@ -86,7 +86,7 @@ class ImageNetResNetImpl : public StagedNetImpl {
       : base_width_(options.width_per_group) {
     conv1_ = register_module(
         "conv1", nn::Conv2d(nn::Conv2dOptions(in_channels, inplanes_, 7).stride(2).padding(3).bias(false)));
-    bn1_ = register_module("bn1", nn::BatchNorm2d(inplanes_));
+    bn1_ = register_module("bn1", BatchNorm2d(inplanes_));
     relu_ = register_module("relu", nn::ReLU(nn::ReLUOptions(true)));
     maxpool_ = register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
     for (size_t s = 0; s < 4; ++s) {
@@ -130,7 +130,7 @@ class ImageNetResNetImpl : public StagedNetImpl {
     const int64_t out = planes * Block::kExpansion;
     nn::Sequential downsample{nullptr};
     if (stride != 1 || inplanes_ != out) {
-      downsample = nn::Sequential(conv1x1(inplanes_, out, stride), nn::BatchNorm2d(out));
+      downsample = nn::Sequential(conv1x1(inplanes_, out, stride), BatchNorm2d(out));
     }
     nn::Sequential layer;
     layer->push_back(std::make_shared<Block>(inplanes_, planes, stride, base_width_, std::move(downsample)));
@@ -147,7 +147,7 @@ class ImageNetResNetImpl : public StagedNetImpl {
   int64_t base_width_;
   int64_t trunk_channels_ = 0;
   nn::Conv2d conv1_{nullptr};
-  nn::BatchNorm2d bn1_{nullptr};
+  BatchNorm2d bn1_{nullptr};
   nn::ReLU relu_{nullptr};
   nn::MaxPool2d maxpool_{nullptr};
   std::vector<nn::Sequential> stages_;

@@ -41,6 +41,29 @@ torch::Tensor run_all_but_last(std::vector<Stage>& stages, torch::Tensor h, std:
   return h;
 }
 
+/**
+ * BatchNorm over NCHW input with torch::nn::BatchNorm2d's parameters, buffers, names and numbers
+ * (so checkpoints and torchvision files are unchanged), whose training-mode statistics are taken
+ * over every rank while a dist::SyncBatchNormScope is alive on the stepping thread. Its own class
+ * rather than a subclass: LibTorch does not export the symbols a subclass of BatchNorm2dImpl needs.
+ */
+class BatchNorm2dImpl : public torch::nn::Cloneable<BatchNorm2dImpl> {
+ public:
+  explicit BatchNorm2dImpl(int64_t features) : BatchNorm2dImpl(torch::nn::BatchNormOptions(features)) {}
+  explicit BatchNorm2dImpl(const torch::nn::BatchNormOptions& options_);
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::BatchNormOptions options;
+  torch::Tensor weight;
+  torch::Tensor bias;
+  torch::Tensor running_mean;
+  torch::Tensor running_var;
+  torch::Tensor num_batches_tracked;
+};
+TORCH_MODULE(BatchNorm2d);
+
 /** N x C x H x W -> N x C: averaging over whatever H x W is left lets 28x28 and 32x32 inputs share one head. */
 torch::Tensor global_pool(const torch::Tensor& x);
 

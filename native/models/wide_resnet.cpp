@@ -15,9 +15,9 @@ namespace F = torch::nn::functional;
 class WideBlockImpl : public nn::Module {
  public:
   WideBlockImpl(int64_t in, int64_t out, int64_t stride, double dropout)
-      : bn1_(register_module("bn1", nn::BatchNorm2d(in))),
+      : bn1_(register_module("bn1", BatchNorm2d(in))),
         conv1_(register_module("conv1", conv3x3(in, out, stride))),
-        bn2_(register_module("bn2", nn::BatchNorm2d(out))),
+        bn2_(register_module("bn2", BatchNorm2d(out))),
         conv2_(register_module("conv2", conv3x3(out, out))),
         dropout_(dropout) {
     if (in != out) shortcut_ = register_module("convShortcut", conv1x1(in, out, stride));
@@ -33,9 +33,9 @@ class WideBlockImpl : public nn::Module {
   }
 
  private:
-  nn::BatchNorm2d bn1_;
+  BatchNorm2d bn1_;
   nn::Conv2d conv1_;
-  nn::BatchNorm2d bn2_;
+  BatchNorm2d bn2_;
   nn::Conv2d conv2_;
   nn::Conv2d shortcut_{nullptr};
   double dropout_;
@@ -68,7 +68,7 @@ class WideResNetImpl : public StagedNetImpl {
       }
       groups_.push_back(register_module(group_name(g), std::make_shared<GroupImpl>(std::move(layer))));
     }
-    bn1_ = register_module("bn1", nn::BatchNorm2d(planes));
+    bn1_ = register_module("bn1", BatchNorm2d(planes));
     fc_ = register_module("fc", nn::Linear(planes, num_classes));
     init_conv_bn(*this);
     // The reference zeroes the classifier's bias (its weight keeps PyTorch's default).
@@ -105,7 +105,7 @@ class WideResNetImpl : public StagedNetImpl {
 
   nn::Conv2d conv1_{nullptr};
   std::vector<std::shared_ptr<GroupImpl>> groups_;
-  nn::BatchNorm2d bn1_{nullptr};
+  BatchNorm2d bn1_{nullptr};
   nn::Linear fc_{nullptr};
   int64_t trunk_channels_ = 0;
 };

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "io/module_state.h"
 #include "losses/kd_losses.h"
+#include "models/layers.h"
 #include "train/checks.h"
 
 namespace distillery::train {
@@ -32,7 +33,7 @@ class FrozenBatchNormStats {
  public:
   explicit FrozenBatchNormStats(torch::nn::Module& root) {
     for (const auto& m : root.modules(/*include_self=*/true)) {
-      if (auto* bn2 = m->as<torch::nn::BatchNorm2dImpl>()) freeze(*bn2);
+      if (auto* bn2 = m->as<models::BatchNorm2dImpl>()) freeze(*bn2);
       if (auto* bn1 = m->as<torch::nn::BatchNorm1dImpl>()) freeze(*bn1);
     }
   }
@@ -120,6 +121,12 @@ void MealAdversary::load_state(const io::TensorList& tensors, const std::string&
   std::lock_guard<std::mutex> lock(mutex_);
   io::load_module_state(*module_, tensors, prefix + kDiscriminatorPrefix, true);
   optimizer_->load_state(tensors, prefix + kOptimizerPrefix);
+}
+
+void MealAdversary::distribute(const std::shared_ptr<dist::ProcessGroup>& group, const dist::SyncOptions& options) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  dist::broadcast_module(*group, *module_);
+  optimizer_->distribute(group, options);
 }
 
 models::Discriminator* MealAdversary::find(const std::string& name) {
@@ -214,7 +221,7 @@ const std::vector<torch::Tensor>& MealDistiller::teacher_blocks(size_t teacher, 
   const ModelPtr& model = teachers_[teacher];
   torch::NoGradGuard no_grad;
   model->net->train(config_.teacher_train_mode);
-  const std::vector<torch::Tensor> features = model->net->features(x.to(model->device));
+  const std::vector<torch::Tensor> features = trainer_->features(*model, x.to(model->device));
   std::vector<torch::Tensor> aligned;
   for (const Resolved& r : blocks_) {
     aligned.push_back(losses::align_block(features[r.teacher_index[teacher]], r.length, config_.pooling)
@@ -286,28 +293,29 @@ StepStats MealDistiller::step(const std::shared_ptr<const data::Batch>& batch, c
 
   StepStats stats;
   stats.count = batch->labels.size(0);
+  dist::SyncBatchNormScope sync_bn(trainer_->sync_batch_norm_group());
   if (options.phase == MealPhase::Discriminator) {
     std::vector<torch::Tensor> s;
     {
       torch::NoGradGuard no_grad;
       FrozenBatchNormStats frozen(*student->net);
       student->net->train();
-      s = student_blocks(student->net->features(x));
+      s = student_blocks(trainer_->features(*student, x));
     }
     torch::AutoGradMode grad(true);
     const torch::Tensor loss = adversarial_loss(s, consensus, options.phase);
     stats.loss = stats.adversarial = loss.item<double>();
-    require_finite(stats.loss, options.discriminator_lr);
+    trainer_->check_loss(stats.loss, options.discriminator_lr);
     adversary_->optimizer().set_lr(options.discriminator_lr);
     adversary_->optimizer().zero_grad();
-    loss.backward();
-    adversary_->optimizer().step();
+    stats.skipped = !trainer_->backward_and_step(loss, {&adversary_->optimizer()});
+    stats.loss_scale = trainer_->loss_scale();
     return stats;
   }
 
   torch::AutoGradMode grad(true);
   student->net->train();
-  const std::vector<torch::Tensor> features = student->net->features(x);
+  const std::vector<torch::Tensor> features = trainer_->features(*student, x);
   const torch::Tensor& logits = features.back();
   const std::vector<torch::Tensor> s = student_blocks(features);
   torch::Tensor similarity = torch::zeros({}, logits.options().dtype(torch::kFloat));
@@ -326,7 +334,7 @@ StepStats MealDistiller::step(const std::shared_ptr<const data::Batch>& batch, c
     total = total + config_.ce_weight * ce;
   }
   stats.loss = total.item<double>();
-  require_finite(stats.loss, options.lr);
+  trainer_->check_loss(stats.loss, options.lr);
   const bool step_discriminators = adversary_ && options.phase != MealPhase::Student;
   trainer_->optimizer().set_lr(options.lr);
   trainer_->optimizer().zero_grad();
@@ -334,10 +342,12 @@ StepStats MealDistiller::step(const std::shared_ptr<const data::Batch>& batch, c
     adversary_->optimizer().set_lr(options.discriminator_lr);
     adversary_->optimizer().zero_grad();
   }
-  total.backward();
-  trainer_->optimizer().step();
-  if (step_discriminators) adversary_->optimizer().step();
+  std::vector<Optimizer*> stepping{&trainer_->optimizer()};
+  if (step_discriminators) stepping.push_back(&adversary_->optimizer());
+  stats.skipped = !trainer_->backward_and_step(total, stepping);
+  stats.loss_scale = trainer_->loss_scale();
   if (adversary_) adversary_->optimizer().zero_grad();
+  trainer_->sync_buffers();
   stats.similarity = similarity.item<double>();
   if (adversarial.defined()) stats.adversarial = adversarial.item<double>();
   if (ce.defined()) stats.ce = ce.item<double>();

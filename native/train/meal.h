@@ -63,6 +63,7 @@ class MealAdversary : public Stateful {
                 const OptimizerConfig& optimizer);
   io::TensorList state(const std::string& prefix) override;
   void load_state(const io::TensorList& tensors, const std::string& prefix) override;
+  void distribute(const std::shared_ptr<dist::ProcessGroup>& group, const dist::SyncOptions& options) override;
 
   /** The discriminator of block `name`, or nullptr when that block has none. */
   models::Discriminator* find(const std::string& name);

@@ -55,9 +55,29 @@ void Optimizer::set_lr(double lr) {
 void Optimizer::zero_grad() {
   // Setting grads to None (as PyTorch 2 does by default) saves a memset per parameter each step.
   for (auto& entry : params_) entry.second.mutable_grad().reset();
+  if (sync_) sync_->prepare();
 }
 
-void Optimizer::step() { impl_->step(); }
+void Optimizer::step() {
+  synchronize();
+  impl_->step();
+}
+
+void Optimizer::synchronize() {
+  if (sync_) sync_->finish();
+}
+
+std::vector<torch::Tensor> Optimizer::parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& entry : params_) out.push_back(entry.second);
+  return out;
+}
+
+void Optimizer::distribute(std::shared_ptr<dist::ProcessGroup> group, const dist::SyncOptions& options) {
+  std::vector<torch::Tensor> params;
+  for (const auto& entry : params_) params.push_back(entry.second);
+  sync_ = std::make_unique<dist::GradientSync>(std::move(group), params, options);
+}
 
 NamedTensors Optimizer::state(const std::string& prefix) const {
   NamedTensors out;

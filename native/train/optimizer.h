@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "dist/gradient_sync.h"
+
 namespace distillery::train {
 
 struct OptimizerConfig {
@@ -29,8 +31,16 @@ class Optimizer {
   Optimizer(const torch::nn::Module& module, const OptimizerConfig& config);
 
   void set_lr(double lr);
+  /** Clears gradients; when distributed, also readies the gradient reduction of the coming backward. */
   void zero_grad();
+  /** Steps; when distributed, on gradients averaged over the ranks first. */
   void step();
+  /** Distributed: waits for this backward's gradient averaging (step() does it too); otherwise nothing. */
+  void synchronize();
+  /** The parameters this optimizer updates. */
+  std::vector<torch::Tensor> parameters() const;
+  /** Averages gradients over `group` from now on (DDP); every rank must call it, in the same order. */
+  void distribute(std::shared_ptr<dist::ProcessGroup> group, const dist::SyncOptions& options);
   const OptimizerConfig& config() const { return config_; }
 
   /** Per-parameter state as "<prefix><param>.<slot>" tensors (momentum_buffer, exp_avg, ...). */
@@ -42,6 +52,7 @@ class Optimizer {
   OptimizerConfig config_;
   std::vector<std::pair<std::string, torch::Tensor>> params_;
   std::unique_ptr<torch::optim::Optimizer> impl_;
+  std::unique_ptr<dist::GradientSync> sync_;
 };
 
 }  // namespace distillery::train

@@ -9,6 +9,9 @@
 #include "models/one_net.h"
 #include "train/checks.h"
 
+#include <cmath>
+#include <sstream>
+
 namespace distillery::train {
 
 namespace F = torch::nn::functional;
@@ -24,12 +27,13 @@ Trainer::Trainer(ModelPtr student, const OptimizerConfig& config)
 
 StepStats Trainer::apply(const torch::Tensor& loss, const torch::Tensor& logits, const torch::Tensor& labels, double lr) {
   const double value = loss.item<double>();
-  require_finite(value, lr);
+  check_loss(value, lr);
   optimizer_.set_lr(lr);
   optimizer_.zero_grad();
-  loss.backward();
-  optimizer_.step();
   StepStats stats;
+  stats.skipped = !backward_and_step(loss, {&optimizer_});
+  stats.loss_scale = loss_scale();
+  sync_buffers();
   stats.loss = value;
   stats.count = labels.size(0);
   stats.correct = logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
@@ -39,11 +43,12 @@ StepStats Trainer::apply(const torch::Tensor& loss, const torch::Tensor& logits,
 StepStats Trainer::supervised_step(const data::Batch& batch, double lr) {
   ModelLocks lock({student_.get()});
   check_batch(batch, max_label(batch), *student_);
+  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   student_->net->train();
   const torch::Tensor x = data::normalize_images(batch, student_->device);
   const torch::Tensor y = batch.labels.to(student_->device);
-  const torch::Tensor logits = student_->net->forward(x);
+  const torch::Tensor logits = forward(*student_, x);
   const torch::Tensor loss = F::cross_entropy(logits, y);
   StepStats stats = apply(loss, logits, y, lr);
   stats.ce = stats.loss;
@@ -69,12 +74,13 @@ StepStats Trainer::kd_step(const data::Batch& batch, const std::vector<ModelPtr>
     for (const auto& t : teachers) {
       check_batch(batch, largest_label, *t);
       t->net->eval();
-      teacher_logits.push_back(t->net->forward(x.to(t->device)).to(student_->device));
+      teacher_logits.push_back(forward(*t, x.to(t->device)).to(student_->device));
     }
   }
+  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   student_->net->train();
-  const torch::Tensor logits = student_->net->forward(x);
+  const torch::Tensor logits = forward(*student_, x);
   const losses::KdLoss loss =
       losses::kd_loss(logits, teacher_logits, y, options.temperature, options.ce_weight, options.kd_weight);
   StepStats stats = apply(loss.total, logits, y, lr);
@@ -91,9 +97,10 @@ StepStats Trainer::kd_cached_step(const data::Batch& batch, const KdOptions& opt
   check_batch(batch, max_label(batch), *student_);
   const torch::Tensor x = data::normalize_images(batch, student_->device);
   const torch::Tensor y = batch.labels.to(student_->device);
+  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   student_->net->train();
-  const torch::Tensor logits = student_->net->forward(x);
+  const torch::Tensor logits = forward(*student_, x);
   const torch::Tensor target = losses::expand_soft_labels(batch.soft_indices, batch.soft_values, logits.size(1)).to(student_->device);
   const torch::Tensor ce = torch::nn::functional::cross_entropy(logits, y);
   const torch::Tensor kd = losses::kd_kl_loss(logits, target, options.temperature);
@@ -111,11 +118,18 @@ StepStats Trainer::one_step(const data::Batch& batch, const OneStepOptions& opti
          student_->spec.arch, ": build it with branches >= 2 (--branches 3)");
   }
   check_batch(batch, max_label(batch), *student_);
+  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   one->train();
   const torch::Tensor x = data::normalize_images(batch, student_->device);
   const torch::Tensor y = batch.labels.to(student_->device);
-  const models::OneOutputs out = one->run(x);
+  models::OneOutputs out;
+  {
+    AutocastScope amp(student_->device, precision_);
+    out = one->run(x);
+  }
+  for (auto& branch : out.branches) branch = branch.to(torch::kFloat);
+  out.ensemble = out.ensemble.to(torch::kFloat);
   const losses::OneLoss loss = losses::one_loss(out.branches, out.ensemble, y, options.temperature, options.kl_weight);
   // Train accuracy is branch 1's: the network a user deploys.
   StepStats stats = apply(loss.total, out.branches.front(), y, lr);
@@ -143,11 +157,11 @@ StepStats Trainer::search_step(const data::Batch& batch, const ModelPtr& teacher
   {
     torch::NoGradGuard no_grad;
     teacher->net->eval();
-    target = losses::ensemble_probabilities({teacher->net->forward(x.to(teacher->device)).to(student_->device)}, options.temperature);
+    target = losses::ensemble_probabilities({forward(*teacher, x.to(teacher->device)).to(student_->device)}, options.temperature);
   }
   torch::AutoGradMode grad(true);
   student_->net->eval();
-  const torch::Tensor logits = student_->net->forward(x);
+  const torch::Tensor logits = forward(*student_, x);
   const torch::Tensor kl = losses::kd_kl_loss(logits, target, options.temperature);
   torch::Tensor l1 = torch::zeros({}, logits.options());
   for (const auto& g : gates) l1 = l1 + g.abs().sum();
@@ -162,7 +176,104 @@ void Trainer::attach(const std::string& prefix, std::shared_ptr<Stateful> part) 
     fail(ErrorCode::InvalidArgument, "attached training state needs its own checkpoint prefix, got '", prefix, "'");
   }
   ModelLocks lock({student_.get()});
+  if (group_) part->distribute(group_, options_.buckets);
   attached_.emplace_back(prefix, std::move(part));
+}
+
+void Trainer::set_precision(Precision precision, const LossScalerOptions* scaler) {
+  ModelLocks lock({student_.get()});
+  check_precision(student_->device, precision);
+  precision_ = precision;
+  if (scaler == nullptr) {
+    if (scaler_) fail(ErrorCode::InvalidArgument, "loss scaling cannot be turned off once on (its scale is checkpointed)");
+    return;
+  }
+  if (scaler_) fail(ErrorCode::InvalidArgument, "this trainer already scales its loss");
+  scaler_ = std::make_shared<LossScaler>(*scaler);
+  attached_.emplace_back("amp.", scaler_);
+}
+
+torch::Tensor Trainer::forward(ModelHandle& model, const torch::Tensor& x) const {
+  AutocastScope amp(model.device, precision_);
+  return model.net->forward(x).to(torch::kFloat);
+}
+
+std::vector<torch::Tensor> Trainer::features(ModelHandle& model, const torch::Tensor& x) const {
+  std::vector<torch::Tensor> out;
+  {
+    AutocastScope amp(model.device, precision_);
+    out = model.net->features(x);
+  }
+  for (auto& t : out) t = t.to(torch::kFloat);
+  return out;
+}
+
+bool Trainer::backward_and_step(const torch::Tensor& loss, const std::vector<Optimizer*>& optimizers) {
+  if (!scaler_) {
+    loss.backward();
+    for (Optimizer* o : optimizers) o->step();
+    return true;
+  }
+  scaler_->scale_loss(loss).backward();
+  bool overflow = false;
+  for (Optimizer* o : optimizers) {
+    o->synchronize();
+    overflow = scaler_->unscale(o->parameters()) || overflow;
+  }
+  if (!overflow) {
+    for (Optimizer* o : optimizers) o->step();
+  }
+  scaler_->update(overflow);
+  return !overflow;
+}
+
+void Trainer::distribute(std::shared_ptr<dist::ProcessGroup> group, const DistributedOptions& options) {
+  if (!group) fail(ErrorCode::InvalidArgument, "distribute needs a process group");
+  if (group_) fail(ErrorCode::InvalidArgument, "this trainer is already distributed");
+  ModelLocks lock({student_.get()});
+  dist::broadcast_module(*group, *student_->net);
+  optimizer_.distribute(group, options.buckets);
+  for (const auto& [prefix, part] : attached_) part->distribute(group, options.buckets);
+  group_ = std::move(group);
+  options_ = options;
+}
+
+void Trainer::check_loss(double value, double lr) {
+  if (!group_ || group_->size() == 1) {
+    require_finite(value, lr);
+    return;
+  }
+  torch::Tensor losses = torch::zeros({group_->size()}, torch::kDouble);
+  losses[group_->rank()] = value;
+  group_->all_reduce(losses);
+  std::vector<int64_t> bad;
+  for (int64_t r = 0; r < group_->size(); ++r) {
+    if (!std::isfinite(losses[r].item<double>())) bad.push_back(r);
+  }
+  if (bad.empty()) return;
+  std::ostringstream ranks;
+  for (size_t i = 0; i < bad.size(); ++i) ranks << (i ? ", " : "") << bad[i];
+  fail(ErrorCode::NonFinite, "the loss is ", losses[bad.front()].item<double>(), " on rank", bad.size() > 1 ? "s " : " ",
+       ranks.str(), " (lr ", lr, "): lower the learning rate, check the data for NaN, or resume from the last checkpoint");
+}
+
+void Trainer::sync_buffers() {
+  if (!group_ || group_->size() == 1 || options_.sync_batch_norm) return;
+  std::vector<torch::Tensor> buffers;
+  for (const auto& b : student_->net->buffers(true)) {
+    if (b.is_floating_point()) buffers.push_back(b);
+  }
+  if (buffers.empty()) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (const auto& b : buffers) parts.push_back(b.reshape(-1));
+  torch::Tensor flat = torch::cat(parts);
+  group_->broadcast_async(flat, 0)();
+  int64_t offset = 0;
+  for (auto& b : buffers) {
+    b.copy_(flat.narrow(0, offset, b.numel()).view_as(b));
+    offset += b.numel();
+  }
 }
 
 void Trainer::save_checkpoint(const std::string& path, const Metadata& metadata) {

@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "dist/process_group.h"
+#include "dist/sync_batch_norm.h"
 #include "train/model_handle.h"
 #include "train/optimizer.h"
+#include "train/precision.h"
 #include "train/stateful.h"
 
 namespace distillery::train {
@@ -25,6 +28,8 @@ struct StepStats {
   double gates = 0;        // student search: the L1 norm of the gates
   int64_t correct = 0;  // top-1 hits of the student on the (augmented) batch
   int64_t count = 0;
+  bool skipped = false;    // the loss scaler found inf/NaN gradients and skipped the update
+  double loss_scale = 0;   // the scale after this step (0: no loss scaling)
 };
 
 struct KdOptions {
@@ -44,6 +49,11 @@ struct SearchStepOptions {
 };
 
 using Metadata = std::map<std::string, std::string>;
+
+struct DistributedOptions {
+  bool sync_batch_norm = false;  // BatchNorm statistics over every rank's samples
+  dist::SyncOptions buckets;
+};
 
 class Trainer {
  public:
@@ -72,8 +82,41 @@ class Trainer {
   /** Restores what save_checkpoint wrote (strict on model weights) and returns its metadata. */
   Metadata load_checkpoint(const std::string& path);
 
+  /**
+   * Runs forward passes under autocast at `precision`; with `scaler`, losses are scaled before
+   * backward and a step whose gradients overflow is skipped (StepStats::skipped).
+   */
+  void set_precision(Precision precision, const LossScalerOptions* scaler);
+  /** `model`'s logits for `x` under this trainer's autocast, as float32. */
+  torch::Tensor forward(ModelHandle& model, const torch::Tensor& x) const;
+  /** `model`'s block outputs for `x` under this trainer's autocast, as float32. */
+  std::vector<torch::Tensor> features(ModelHandle& model, const torch::Tensor& x) const;
+  /**
+   * Backward of `loss` (scaled when a scaler is set), then a step of each of `optimizers` on
+   * averaged, unscaled gradients; false when the scaler found an overflow and skipped the step.
+   */
+  bool backward_and_step(const torch::Tensor& loss, const std::vector<Optimizer*>& optimizers);
+  /** The loss scale now, or 0 without loss scaling. */
+  double loss_scale() const { return scaler_ ? scaler_->scale() : 0.0; }
+
   /** Adds state saved and restored with every checkpoint, its tensors named "<prefix>...". */
   void attach(const std::string& prefix, std::shared_ptr<Stateful> part);
+
+  /**
+   * Makes this trainer one rank of data-parallel training (every rank calls it): the student and
+   * attached state take rank 0's weights, and every step averages gradients over the ranks.
+   */
+  void distribute(std::shared_ptr<dist::ProcessGroup> group, const DistributedOptions& options);
+  const std::shared_ptr<dist::ProcessGroup>& group() const { return group_; }
+  /** The group training-mode BatchNorm synchronises over (a SyncBatchNormScope's argument), or nullptr. */
+  dist::ProcessGroup* sync_batch_norm_group() const { return options_.sync_batch_norm ? group_.get() : nullptr; }
+  /**
+   * E_NAN_LOSS unless the loss is finite on every rank; distributed, all ranks agree (one small
+   * all-reduce) so that none waits forever for a rank that stopped, and the error names the ranks.
+   */
+  void check_loss(double value, double lr);
+  /** Distributed without SyncBatchNorm: gives every rank rank 0's BatchNorm running statistics, as DDP does. */
+  void sync_buffers();
 
   const ModelPtr& student() const { return student_; }
   Optimizer& optimizer() { return optimizer_; }
@@ -84,6 +127,10 @@ class Trainer {
   ModelPtr student_;
   Optimizer optimizer_;
   std::vector<std::pair<std::string, std::shared_ptr<Stateful>>> attached_;
+  std::shared_ptr<dist::ProcessGroup> group_;
+  DistributedOptions options_;
+  Precision precision_ = Precision::Float32;
+  std::shared_ptr<LossScaler> scaler_;
 };
 
 }  // namespace distillery::train

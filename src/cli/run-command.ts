@@ -1,5 +1,6 @@
 // `train` and `distill`: one TrainingRun with progress on stderr and a result on stdout.
 import type { ResolvedRunConfig } from '../config/load.js';
+import { processRank } from '../dist/environment.js';
 import { DistilleryError } from '../errors.js';
 import { createProgressReporter } from '../report/progress.js';
 import { formatTable } from '../report/table.js';
@@ -10,7 +11,8 @@ import { percent, printResult } from './output.js';
 
 /** Runs `config` with a progress display; returns the run's result. */
 export async function runWithProgress(config: ResolvedRunConfig, output: OutputOptions, label = config.model.arch): Promise<RunResult> {
-  const progress = createProgressReporter({ quiet: output.quiet === true });
+  // Under `distillery launch` only rank 0 reports; the others train silently.
+  const progress = createProgressReporter({ quiet: output.quiet === true || processRank() !== 0 });
   const run = createRun(config);
   let images = 0;
   run.on('step', (e) => {
@@ -72,6 +74,7 @@ function comparison(result: RunResult): string {
 /** Executes a train/distill command and prints its result. */
 export async function runCommand(config: ResolvedRunConfig, output: OutputOptions): Promise<void> {
   const result = await runWithProgress(config, output);
+  if (processRank() !== 0) return;
   printResult(
     output,
     result,

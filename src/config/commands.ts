@@ -83,6 +83,19 @@ export const BenchLoaderOptions = z
 /** Parsed bench-loader options. */
 export type BenchLoaderOptions = z.output<typeof BenchLoaderOptions>;
 
+/** `distillery launch`: one process per rank, with the environment PyTorch's launchers set. */
+export const LaunchOptions = z
+  .object({
+    nprocPerNode: z.coerce.number().int().min(1),
+    nnodes: z.coerce.number().int().min(1).default(1),
+    nodeRank: z.coerce.number().int().min(0).default(0),
+    masterAddr: z.string().min(1).default("127.0.0.1"),
+    masterPort: z.coerce.number().int().min(1).max(65535).default(29500),
+  })
+  .refine((o) => o.nodeRank < o.nnodes, { message: "must be below --nnodes (nodes are numbered 0 to nnodes - 1)", path: ["nodeRank"] });
+/** Parsed launch options. */
+export type LaunchOptions = z.output<typeof LaunchOptions>;
+
 /** `distillery cache-teachers`: the teacher ensemble's soft labels on K crops of every training image. */
 export const CacheTeachersOptions = z.object({
   teachers: z

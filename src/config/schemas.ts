@@ -224,6 +224,33 @@ export const SearchConfig = z
 /** Parsed search options. */
 export type SearchConfig = z.output<typeof SearchConfig>;
 
+/** Dynamic loss scaling for fp16 gradients (PyTorch's GradScaler, with its defaults). */
+export const LossScaleConfig = z.strictObject({
+  /** On by default with fp16 precision, off otherwise. */
+  enabled: z.boolean().optional(),
+  initScale: z.number().positive().default(65536),
+  growthFactor: z.number().gt(1).default(2),
+  backoffFactor: z.number().gt(0).lt(1).default(0.5),
+  /** Clean steps before the scale grows. */
+  growthInterval: z.number().int().min(1).default(2000),
+});
+/** Parsed loss-scaling options. */
+export type LossScaleConfig = z.output<typeof LossScaleConfig>;
+
+/** Data-parallel training, active when the process runs under `distillery launch` (or WORLD_SIZE > 1). */
+export const DistributedConfig = z.strictObject({
+  /** gloo on CPU, nccl on CUDA; auto picks by device. */
+  backend: z.enum(["auto", "gloo", "nccl"]).default("auto"),
+  /** BatchNorm statistics over every rank's samples (PyTorch's SyncBatchNorm); default per-rank, as DDP. */
+  syncBatchNorm: z.boolean().default(false),
+  /** Gradient bucket size in MiB (DDP's bucket_cap_mb). */
+  bucketCapMb: z.number().positive().default(25),
+  /** Seconds a rendezvous or collective may wait before the job fails. */
+  timeoutSeconds: z.number().positive().default(1800),
+});
+/** Parsed distributed options. */
+export type DistributedConfig = z.output<typeof DistributedConfig>;
+
 const DISTILLATION_METHODS: ReadonlySet<string> = new Set(["kd", "meal", "mealv2", "search"]);
 
 /** Everything a training or distillation run needs; `out` is resolved later from method and arch. */
@@ -243,6 +270,9 @@ export const RunConfig = z
       .string()
       .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
       .default("cpu"),
+    /** Autocast of forward passes: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling); fp32 by default. */
+    precision: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
+    lossScale: LossScaleConfig.prefault({}),
     /** Intra-op threads; 0 means one per core (LibTorch's own default here would be 1). */
     threads: z.number().int().min(0).default(0),
     out: z.string().min(1).optional(),
@@ -252,6 +282,7 @@ export const RunConfig = z
     meal: MealConfig.prefault({}),
     one: OneConfig.prefault({}),
     search: SearchConfig.prefault({}),
+    distributed: DistributedConfig.prefault({}),
     resume: z.boolean().default(false),
     /** Epochs between checkpoints. */
     checkpointEvery: z.number().int().min(1).default(1),
@@ -270,6 +301,10 @@ export const RunConfig = z
       typeof value === "object" &&
       value !== null &&
       !issues.some((issue) => issue.path?.[0] === "method" || issue.path?.[0] === "teachers"),
+  })
+  .refine((run) => run.precision !== "fp16" || run.device.startsWith("cuda"), {
+    path: ["precision"],
+    message: "fp16 autocast runs on CUDA devices only: use bf16 on CPU (or --device cuda)",
   })
   .refine((run) => run.method !== "search" || run.teachers.length <= 1, {
     path: ["teachers"],

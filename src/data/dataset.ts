@@ -133,13 +133,45 @@ export class Loader {
     }
   }
 
-  /** A loader for scoring: every sample once, in order, unaugmented. */
+  /**
+   * A loader for scoring: every sample once, in order, unaugmented. With `shard`, rank r of W
+   * scores samples r, r + W, ... (no padding, unlike training shards, so sums over ranks are exact).
+   */
   static forEvaluation(
     dataset: Dataset,
-    options: { batchSize: number; mean: number[]; std: number[]; workers?: number; prefetch?: number; skipBadFiles?: boolean; pinMemory?: boolean; channelsLast?: boolean },
+    options: {
+      batchSize: number;
+      mean: number[];
+      std: number[];
+      workers?: number;
+      prefetch?: number;
+      skipBadFiles?: boolean;
+      pinMemory?: boolean;
+      channelsLast?: boolean;
+      shard?: { rank: number; worldSize: number };
+    },
   ): Loader {
-    const { batchSize, mean, std, workers = 0, prefetch = 2, skipBadFiles = false, pinMemory = false, channelsLast = false } = options;
-    return new Loader(dataset, { batchSize, mean, std, workers, prefetch, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, skipBadFiles, pinMemory, channelsLast });
+    const { batchSize, mean, std, workers = 0, prefetch = 2, skipBadFiles = false, pinMemory = false, channelsLast = false, shard } = options;
+    const subset =
+      shard && shard.worldSize > 1
+        ? Int32Array.from({ length: Math.ceil(Math.max(0, dataset.size - shard.rank) / shard.worldSize) }, (_, k) => shard.rank + k * shard.worldSize)
+        : undefined;
+    return new Loader(dataset, {
+      batchSize,
+      mean,
+      std,
+      workers,
+      prefetch,
+      shuffle: false,
+      dropLast: false,
+      seed: 0,
+      pad: 0,
+      flip: false,
+      skipBadFiles,
+      pinMemory,
+      channelsLast,
+      ...(subset ? { subset } : {}),
+    });
   }
 
   /** Stops the worker threads and frees queued batches. */

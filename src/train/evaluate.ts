@@ -1,6 +1,7 @@
 // Scores one model or an averaged-softmax ensemble over a whole loader.
 import type { Batch } from '../data/dataset.js';
 import { Dataset, Loader } from '../data/dataset.js';
+import type { ProcessGroup } from '../dist/process-group.js';
 import { loadModel, trainedNormalization } from '../io/checkpoint.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { EvalStats } from '../native.js';
@@ -14,8 +15,16 @@ export interface Evaluation {
   count: number;
 }
 
-/** Sums per-batch stats of several outputs over one pass of `loader` into per-output evaluations. */
-async function accumulate(loader: Loader, outputs: number, score: (batch: Batch) => Promise<EvalStats[]>): Promise<Evaluation[]> {
+/**
+ * Sums per-batch stats of several outputs over one pass of `loader` into per-output evaluations;
+ * with `group`, each rank's loader holds its shard and the sums are added over the ranks.
+ */
+async function accumulate(
+  loader: Loader,
+  outputs: number,
+  score: (batch: Batch) => Promise<EvalStats[]>,
+  group?: ProcessGroup,
+): Promise<Evaluation[]> {
   const sums = Array.from({ length: outputs }, () => ({ lossSum: 0, top1: 0, top5: 0, count: 0 }));
   for await (const batch of loader.epoch(0)) {
     try {
@@ -30,30 +39,36 @@ async function accumulate(loader: Loader, outputs: number, score: (batch: Batch)
       batch.dispose();
     }
   }
+  if (group) {
+    const total = await group.allReduce(sums.flatMap((s) => [s.lossSum, s.top1, s.top5, s.count]));
+    sums.forEach((s, i) => {
+      [s.lossSum, s.top1, s.top5, s.count] = [total[4 * i]!, total[4 * i + 1]!, total[4 * i + 2]!, total[4 * i + 3]!];
+    });
+  }
   return sums.map((s) => ({ top1: s.top1 / s.count, top5: s.top5 / s.count, loss: s.lossSum / s.count, count: s.count }));
 }
 
-/** Evaluates `models` (one, or several averaged) over one pass of `loader`. */
-export async function evaluate(models: Model[], loader: Loader): Promise<Evaluation> {
+/** Evaluates `models` (one, or several averaged) over one pass of `loader` (a shard of it per rank, with `group`). */
+export async function evaluate(models: Model[], loader: Loader, group?: ProcessGroup): Promise<Evaluation> {
   const addon = native();
   const handles = models.map((m) => m.handle);
-  const [result] = await accumulate(loader, 1, async (batch) => [await addon.evaluate(handles, batch)]);
+  const [result] = await accumulate(loader, 1, async (batch) => [await addon.evaluate(handles, batch)], group);
   return result!;
 }
 
 /** Evaluates every output of `model` (ONE: each branch, then the gated ensemble) over one pass of `loader`. */
-export async function evaluateOutputs(model: Model, loader: Loader): Promise<(Evaluation & { name: string })[]> {
+export async function evaluateOutputs(model: Model, loader: Loader, group?: ProcessGroup): Promise<(Evaluation & { name: string })[]> {
   const addon = native();
   const names = model.outputNames;
-  const results = await accumulate(loader, names.length, (batch) => addon.evaluateOutputs(model.handle, batch));
+  const results = await accumulate(loader, names.length, (batch) => addon.evaluateOutputs(model.handle, batch), group);
   return results.map((r, i) => ({ ...r, name: names[i]! }));
 }
 
 /** Evaluates each of `models`, then their averaged-softmax ensemble (last), in one pass with one forward per model. */
-export async function evaluateMembers(models: Model[], loader: Loader): Promise<Evaluation[]> {
+export async function evaluateMembers(models: Model[], loader: Loader, group?: ProcessGroup): Promise<Evaluation[]> {
   const addon = native();
   const handles = models.map((m) => m.handle);
-  return accumulate(loader, models.length + 1, (batch) => addon.evaluateMembers(handles, batch));
+  return accumulate(loader, models.length + 1, (batch) => addon.evaluateMembers(handles, batch), group);
 }
 
 /** Where and how to score checkpoints: the test split of `dataDir`. */

@@ -1,6 +1,7 @@
 // The training loop shared by every method: data, student, optimizer, schedule, evaluation,
 // atomic checkpoints each epoch, and resume from the last one.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import type { ResolvedRunConfig } from '../config/load.js';
@@ -9,6 +10,8 @@ import { Loader } from '../data/dataset.js';
 import { augmentation, openSplit } from '../data/open.js';
 import { injectLabelNoise } from '../data/label-noise.js';
 import { seededSubset } from '../data/random.js';
+import { rankEnvironment } from '../dist/environment.js';
+import { ProcessGroup } from '../dist/process-group.js';
 import { readArchSpec } from '../io/arch-spec.js';
 import { readLabelsFile } from '../io/labels-file.js';
 import { checkSoftLabelHeader } from '../io/soft-label-cache.js';
@@ -44,6 +47,8 @@ export interface RunResult {
   epochs: number;
   checkpoint: string;
   history: EpochRecord[];
+  /** Processes that trained together (data-parallel ranks; 1 when not distributed). */
+  worldSize: number;
   /** Each teacher on the same test split (distillation runs). */
   teachers?: TeacherScore[];
   /** The teachers' averaged-softmax ensemble (distillation runs). */
@@ -123,9 +128,22 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
   async execute(): Promise<RunResult> {
     const started = performance.now();
     const config = this.config;
-    setThreads(config.threads);
+    const place = rankEnvironment();
+    // Ranks on one node share its cores: by default each takes its share, not all of them.
+    setThreads(config.threads === 0 && place ? Math.max(1, Math.floor(availableParallelism() / place.localWorldSize)) : config.threads);
     setSeed(config.seed);
+    // One GPU per rank of a node, as torchrun's LOCAL_RANK convention has it.
+    const device = place && config.device === 'cuda' ? `cuda:${place.localRank}` : config.device;
+    const group = place ? await ProcessGroup.join(place, config.distributed, device) : undefined;
+    try {
+      return await this.train(config, device, group, started);
+    } finally {
+      group?.dispose();
+    }
+  }
 
+  private async train(config: ResolvedRunConfig, device: string, group: ProcessGroup | undefined, started: number): Promise<RunResult> {
+    const shard = group ? { rank: group.rank, worldSize: group.worldSize } : undefined;
     const [trainSet, testSet] = await Promise.all([openSplit(config.data, 'train'), openSplit(config.data, 'test')]);
     if (config.data.softLabels !== undefined) {
       const { size, scale, ratio } = config.data.image;
@@ -149,17 +167,18 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const { dataset: trainData, keep } = await trainingLabels(trainSet, config);
     const limited = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
     const subset = keep ? Int32Array.from(limited ?? trainSet.labels().keys(), Number).filter((i) => keep[i] === 1) : limited;
-    const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std, pinMemory: config.device !== 'cpu', channelsLast: config.data.channelsLast };
+    const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std, pinMemory: device !== 'cpu', channelsLast: config.data.channelsLast };
     const trainLoader = new Loader(trainData, {
       ...loaderBase,
       batchSize: config.batchSize,
       shuffle: true,
       dropLast: false,
       seed: config.seed,
+      ...(shard ?? {}),
       ...augmentation(config.data),
       ...(subset ? { subset } : {}),
     });
-    const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize, skipBadFiles: config.data.badFiles === 'skip' });
+    const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize, skipBadFiles: config.data.badFiles === 'skip', ...(shard ? { shard } : {}) });
 
     const found = config.model.archSpec === undefined ? undefined : await readArchSpec(config.model.archSpec);
     const blocks = found?.model.blocks ?? config.model.blocks;
@@ -171,14 +190,15 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       ...(config.method === 'one' ? { branches: config.one.branches } : {}),
       ...(config.method === 'search' ? { gated: true } : {}),
     };
-    const student = Model.create(spec, config.device);
+    const student = Model.create(spec, device);
     let method: MethodSession | undefined;
     let trainer: Trainer | undefined;
     try {
       trainer = new Trainer(student, config.optimizer);
+      await trainer.setPrecision(config.precision, config.lossScale);
       method = await this.method(config, {
         studentSpec: spec,
-        device: config.device,
+        device,
         trainer,
         inputShape: trainSet.info.shape,
         seed: config.seed,
@@ -212,6 +232,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         if (config.resume) this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
         if (config.model.init !== undefined) await this.initialise(student, config.model.init);
       }
+      if (group) await trainer.distribute(group, config.distributed);
 
       const schedule = createSchedule(config.schedule, {
         baseLr: config.optimizer.lr,
@@ -231,6 +252,8 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         let correct = 0;
         let seen = 0;
         let batchIndex = 0;
+        let skippedSteps = 0;
+        let lossScale = 0;
         for await (const batch of trainLoader.epoch(epoch)) {
           const lr = schedule.lrAt(record.step);
           let stats;
@@ -239,6 +262,8 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
           } finally {
             batch.dispose();
           }
+          if (stats.skipped) skippedSteps += 1;
+          lossScale = stats.lossScale;
           lossSum += stats.loss * stats.count;
           correct += stats.correct;
           seen += stats.count;
@@ -255,6 +280,10 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
             seconds: (performance.now() - epochStart) / 1000,
           });
         }
+        if (group) {
+          const total = await group.allReduce([lossSum, correct, seen]);
+          [lossSum, correct, seen] = [total[0]!, total[1]!, total[2]!];
+        }
         const epochSeconds = (performance.now() - epochStart) / 1000;
         record.trainSeconds += epochSeconds;
         record.trainImages += seen;
@@ -262,31 +291,38 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         const trainLoss = lossSum / seen;
         const trainAccuracy = correct / seen;
         this.emit('epoch', { epoch, epochs: config.epochs, trainLoss, trainAccuracy, seconds: epochSeconds });
+        if (skippedSteps > 0) {
+          this.emit('log', { message: `epoch ${epoch + 1}: the loss scaler skipped ${skippedSteps} step(s) with inf/NaN gradients; scale now ${lossScale}` });
+        }
         const skipped = trainLoader.skipped();
         if (skipped > 0) this.emit('log', { message: `epoch ${epoch + 1}: ${skipped} unreadable image files skipped (data.badFiles: skip)` });
 
-        const last = epoch + 1 === config.epochs || this.stopRequested;
+        // A Ctrl-C reaches the ranks at slightly different times: they agree, so all stop after the same epoch.
+        const stop = group ? (await group.allReduce([this.stopRequested ? 1 : 0]))[0]! > 0 : this.stopRequested;
+        const last = epoch + 1 === config.epochs || stop;
         if (last || (epoch + 1) % config.evalEvery === 0) {
-          const result = await evaluate([student], testLoader);
+          const result = await evaluate([student], testLoader, group);
           record.history.push({ epoch, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss, trainAccuracy, seconds: epochSeconds });
           this.emit('eval', { epoch, top1: result.top1, top5: result.top5, loss: result.loss });
         }
-        if (last || (epoch + 1) % config.checkpointEvery === 0) {
+        if ((last || (epoch + 1) % config.checkpointEvery === 0) && (group?.rank ?? 0) === 0) {
           await trainer.saveCheckpoint(ckpt, recordMetadata(record));
           this.emit('checkpoint', { epoch, path: ckpt });
         }
-        if (this.stopRequested) break;
+        // Distributed, only the agreed decision counts; alone, a stop asked for during this epoch's checkpoint does too.
+        if (group ? stop : this.stopRequested) break;
       }
 
-      const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record));
-      const teacherReport = method.teachers.length > 0 ? await this.evaluateTeachers(method.teachers, testLoader) : {};
-      const outputs = student.outputNames.length > 1 ? await this.evaluateOutputs(student, testLoader) : undefined;
+      const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record, group));
+      const teacherReport = method.teachers.length > 0 ? await this.evaluateTeachers(method.teachers, testLoader, group) : {};
+      const outputs = student.outputNames.length > 1 ? await this.evaluateOutputs(student, testLoader, group) : undefined;
       const flops = await student.countFlops(trainSet.info.shape);
       return {
         ...teacherReport,
         ...(outputs ? { outputs } : {}),
         method: config.method,
         arch: spec.arch,
+        worldSize: group?.worldSize ?? 1,
         spec,
         top1: final.top1,
         top5: final.top5,
@@ -323,8 +359,8 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     this.emit('log', { message: `student initialised from ${path}` });
   }
 
-  private async evaluateTeachers(teachers: Model[], loader: Loader): Promise<Pick<RunResult, 'teachers' | 'ensemble'>> {
-    const results = await evaluateMembers(teachers, loader);
+  private async evaluateTeachers(teachers: Model[], loader: Loader, group?: ProcessGroup): Promise<Pick<RunResult, 'teachers' | 'ensemble'>> {
+    const results = await evaluateMembers(teachers, loader, group);
     const scores: TeacherScore[] = teachers.map((teacher, i) => {
       const { top1, top5 } = results[i]!;
       this.emit('log', { message: `teacher ${i + 1} ${teacher.spec.arch}: test top-1 ${(100 * top1).toFixed(2)}%` });
@@ -336,14 +372,14 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     return { teachers: scores, ensemble: { top1: ensemble.top1, top5: ensemble.top5 } };
   }
 
-  private async evaluateOutputs(student: Model, loader: Loader): Promise<OutputScore[]> {
-    const scores = (await evaluateOutputs(student, loader)).map(({ name, top1, top5 }) => ({ name, top1, top5 }));
+  private async evaluateOutputs(student: Model, loader: Loader, group?: ProcessGroup): Promise<OutputScore[]> {
+    const scores = (await evaluateOutputs(student, loader, group)).map(({ name, top1, top5 }) => ({ name, top1, top5 }));
     for (const s of scores) this.emit('log', { message: `${s.name}: test top-1 ${(100 * s.top1).toFixed(2)}%` });
     return scores;
   }
 
-  private async evaluateOnly(student: Model, loader: Loader, record: CheckpointRecord): Promise<EpochRecord> {
-    const result = await evaluate([student], loader);
+  private async evaluateOnly(student: Model, loader: Loader, record: CheckpointRecord, group?: ProcessGroup): Promise<EpochRecord> {
+    const result = await evaluate([student], loader, group);
     return { epoch: record.epoch - 1, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss: NaN, trainAccuracy: NaN, seconds: 0 };
   }
 }

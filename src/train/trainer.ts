@@ -1,8 +1,10 @@
 // A student and its optimizer, stepped by one fused native call per batch.
 import type { OptimizerConfig } from '../config/schemas.js';
 import type { Batch } from '../data/dataset.js';
+import type { DistributedConfig, LossScaleConfig } from '../config/schemas.js';
+import type { ProcessGroup } from '../dist/process-group.js';
 import type { Model } from '../models/model.js';
-import type { NativeOptimizerOptions, NativeStepOptions, NativeTrainer, StepStats } from '../native.js';
+import type { NativeOptimizerOptions, NativeStepOptions, NativeTrainer, Precision, StepStats } from '../native.js';
 import { native } from '../native.js';
 
 function nativeOptimizer(config: OptimizerConfig): NativeOptimizerOptions {
@@ -26,6 +28,26 @@ export class Trainer {
   /** One optimizer step on `batch`; rejects with E_NAN_LOSS (weights untouched) on a non-finite loss. */
   async step(batch: Batch, options: NativeStepOptions): Promise<StepStats> {
     return this.handle.step(batch, options);
+  }
+
+  /**
+   * Runs forward passes under autocast at `precision`; with loss scaling (default on for fp16) a
+   * step whose gradients overflow is skipped and reported (`StepStats.skipped`). Call before
+   * loading a checkpoint, whose loss scale it then restores.
+   */
+  async setPrecision(precision: Precision, lossScale?: LossScaleConfig): Promise<void> {
+    const scaling = lossScale?.enabled ?? precision === 'fp16';
+    if (!scaling) return this.handle.setPrecision({ precision });
+    const { initScale, growthFactor, backoffFactor, growthInterval } = lossScale ?? { initScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000 };
+    return this.handle.setPrecision({ precision, lossScale: { initScale, growthFactor, backoffFactor, growthInterval } });
+  }
+
+  /**
+   * Makes this trainer one rank of data-parallel training (every rank calls it, after loading any
+   * checkpoint): rank 0's weights everywhere, then gradients averaged over the ranks every step.
+   */
+  async distribute(group: ProcessGroup, options: Pick<DistributedConfig, 'syncBatchNorm' | 'bucketCapMb'>): Promise<void> {
+    return this.handle.distribute(group.handle, { syncBatchNorm: options.syncBatchNorm, bucketCapMb: options.bucketCapMb });
   }
 
   /** Atomically writes weights, optimizer and RNG state with `metadata`. */
