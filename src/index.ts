@@ -2,7 +2,7 @@
 export { DistilleryError, isDistilleryError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type { CudaMemoryStats, HostTensor, LossScaleOptions, Precision, StepStats, EvalStats, TorchInfo, NativeStepOptions, OneOutputs, OneStepOptions } from './native.js';
-export { cudaMemoryStats, emptyCache, setSeed, setThreads, torchInfo } from './runtime.js';
+export { cudaMemoryStats, emptyCache, setCudnnBenchmark, setSeed, setThreads, torchInfo } from './runtime.js';
 export { Model, describeSpec, listArchs } from './models/model.js';
 export type { ModelSpec } from './models/model.js';
 export { Dataset, Loader } from './data/dataset.js';

@@ -75,6 +75,7 @@ export interface NativeModel {
   oneOutputs(input: HostTensor, training?: boolean): Promise<OneOutputs>;
   copyBranch(branch: number, target: NativeModel): Promise<void>;
   flops(options: { inputShape: number[] }): Promise<number>;
+  toChannelsLast(): Promise<void>;
   gateValues(): Float64Array;
   planSubnet(threshold: number): { blocks: number[][]; source: number[][] };
   extractSubnet(threshold: number, target: NativeModel): Promise<void>;
@@ -323,6 +324,7 @@ export interface NativeAddon {
   checkRuntime(): void;
   cudaMemory(device: number): CudaMemoryStats;
   emptyCache(): void;
+  setCudnnBenchmark(on: boolean): void;
   setThreads(threads: number): void;
   manualSeed(seed: number): void;
   listArchs(): string[];

@@ -26,3 +26,8 @@ export function cudaMemoryStats(device = 0): CudaMemoryStats {
 export function emptyCache(): void {
   native().emptyCache();
 }
+
+/** cuDNN autotuning (torch.backends.cudnn.benchmark): picks the fastest convolution algorithms for fixed input shapes. */
+export function setCudnnBenchmark(on: boolean): void {
+  native().setCudnnBenchmark(on);
+}

@@ -56,6 +56,7 @@ describe("defaults", () => {
       device: "cpu",
       precision: 'fp32',
       lossScale: { initScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000 },
+      cudnnBenchmark: false,
       threads: 0,
       out: "runs/supervised-resnet20",
       teachers: [],

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { Model, listArchs, setSeed } from '../src/index.js';
-import { randomFloats, runPython, thrown } from './helpers.js';
+import { randomFloats, runPython, tempDir, thrown } from './helpers.js';
 
 function params(arch: string, inChannels: number, numClasses: number): number {
   const model = Model.create({ arch, inChannels, numClasses });
@@ -58,5 +61,29 @@ describe('model zoo', () => {
     const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     model.dispose();
     await expect(model.forward({ data: new Float32Array(784), shape: [1, 1, 28, 28] })).rejects.toMatchObject({ code: 'E_DISPOSED' });
+  });
+
+  it('stores weights channels-last without changing outputs or the weights file', async () => {
+    const dir = tempDir();
+    try {
+      const spec = { arch: 'resnet18', inChannels: 3, numClasses: 10 };
+      setSeed(5);
+      const plain = Model.create(spec);
+      setSeed(5);
+      const nhwc = Model.create(spec);
+      await nhwc.toChannelsLast();
+      const input = { data: randomFloats(2 * 3 * 32 * 32, 9), shape: [2, 3, 32, 32] };
+      const [a, b] = [await plain.forward(input), await nhwc.forward(input)];
+      let worst = 0;
+      for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(Number(a.data[i]) - Number(b.data[i])));
+      expect(worst).toBeLessThan(1e-4);
+      await plain.saveSafetensors(join(dir.path, 'plain.safetensors'));
+      await nhwc.saveSafetensors(join(dir.path, 'nhwc.safetensors'));
+      expect(readFileSync(join(dir.path, 'nhwc.safetensors')).equals(readFileSync(join(dir.path, 'plain.safetensors')))).toBe(true);
+      plain.dispose();
+      nhwc.dispose();
+    } finally {
+      dir.cleanup();
+    }
   });
 });

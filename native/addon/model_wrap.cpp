@@ -58,6 +58,7 @@ void ModelWrap::define(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("oneOutputs", &ModelWrap::one_outputs),
                                         InstanceMethod("copyBranch", &ModelWrap::copy_branch),
                                         InstanceMethod("flops", &ModelWrap::flops),
+                                        InstanceMethod("toChannelsLast", &ModelWrap::to_channels_last),
                                         InstanceMethod("gateValues", &ModelWrap::gate_values),
                                         InstanceMethod("planSubnet", &ModelWrap::plan_subnet),
                                         InstanceMethod("extractSubnet", &ModelWrap::extract_subnet),
@@ -235,6 +236,24 @@ Napi::Value ModelWrap::flops(const Napi::CallbackInfo& info) {
           return models::count_flops(*m->net, chw);
         },
         [](Napi::Env env, int64_t& macs) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(macs)); });
+  });
+}
+
+Napi::Value ModelWrap::to_channels_last(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    train::ModelPtr m = handle();
+    return run_async<bool>(
+        info.Env(),
+        [m] {
+          train::ModelLocks lock({m.get()});
+          torch::NoGradGuard no_grad;
+          // set_data keeps each parameter the same tensor object (optimizers, hooks still hold it) with NHWC storage.
+          for (auto& p : m->net->parameters(true)) {
+            if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+          }
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
 }
 

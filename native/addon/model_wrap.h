@@ -22,6 +22,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value one_outputs(const Napi::CallbackInfo& info);
   Napi::Value copy_branch(const Napi::CallbackInfo& info);
   Napi::Value flops(const Napi::CallbackInfo& info);
+  Napi::Value to_channels_last(const Napi::CallbackInfo& info);
   Napi::Value gate_values(const Napi::CallbackInfo& info);
   Napi::Value plan_subnet(const Napi::CallbackInfo& info);
   Napi::Value extract_subnet(const Napi::CallbackInfo& info);

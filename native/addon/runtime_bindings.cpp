@@ -59,6 +59,14 @@ Napi::Value cuda_memory(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value set_cudnn_benchmark(const Napi::CallbackInfo& info) {
+  guarded(info.Env(), [&] {
+    if (!info[0].IsBoolean()) fail(ErrorCode::InvalidArgument, "setCudnnBenchmark takes a boolean");
+    at::globalContext().setBenchmarkCuDNN(info[0].As<Napi::Boolean>().Value());
+  });
+  return info.Env().Undefined();
+}
+
 Napi::Value empty_cache(const Napi::CallbackInfo& info) {
   guarded(info.Env(), [] { cuda_empty_cache(); });
   return info.Env().Undefined();
@@ -110,6 +118,7 @@ void define_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("checkRuntime", Napi::Function::New(env, check_runtime, "checkRuntime"));
   exports.Set("cudaMemory", Napi::Function::New(env, cuda_memory, "cudaMemory"));
   exports.Set("emptyCache", Napi::Function::New(env, empty_cache, "emptyCache"));
+  exports.Set("setCudnnBenchmark", Napi::Function::New(env, set_cudnn_benchmark, "setCudnnBenchmark"));
   exports.Set("setThreads", Napi::Function::New(env, set_threads, "setThreads"));
   exports.Set("manualSeed", Napi::Function::New(env, manual_seed, "manualSeed"));
   exports.Set("listArchs", Napi::Function::New(env, list_archs, "listArchs"));

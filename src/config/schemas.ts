@@ -273,6 +273,8 @@ export const RunConfig = z
     /** Autocast of forward passes: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling); fp32 by default. */
     precision: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
     lossScale: LossScaleConfig.prefault({}),
+    /** cuDNN autotuning of convolution algorithms (torch.backends.cudnn.benchmark); CUDA only. */
+    cudnnBenchmark: z.boolean().default(false),
     /** Intra-op threads; 0 means one per core (LibTorch's own default here would be 1). */
     threads: z.number().int().min(0).default(0),
     out: z.string().min(1).optional(),

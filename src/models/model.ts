@@ -102,6 +102,11 @@ export class Model {
     return this.handle.flops({ inputShape });
   }
 
+  /** Stores the convolution weights NHWC (PyTorch's channels_last), which tensor-core convolutions prefer; names and files are unchanged. */
+  async toChannelsLast(): Promise<void> {
+    return this.handle.toChannelsLast();
+  }
+
   /** Parameter and buffer names with shapes, as saved in safetensors files. */
   stateShapes(): Record<string, number[]> {
     return this.handle.stateShapes();

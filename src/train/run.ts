@@ -20,7 +20,7 @@ import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
 import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadata, sameNetwork } from '../io/checkpoint.js';
 import type { ModelSpec } from '../models/model.js';
 import { Model, describeSpec } from '../models/model.js';
-import { setSeed, setThreads } from '../runtime.js';
+import { setCudnnBenchmark, setSeed, setThreads } from '../runtime.js';
 import { evaluate, evaluateMembers, evaluateOutputs } from './evaluate.js';
 import type { MethodFactory, MethodSession } from './method.js';
 import type { TrainingEvents } from './events.js';
@@ -132,6 +132,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     // Ranks on one node share its cores: by default each takes its share, not all of them.
     setThreads(config.threads === 0 && place ? Math.max(1, Math.floor(availableParallelism() / place.localWorldSize)) : config.threads);
     setSeed(config.seed);
+    setCudnnBenchmark(config.cudnnBenchmark);
     // One GPU per rank of a node, as torchrun's LOCAL_RANK convention has it.
     const device = place && config.device === 'cuda' ? `cuda:${place.localRank}` : config.device;
     const group = place ? await ProcessGroup.join(place, config.distributed, device) : undefined;
@@ -191,6 +192,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       ...(config.method === 'search' ? { gated: true } : {}),
     };
     const student = Model.create(spec, device);
+    if (config.data.channelsLast) await student.toChannelsLast();
     let method: MethodSession | undefined;
     let trainer: Trainer | undefined;
     try {
