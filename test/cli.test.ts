@@ -148,12 +148,15 @@ describe('distillery CLI', () => {
     expect(find('cuda').fix).toContain('LIBTORCH');
   });
 
-  it('launch refuses a bad rank layout and a missing command, naming them', async () => {
+  it('launch refuses a bad rank layout, a missing command and one with no distributed mode, naming them', async () => {
     const noCommand = await runCli(['launch', '--nproc-per-node', '2']);
     expect(noCommand.status).not.toBe(0);
     expect(noCommand.stderr).toContain("missing required argument 'command'");
     const badNode = await runCli(['launch', '--nproc-per-node', '2', '--nnodes', '2', '--node-rank', '2', '--', 'train']);
     expect(badNode.status).toBe(2);
     expect(badNode.stderr).toContain('--node-rank: must be below --nnodes');
+    const notParallel = await runCli(['launch', '--nproc-per-node', '2', '--', 'cache-teachers', '--teachers', 'a.ckpt']);
+    expect(notParallel.status).toBe(1);
+    expect(notParallel.stderr).toContain("'cache-teachers' has no distributed mode");
   });
 });

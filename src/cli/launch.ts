@@ -8,6 +8,9 @@ import { createInterface } from 'node:readline';
 import type { LaunchOptions } from '../config/commands.js';
 import { DistilleryError } from '../errors.js';
 
+/** The commands whose runs join a process group; any other would run once per rank, side by side. */
+const DATA_PARALLEL: ReadonlySet<string> = new Set(['train', 'distill']);
+
 /** How long ranks get to stop cleanly after another failed, before they are killed. */
 const GRACE_MS = 10_000;
 
@@ -26,7 +29,12 @@ export async function launchCommand(options: LaunchOptions, command: string[]): 
   if (command.length === 0) {
     throw new DistilleryError('launch needs the command each rank runs, after --: distillery launch --nproc-per-node 2 -- distill ...', 'E_ARGUMENT');
   }
-  if (command[0] === 'launch') throw new DistilleryError('launch cannot launch itself', 'E_ARGUMENT');
+  if (!DATA_PARALLEL.has(command[0]!)) {
+    throw new DistilleryError(
+      `launch runs 'train' or 'distill' data-parallel; '${command[0]}' has no distributed mode (run it once, without launch)`,
+      'E_ARGUMENT',
+    );
+  }
   const worldSize = options.nprocPerNode * options.nnodes;
   const script = process.argv[1]!;
   const ranks: RankProcess[] = [];
