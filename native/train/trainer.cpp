@@ -263,17 +263,7 @@ void Trainer::sync_buffers() {
   for (const auto& b : student_->net->buffers(true)) {
     if (b.is_floating_point()) buffers.push_back(b);
   }
-  if (buffers.empty()) return;
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> parts;
-  for (const auto& b : buffers) parts.push_back(b.reshape(-1));
-  torch::Tensor flat = torch::cat(parts);
-  group_->broadcast_async(flat, 0)();
-  int64_t offset = 0;
-  for (auto& b : buffers) {
-    b.copy_(flat.narrow(0, offset, b.numel()).view_as(b));
-    offset += b.numel();
-  }
+  dist::broadcast_from_rank0(*group_, buffers);
 }
 
 void Trainer::save_checkpoint(const std::string& path, const Metadata& metadata) {
