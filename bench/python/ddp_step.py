@@ -4,19 +4,17 @@ same supervised SGD step on this rank's first BATCH Fashion-MNIST images, timed 
 Run once per rank with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (WORLD_SIZE=1: no DDP).
 Usage: ddp_step.py ARCH BATCH THREADS WARMUP STEPS DATA_DIR -> rank 0 prints one JSON line.
 """
-import gzip
 import json
 import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from cifar_resnet import CifarResNet  # noqa: E402
+from fashion_mnist import supervised_step, training_batch  # noqa: E402
 
 
 def main() -> None:
@@ -30,22 +28,9 @@ def main() -> None:
         dist.init_process_group("gloo", rank=rank, world_size=world)
         model = torch.nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    with gzip.open(os.path.join(data_dir, "train-images-idx3-ubyte.gz")) as f:
-        raw = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
-    with gzip.open(os.path.join(data_dir, "train-labels-idx1-ubyte.gz")) as f:
-        raw_labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
-    first = rank * batch
-    images = torch.from_numpy(raw[first * 784:(first + batch) * 784].reshape(batch, 1, 28, 28).copy())
-    labels = torch.from_numpy(raw_labels[first:first + batch].astype(np.int64))
+    images, labels = training_batch(data_dir, rank * batch, batch)
     model.train()
-
-    def step() -> float:
-        x = (images.float() / 255 - 0.286) / 0.353
-        loss = F.cross_entropy(model(x), labels)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss.item()
+    step = supervised_step(model, opt, images, labels)
 
     for _ in range(warmup):
         step()

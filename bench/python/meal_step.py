@@ -6,19 +6,18 @@ Usage: meal_step.py STUDENT TEACHERS BLOCKS BATCH THREADS WARMUP STEPS DATA_DIR
   BLOCKS: comma-separated stage indices (1-3) to match besides the logits, or "none".
 Prints one JSON line with imagesPerSecond.
 """
-import gzip
 import json
 import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from cifar_resnet import CifarResNet  # noqa: E402
+from fashion_mnist import training_batch  # noqa: E402
 
 
 def discriminator(d: int) -> nn.Module:
@@ -45,9 +44,7 @@ def main() -> None:
     for t in teachers:
         t.requires_grad_(False)
     stages = [] if blocks_arg == "none" else [int(b) - 1 for b in blocks_arg.split(",")]
-    with gzip.open(os.path.join(data_dir, "train-images-idx3-ubyte.gz")) as f:
-        raw = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
-    images = torch.from_numpy(raw[: batch * 784].reshape(batch, 1, 28, 28).copy())
+    images, _ = training_batch(data_dir, 0, batch)
     with torch.no_grad():
         probe = student.eval().features(torch.zeros(2, 1, 28, 28))
     student.train()
