@@ -49,12 +49,12 @@ torch::Tensor sync_batch_norm(const torch::Tensor& x, const torch::Tensor& weigh
   const torch::Tensor count = global.narrow(0, 2 * channels, 1);
   const torch::Tensor mean = global.narrow(0, 0, channels) / count;
   const torch::Tensor var = (global.narrow(0, channels, channels) / count - mean * mean).clamp_min(0);
-  const double n = global[2 * channels].item<double>();
   {
     torch::NoGradGuard no_grad;
     running_mean.mul_(1 - momentum).add_(mean.detach().to(running_mean.scalar_type()), momentum);
-    const double unbiased = n > 1 ? n / (n - 1) : 1.0;
-    running_var.mul_(1 - momentum).add_(var.detach().to(running_var.scalar_type()) * unbiased, momentum);
+    // n / (n - 1), and 1 for a single value, kept on the device: no host synchronisation per layer.
+    const torch::Tensor unbiased = count.detach() / (count.detach() - 1).clamp_min(1);
+    running_var.mul_(1 - momentum).add_((var.detach() * unbiased).to(running_var.scalar_type()), momentum);
   }
   const torch::Tensor invstd = (var + eps).rsqrt().to(x.scalar_type()).view({1, channels, 1, 1});
   torch::Tensor y = (x - mean.to(x.scalar_type()).view({1, channels, 1, 1})) * invstd;

@@ -293,7 +293,6 @@ StepStats MealDistiller::step(const std::shared_ptr<const data::Batch>& batch, c
 
   StepStats stats;
   stats.count = batch->labels.size(0);
-  dist::SyncBatchNormScope sync_bn(trainer_->sync_batch_norm_group());
   if (options.phase == MealPhase::Discriminator) {
     std::vector<torch::Tensor> s;
     {

@@ -74,9 +74,7 @@ std::vector<torch::Tensor> Optimizer::parameters() const {
 }
 
 void Optimizer::distribute(std::shared_ptr<dist::ProcessGroup> group, const dist::SyncOptions& options) {
-  std::vector<torch::Tensor> params;
-  for (const auto& entry : params_) params.push_back(entry.second);
-  sync_ = std::make_unique<dist::GradientSync>(std::move(group), params, options);
+  sync_ = std::make_unique<dist::GradientSync>(std::move(group), parameters(), options);
 }
 
 NamedTensors Optimizer::state(const std::string& prefix) const {

@@ -20,6 +20,15 @@ namespace {
 constexpr const char* kModelPrefix = "model.";
 constexpr const char* kOptimPrefix = "optim.";
 constexpr const char* kRngName = "rng.cpu";
+
+// What a forward pass under a trainer runs with: its autocast, and SyncBatchNorm when it is the
+// student's (a teacher's BatchNorm keeps its own statistics).
+struct ForwardScope {
+  ForwardScope(torch::Device device, Precision precision, dist::ProcessGroup* sync_group)
+      : amp(device, precision), sync_bn(sync_group) {}
+  AutocastScope amp;
+  dist::SyncBatchNormScope sync_bn;
+};
 }  // namespace
 
 Trainer::Trainer(ModelPtr student, const OptimizerConfig& config)
@@ -43,7 +52,6 @@ StepStats Trainer::apply(const torch::Tensor& loss, const torch::Tensor& logits,
 StepStats Trainer::supervised_step(const data::Batch& batch, double lr) {
   ModelLocks lock({student_.get()});
   check_batch(batch, max_label(batch), *student_);
-  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   student_->net->train();
   const torch::Tensor x = data::normalize_images(batch, student_->device);
@@ -77,7 +85,6 @@ StepStats Trainer::kd_step(const data::Batch& batch, const std::vector<ModelPtr>
       teacher_logits.push_back(forward(*t, x.to(t->device)).to(student_->device));
     }
   }
-  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   student_->net->train();
   const torch::Tensor logits = forward(*student_, x);
@@ -97,7 +104,6 @@ StepStats Trainer::kd_cached_step(const data::Batch& batch, const KdOptions& opt
   check_batch(batch, max_label(batch), *student_);
   const torch::Tensor x = data::normalize_images(batch, student_->device);
   const torch::Tensor y = batch.labels.to(student_->device);
-  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   student_->net->train();
   const torch::Tensor logits = forward(*student_, x);
@@ -118,14 +124,13 @@ StepStats Trainer::one_step(const data::Batch& batch, const OneStepOptions& opti
          student_->spec.arch, ": build it with branches >= 2 (--branches 3)");
   }
   check_batch(batch, max_label(batch), *student_);
-  dist::SyncBatchNormScope sync_bn(sync_batch_norm_group());
   torch::AutoGradMode grad(true);
   one->train();
   const torch::Tensor x = data::normalize_images(batch, student_->device);
   const torch::Tensor y = batch.labels.to(student_->device);
   models::OneOutputs out;
   {
-    AutocastScope amp(student_->device, precision_);
+    ForwardScope scope(student_->device, precision_, sync_batch_norm_group());
     out = one->run(x);
   }
   for (auto& branch : out.branches) branch = branch.to(torch::kFloat);
@@ -193,15 +198,19 @@ void Trainer::set_precision(Precision precision, const LossScalerOptions* scaler
   attached_.emplace_back("amp.", scaler_);
 }
 
+dist::ProcessGroup* Trainer::sync_group_for(const ModelHandle& model) const {
+  return &model == student_.get() ? sync_batch_norm_group() : nullptr;
+}
+
 torch::Tensor Trainer::forward(ModelHandle& model, const torch::Tensor& x) const {
-  AutocastScope amp(model.device, precision_);
+  ForwardScope scope(model.device, precision_, sync_group_for(model));
   return model.net->forward(x).to(torch::kFloat);
 }
 
 std::vector<torch::Tensor> Trainer::features(ModelHandle& model, const torch::Tensor& x) const {
   std::vector<torch::Tensor> out;
   {
-    AutocastScope amp(model.device, precision_);
+    ForwardScope scope(model.device, precision_, sync_group_for(model));
     out = model.net->features(x);
   }
   for (auto& t : out) t = t.to(torch::kFloat);

@@ -87,9 +87,9 @@ class Trainer {
    * backward and a step whose gradients overflow is skipped (StepStats::skipped).
    */
   void set_precision(Precision precision, const LossScalerOptions* scaler);
-  /** `model`'s logits for `x` under this trainer's autocast, as float32. */
+  /** `model`'s logits for `x` under this trainer's autocast (the student's with SyncBatchNorm when on), as float32. */
   torch::Tensor forward(ModelHandle& model, const torch::Tensor& x) const;
-  /** `model`'s block outputs for `x` under this trainer's autocast, as float32. */
+  /** `model`'s block outputs for `x`, as forward() runs it, as float32. */
   std::vector<torch::Tensor> features(ModelHandle& model, const torch::Tensor& x) const;
   /**
    * Backward of `loss` (scaled when a scaler is set), then a step of each of `optimizers` on
@@ -123,6 +123,7 @@ class Trainer {
 
  private:
   StepStats apply(const torch::Tensor& loss, const torch::Tensor& logits, const torch::Tensor& labels, double lr);
+  dist::ProcessGroup* sync_group_for(const ModelHandle& model) const;
 
   ModelPtr student_;
   Optimizer optimizer_;

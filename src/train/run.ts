@@ -282,9 +282,12 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
             seconds: (performance.now() - epochStart) / 1000,
           });
         }
+        // One all-reduce: the epoch's sums, and whether any rank was asked to stop (a Ctrl-C reaches
+        // the ranks at slightly different times; agreeing makes them all stop after this epoch).
+        let agreedStop = false;
         if (group) {
-          const total = await group.allReduce([lossSum, correct, seen]);
-          [lossSum, correct, seen] = [total[0]!, total[1]!, total[2]!];
+          const total = await group.allReduce([lossSum, correct, seen, this.stopRequested ? 1 : 0]);
+          [lossSum, correct, seen, agreedStop] = [total[0]!, total[1]!, total[2]!, total[3]! > 0];
         }
         const epochSeconds = (performance.now() - epochStart) / 1000;
         record.trainSeconds += epochSeconds;
@@ -299,8 +302,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         const skipped = trainLoader.skipped();
         if (skipped > 0) this.emit('log', { message: `epoch ${epoch + 1}: ${skipped} unreadable image files skipped (data.badFiles: skip)` });
 
-        // A Ctrl-C reaches the ranks at slightly different times: they agree, so all stop after the same epoch.
-        const stop = group ? (await group.allReduce([this.stopRequested ? 1 : 0]))[0]! > 0 : this.stopRequested;
+        const stop = group ? agreedStop : this.stopRequested;
         const last = epoch + 1 === config.epochs || stop;
         if (last || (epoch + 1) % config.evalEvery === 0) {
           const result = await evaluate([student], testLoader, group);
