@@ -6,9 +6,10 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { native } from '../src/native.js';
+import { ProcessGroup, rankEnvironment } from '../src/index.js';
 import type { HostTensor } from '../src/index.js';
-import { ROOT, runCli, tempDir } from './helpers.js';
+import { native } from '../src/native.js';
+import { ROOT, runCli, tempDir, thrown } from './helpers.js';
 
 const dir = tempDir('distillery-ddp-');
 afterAll(() => dir.cleanup());
@@ -126,4 +127,24 @@ describe('distributed data parallel (2 Gloo ranks)', () => {
     expect(result.worldSize).toBe(2);
     expect(result.top1).toBeGreaterThan(0.5);
   }, 240_000);
+});
+
+describe('the rank environment', () => {
+  it('reads torchrun\'s variables and names a bad or missing one', async () => {
+    expect(rankEnvironment({})).toBeUndefined();
+    expect(rankEnvironment({ WORLD_SIZE: '1' })).toBeUndefined();
+    expect(rankEnvironment({ WORLD_SIZE: '4', RANK: '3', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'node0', MASTER_PORT: '29500' })).toEqual({
+      rank: 3, worldSize: 4, localRank: 1, localWorldSize: 2, masterAddr: 'node0', masterPort: 29500,
+    });
+    const base = { WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '29500' };
+    expect((await thrown(() => rankEnvironment({ ...base, RANK: '2' }))).message).toBe('RANK 2 is outside WORLD_SIZE 2 (ranks are 0..1)');
+    expect((await thrown(() => rankEnvironment({ ...base, RANK: undefined }))).message).toContain('RANK is not set');
+    expect((await thrown(() => rankEnvironment({ ...base, MASTER_PORT: 'x' }))).message).toBe("MASTER_PORT must be an integer >= 1, got 'x'");
+    expect((await thrown(() => rankEnvironment({ ...base, MASTER_ADDR: '' }))).code).toBe('E_CONFIG');
+    const nccl = await thrown(() =>
+      ProcessGroup.join(rankEnvironment(base)!, { backend: 'nccl', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 5 }, 'cpu'),
+    );
+    expect(nccl.code).toBe('E_CONFIG');
+    expect(nccl.message).toContain('use gloo on CPU');
+  });
 });
