@@ -31,7 +31,7 @@ const steps = Number(values.steps);
 
 /** One distillery rank: join, broadcast, then time `steps` averaged-gradient steps on this rank's first batch. */
 async function worker() {
-  const { Dataset, Loader, Model, ProcessGroup, Trainer, rankEnvironment, setSeed, setThreads } = await import('../dist/index.js');
+  const { Dataset, Loader, Model, Objective, ProcessGroup, Trainer, rankEnvironment, setSeed, setThreads } = await import('../dist/index.js');
   const place = rankEnvironment();
   const world = place?.worldSize ?? 1;
   setThreads(Math.max(1, Math.floor(availableParallelism() / world)));
@@ -47,10 +47,11 @@ async function worker() {
   const model = Model.create({ arch: values.arch, inChannels: 1, numClasses: 10 });
   const trainer = new Trainer(model, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   if (group) await trainer.distribute(group, { syncBatchNorm: false, bucketCapMb: 25 });
-  for (let i = 0; i < warmup; i++) await trainer.step(batch, { method: 'supervised', lr: 0.05 });
+  const objective = await Objective.create('supervised', trainer, []);
+  for (let i = 0; i < warmup; i++) await trainer.step(batch, objective, 0.05);
   await group?.barrier();
   const start = performance.now();
-  for (let i = 0; i < steps; i++) await trainer.step(batch, { method: 'supervised', lr: 0.05 });
+  for (let i = 0; i < steps; i++) await trainer.step(batch, objective, 0.05);
   await group?.barrier();
   const seconds = (performance.now() - start) / 1000;
   if (rank === 0) console.log(JSON.stringify({ ranks: world, seconds, imagesPerSecond: (world * batchSize * steps) / seconds }));

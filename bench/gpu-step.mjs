@@ -11,8 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { Dataset, Loader, Model, Trainer, setCudnnBenchmark, setSeed, torchInfo } from '../dist/index.js';
-import { native } from '../dist/native.js';
+import { Dataset, Loader, Model, Objective, Trainer, setCudnnBenchmark, setSeed, torchInfo } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -71,23 +70,23 @@ async function distillery(mode, variant) {
   const trainer = new Trainer(student, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   await trainer.setPrecision(variant.startsWith('bf16') ? 'bf16' : 'fp32');
   const meal = mode === 'meal'
-    ? new (native().Meal)(trainer.handle, teachers.map((t) => t.handle), {
+    ? await Objective.create('meal', trainer, teachers, {
         blocks: [{ name: 'logits', weight: 1, adversarialWeight: 1, discriminator: true }],
         pooling: 'max', similarity: 'ce', temperature: 1, adversarial: true,
         discriminator: { divisors: [2, 4], minWidth: 2, outputRelu: false },
         ceWeight: 0, teacherTrainMode: false, grlScale: 1, inputShape: [3, size, size],
       })
-    : undefined;
+    : await Objective.create('supervised', trainer, []);
   let index = 0;
   const step = async () => {
-    if (meal) await meal.step(batch, { phase: 'joint', teachers: [index++ % teachers.length], lr: 0.05, discriminatorLr: 0.05 });
-    else await trainer.step(batch, { method: 'supervised', lr: 0.05 });
+    if (mode === 'meal') await trainer.step(batch, meal, 0.05, { phase: 'joint', teachers: [index++ % teachers.length], discriminatorLr: 0.05 });
+    else await trainer.step(batch, meal, 0.05);
   };
   for (let i = 0; i < warmup; i++) await step();
   const start = performance.now();
   for (let i = 0; i < steps; i++) await step();
   const seconds = (performance.now() - start) / 1000;
-  meal?.dispose();
+  meal.dispose();
   trainer.dispose();
   for (const m of [student, ...teachers]) m.dispose();
   batch.dispose();

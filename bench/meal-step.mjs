@@ -10,8 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { Dataset, Loader, Model, Trainer, setSeed, setThreads, torchInfo } from '../dist/index.js';
-import { native } from '../dist/native.js';
+import { Dataset, Loader, Model, Objective, Trainer, setSeed, setThreads, torchInfo } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -56,7 +55,7 @@ async function distilleryStep(blocks) {
   const teachers = teacherArchs.map((a) => Model.create(spec(a)));
   const trainer = new Trainer(student, { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   const block = (name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true });
-  const meal = new (native().Meal)(trainer.handle, teachers.map((t) => t.handle), {
+  const meal = await Objective.create('meal', trainer, teachers, {
     blocks: [...(blocks === 'none' ? [] : blocks.split(',').map((s) => block(`stage${s}`))), block('logits')],
     pooling: 'max',
     similarity: 'ce',
@@ -68,7 +67,7 @@ async function distilleryStep(blocks) {
     grlScale: 1,
     inputShape: [1, 28, 28],
   });
-  const step = async (i) => meal.step(batches[i], { phase: 'joint', teachers: [i % teachers.length], lr: 0.1, discriminatorLr: 1e-3 });
+  const step = async (i) => trainer.step(batches[i], meal, 0.1, { phase: 'joint', teachers: [i % teachers.length], discriminatorLr: 1e-3 });
   for (let i = 0; i < warmup; i++) await step(i);
   const start = performance.now();
   for (let i = 0; i < steps; i++) await step(warmup + i);

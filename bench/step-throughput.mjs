@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { Dataset, Loader, Model, Trainer, setSeed, setThreads, torchInfo } from '../dist/index.js';
+import { Dataset, Loader, Model, Objective, Trainer, setSeed, setThreads, torchInfo } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -42,10 +42,12 @@ async function distilleryStep(arch) {
   const trainer = new Trainer(model, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   await iterator.return(undefined);
   loader.dispose();
-  for (let i = 0; i < warmup; i++) await trainer.step(batch, { method: 'supervised', lr: 0.05 });
+  const objective = await Objective.create('supervised', trainer, []);
+  for (let i = 0; i < warmup; i++) await trainer.step(batch, objective, 0.05);
   const start = performance.now();
-  for (let i = 0; i < steps; i++) await trainer.step(batch, { method: 'supervised', lr: 0.05 });
+  for (let i = 0; i < steps; i++) await trainer.step(batch, objective, 0.05);
   const seconds = (performance.now() - start) / 1000;
+  objective.dispose();
   trainer.dispose();
   model.dispose();
   batch.dispose();

@@ -14,11 +14,12 @@ import { evalCommand } from './cli/eval.js';
 import { exportCommand } from './cli/export.js';
 import { launchCommand } from './cli/launch.js';
 import type { OutputOptions } from './cli/options.js';
-import { addConfigOptions, addOutputOptions, resolveRunConfig } from './cli/options.js';
+import { addConfigOptions, addOutputOptions, methodOnCommandLine, resolveRunConfig } from './cli/options.js';
 import { quickstartCommand } from './cli/quickstart.js';
 import { refineCommand } from './cli/refine.js';
 import { runCommand } from './cli/run-command.js';
 import { searchCommand } from './cli/search.js';
+import { methodNamed, methodsOf } from './methods/registry.js';
 
 let output: OutputOptions = {};
 
@@ -44,39 +45,56 @@ const program = new Command('distillery')
   .enablePositionalOptions()
   .exitOverride();
 
+const trainMethods = methodsOf('train');
 addConfigOptions(
   program.command('train').description('train a network with cross-entropy on the labels (e.g. a teacher)'),
+  trainMethods,
 ).action(async (options: Record<string, unknown>) => {
   output = options;
-  await runCommand(await resolveRunConfig(options, { method: 'supervised' }), output);
+  await runCommand(await resolveRunConfig(options, { method: 'supervised' }, {}, trainMethods), output);
 });
 
+const distillMethods = methodsOf('distill');
+const shownMethod = methodOnCommandLine(process.argv.slice(2)) ?? methodNamed('kd');
 addConfigOptions(
   program
     .command('distill')
-    .description('distill teachers (--teachers a.ckpt,b.ckpt) into a student, or train one with ONE (--method one)')
-    .addOption(new Option('--method <method>', 'distillation method (default: the config file\'s, else kd)').choices(['kd', 'meal', 'mealv2', 'one'])),
+    .description(
+      `distill teachers (--teachers a.ckpt,b.ckpt) into a student, or train one online (--method one); ` +
+        `the options listed are ${shownMethod?.name}'s (\`distillery distill --method NAME --help\` lists another's). Methods:\n` +
+        distillMethods.map((m) => `  ${m.name.padEnd(8)} ${m.summary}`).join('\n'),
+    )
+    .addOption(new Option('--method <method>', "distillation method (default: the config file's, else kd)").choices(distillMethods.map((m) => m.name))),
+  distillMethods,
+  shownMethod,
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   const method = typeof options.method === 'string' ? { method: options.method } : {};
-  const config = await resolveRunConfig(options, method, { method: 'kd' });
-  if (config.method === 'supervised') {
-    throw new ConfigError(["method: 'supervised' is not a distillation method; use `distillery train` for it, or set --method kd"]);
+  const config = await resolveRunConfig(options, method, { method: 'kd' }, distillMethods);
+  if (methodNamed(config.method)?.command !== 'distill') {
+    throw new ConfigError([`method: '${config.method}' is not a distillation method; use \`distillery ${methodNamed(config.method)?.command}\` for it, or set --method kd`]);
   }
   await runCommand(config, output);
 });
 
+const searchMethods = methodsOf('search');
 addConfigOptions(
   program
     .command('search')
     .description('find a student inside a teacher: gate its channels and blocks, keep the largest subnetwork within a budget (writes found.json)')
     .requiredOption('--teacher <checkpoint>', 'the teacher to search inside (a CIFAR ResNet checkpoint)'),
+  searchMethods,
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   const teacher = String(options.teacher);
   const record = readRecord(teacher);
   if (record === undefined) throw new DistilleryError(`${teacher} is not a distillery checkpoint or weights file: search needs to know the teacher's network`, 'E_ARGUMENT');
-  const config = await resolveRunConfig(options, { method: 'search', teachers: [teacher], model: { arch: record.model.arch, init: teacher, ...(record.model.blocks ? { blocks: record.model.blocks } : {}) } }, { optimizer: { weightDecay: 0 }, epochs: 3 });
+  const config = await resolveRunConfig(
+    options,
+    { method: 'search', teachers: [teacher], model: { arch: record.model.arch, init: teacher, ...(record.model.blocks ? { blocks: record.model.blocks } : {}) } },
+    { optimizer: { weightDecay: 0 }, epochs: 3 },
+    searchMethods,
+  );
   await searchCommand(config, output);
 });
 

@@ -192,41 +192,54 @@ export interface NativeOptimizerOptions {
   eps?: number;
 }
 
-export interface KdStepOptions {
+/** Hinton KD's loss weights and temperature, for kdLoss on host tensors. */
+export interface KdLossOptions {
   temperature: number;
   ceWeight: number;
   kdWeight: number;
 }
 
-export type NativeStepOptions =
-  | { method: 'supervised'; lr: number }
-  | ({ method: 'kd'; lr: number; teachers: NativeModel[] } & KdStepOptions)
-  | ({ method: 'kd'; lr: number; cached: true } & KdStepOptions)
-  | ({ method: 'one'; lr: number } & OneStepOptions)
-  | { method: 'search'; lr: number; teacher: NativeModel; temperature: number; l1: number };
-
 /** ONE's loss weights: T, and klWeight = the ramp-up w(epoch) on the KL term. */
-export interface OneStepOptions {
+export interface OneLossOptions {
   temperature: number;
   klWeight: number;
 }
 
+/** Plain values an objective's settings and a step's arguments are made of (crossed as JSON). */
+export type Settings = { readonly [key: string]: SettingValue };
+export type SettingValue = number | string | boolean | readonly SettingValue[] | Settings | undefined;
+
+/** What one step reports. */
 export interface StepStats {
+  /** The minimised total: the sum of each term times its weight. */
   loss: number;
-  ce: number;
-  kd: number;
-  /** MEAL: the weighted block similarity loss. */
-  similarity: number;
-  /** MEAL: the weighted discriminator loss (generator loss in the student phase of alternating updates). */
-  adversarial: number;
-  /** Student search: the L1 norm of the gates. */
-  gates: number;
+  /** Each of the objective's loss terms, unweighted, by name (e.g. ce and kd for Hinton KD). */
+  terms: Record<string, number>;
+  /** Top-1 hits of the objective's predictions on the (augmented) batch. */
   correct: number;
   count: number;
   /** The loss scaler found inf/NaN gradients and skipped this update. */
   skipped: boolean;
   /** The loss scale after this step (0 without loss scaling). */
   lossScale: number;
+}
+
+/** Counts of native handles JS holds, per kind. */
+export interface LiveHandles {
+  Model: number;
+  Dataset: number;
+  Batch: number;
+  Loader: number;
+  Trainer: number;
+  Objective: number;
+  ProcessGroup: number;
+}
+
+/** A method's loss terms on the native side, stepped by NativeTrainer.step. */
+export interface NativeObjective {
+  /** What the objective found when it was built (MEAL: teachers and block lengths). */
+  info(): Settings;
+  dispose(): void;
 }
 
 export interface EvalStats {
@@ -265,7 +278,8 @@ export interface NativeProcessGroup {
 }
 
 export interface NativeTrainer {
-  step(batch: NativeBatch, options: NativeStepOptions): Promise<StepStats>;
+  /** One optimizer step of `objective`; `args.lr` is the learning rate, the rest the objective's step arguments. */
+  step(batch: NativeBatch, objective: NativeObjective, args: Settings & { lr: number }): Promise<StepStats>;
   distribute(group: NativeProcessGroup, options: { syncBatchNorm: boolean; bucketCapMb: number }): Promise<void>;
   setPrecision(options: { precision: Precision; lossScale?: LossScaleOptions }): Promise<void>;
   saveCheckpoint(path: string, metadata: Record<string, string>): Promise<void>;
@@ -280,42 +294,6 @@ export interface NativeDiscriminatorOptions {
   divisors: number[];
   minWidth: number;
   outputRelu: boolean;
-}
-
-export interface NativeMealBlock {
-  name: string;
-  length?: number;
-  weight: number;
-  adversarialWeight: number;
-  discriminator: boolean;
-}
-
-export interface NativeMealOptions {
-  blocks: NativeMealBlock[];
-  pooling: PoolingName;
-  similarity: SimilarityName;
-  temperature: number;
-  adversarial: boolean;
-  discriminator: NativeDiscriminatorOptions;
-  ceWeight: number;
-  teacherTrainMode: boolean;
-  grlScale: number;
-  inputShape: [number, number, number];
-}
-
-export type MealPhase = 'joint' | 'grl' | 'discriminator' | 'student';
-
-export interface NativeMealStepOptions {
-  phase: MealPhase;
-  teachers: number[];
-  lr: number;
-  discriminatorLr: number;
-}
-
-export interface NativeMeal {
-  info(): { teachers: number; blockLengths: number[] };
-  step(batch: NativeBatch, options: NativeMealStepOptions): Promise<StepStats>;
-  dispose(): void;
 }
 
 export interface NativeAddon {
@@ -351,12 +329,12 @@ export interface NativeAddon {
   }>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
-  kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdStepOptions): {
+  kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdLossOptions): {
     total: number;
     ce: number;
     kd: number;
   };
-  oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneStepOptions): {
+  oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneLossOptions): {
     total: number;
     ce: number;
     kl: number;
@@ -374,7 +352,12 @@ export interface NativeAddon {
   createProcessGroup(options: NativeProcessGroupOptions): Promise<NativeProcessGroup>;
   distributedBackends(): string[];
   Model: new (spec: NativeModelSpec, device: string) => NativeModel;
-  Meal: new (trainer: NativeTrainer, teachers: NativeModel[], options: NativeMealOptions) => NativeMeal;
+  /** Builds the objective registered natively as `name` for `trainer`, reading `models` (teachers). */
+  createObjective(name: string, trainer: NativeTrainer, models: NativeModel[], settings: Settings): Promise<NativeObjective>;
+  /** The objectives the addon can build. */
+  objectiveNames(): string[];
+  /** Native handles JS holds now (made, not yet disposed or collected), per kind. */
+  liveHandles(): LiveHandles;
   Loader: new (dataset: NativeDataset, options: NativeLoaderOptions) => NativeLoader;
   Batch: { prototype: NativeBatch };
   Trainer: new (student: NativeModel, optimizer: NativeOptimizerOptions) => NativeTrainer;

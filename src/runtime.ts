@@ -1,5 +1,5 @@
 // Process-wide settings of the native runtime.
-import type { CudaMemoryStats, TorchInfo } from './native.js';
+import type { CudaMemoryStats, LiveHandles, TorchInfo } from './native.js';
 import { native } from './native.js';
 
 /** Intra-op threads for LibTorch (0 = all cores; LibTorch's own default on Debian is 1). */
@@ -30,4 +30,9 @@ export function emptyCache(): void {
 /** cuDNN autotuning (torch.backends.cudnn.benchmark): picks the fastest convolution algorithms for fixed input shapes. */
 export function setCudnnBenchmark(on: boolean): void {
   native().setCudnnBenchmark(on);
+}
+
+/** Native handles held now (made and not yet disposed), per kind: zero after a run means it freed everything. */
+export function liveHandles(): LiveHandles {
+  return native().liveHandles();
 }

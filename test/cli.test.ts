@@ -131,7 +131,26 @@ describe('distillery CLI', () => {
       expect(run.stdout).toContain(`distillery ${command}`);
     }
     expect((await runCli(['train', '--help'])).stdout).toContain('--train-limit');
-    expect((await runCli(['distill', '--help'])).stdout).toMatch(/--method <method>[^]*"kd",\s+"meal",\s+"mealv2",\s+"one"/);
+    expect((await runCli(['distill', '--help'])).stdout).toMatch(/--method <method>[^]*"kd",\s+"meal",\s+"mealv2",\s+"one",\s+"dkd"/);
+  });
+
+  it('shows each method its own flags: train none of a method, distill the chosen method', async () => {
+    const train = (await runCli(['train', '--help'])).stdout;
+    for (const flag of ['--blocks', '--branches', '--budget-params', '--temperature', '--update']) expect(train).not.toContain(flag);
+    const kd = (await runCli(['distill', '--help'])).stdout;
+    expect(kd).toContain('--kd-weight');
+    expect(kd).not.toContain('--blocks');
+    const meal = (await runCli(['distill', '--method', 'meal', '--help'])).stdout;
+    expect(meal).toContain('--blocks');
+    expect(meal).toContain('--discriminator-lr');
+    expect(meal).not.toContain('--kd-weight');
+    expect((await runCli(['distill', '--method=dkd', '--help'])).stdout).toMatch(/--beta <value>/);
+    const search = (await runCli(['search', '--help'])).stdout;
+    expect(search).toContain('--budget-params');
+    expect(search).not.toContain('--blocks');
+    const foreign = await runCli(['distill', '--method', 'kd', '--teachers', 'a.ckpt', '--blocks', 'logits', '--json']);
+    expect(foreign.status).toBe(2);
+    expect(JSON.parse(foreign.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: "--blocks: not an option of method 'kd' (it belongs to 'meal')" } });
   });
 
   it('doctor reports LibTorch, CUDA, the c10d backends and the default dataset', async () => {

@@ -4,6 +4,17 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/errors.js";
 import { CONFIG_FLAGS, flagsToConfig } from "../src/config/flags.js";
 import { buildConfig, loadConfigFile } from "../src/config/load.js";
+import type { RunConfig } from "../src/config/schemas.js";
+import { METHODS, methodFlags, methodNamed } from "../src/methods/registry.js";
+
+/** `config` as the variant of `method`, failing the test when it is another. */
+function variant<M extends RunConfig["method"]>(config: RunConfig, method: M): Extract<RunConfig, { method: M }> {
+  expect(config.method).toBe(method);
+  return config as Extract<RunConfig, { method: M }>;
+}
+
+/** The flags of the method named `name`, with their full config paths. */
+const flagsOf = (name: string) => methodFlags(methodNamed(name)!);
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/config/${name}`, import.meta.url));
 
@@ -60,6 +71,24 @@ describe("defaults", () => {
       threads: 0,
       out: "runs/supervised-resnet20",
       teachers: [],
+      distributed: { backend: 'auto', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 1800 },
+      resume: false,
+      checkpointEvery: 1,
+      evalEvery: 1,
+    });
+  });
+
+  it("give each method its own section, with its documented defaults, and no other method's", () => {
+    const adversarial = {
+      adversarial: true,
+      discriminator: { minWidth: 2, outputRelu: false },
+      update: "joint",
+      discriminatorSteps: 1,
+      discriminatorLr: 1e-3,
+      teacherTrainMode: false,
+      grlScale: 1,
+    };
+    const sections: Record<string, unknown> = {
       kd: { temperature: 4, ceWeight: 0.1, kdWeight: 0.9 },
       meal: {
         blocks: [{ name: "logits", weight: 1, adversarialWeight: 1, discriminator: true }],
@@ -68,21 +97,21 @@ describe("defaults", () => {
         temperature: 1,
         teacherSelection: "random",
         ceWeight: 0,
-        adversarial: true,
-        discriminator: { minWidth: 2, outputRelu: false },
-        update: "joint",
-        discriminatorSteps: 1,
-        discriminatorLr: 1e-3,
-        teacherTrainMode: false,
-        grlScale: 1,
+        ...adversarial,
       },
+      mealv2: adversarial,
       one: { branches: 3, temperature: 3, rampUp: 80, klWeight: 1 },
       search: { temperature: 4, l1: 5e-2 },
-      distributed: { backend: 'auto', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 1800 },
-      resume: false,
-      checkpointEvery: 1,
-      evalEvery: 1,
-    });
+      dkd: { temperature: 4, ceWeight: 1, alpha: 1, beta: 8 },
+    };
+    expect(METHODS.map((m) => m.name)).toEqual(["supervised", "kd", "meal", "mealv2", "one", "search", "dkd"]);
+    for (const { name, teachers } of METHODS) {
+      const config = buildConfig(undefined, { method: name, ...(teachers === "none" ? {} : { teachers: ["t.ckpt"] }) }) as unknown as Record<string, unknown>;
+      const own = METHODS.map((m) => m.name).filter((other) => other in config);
+      expect(own, name).toEqual(name in sections ? [name] : []);
+      if (name in sections) expect(config[name], name).toEqual(sections[name]);
+    }
+    expect(configError(() => buildConfig(undefined, { method: "kd", teachers: ["t.ckpt"], meal: { update: "grl" } })).message).toMatch(/^unknown key 'meal' \(valid keys: .*, method, kd\)$/);
   });
 
   it("fill AdamW's own defaults when only the type is chosen", () => {
@@ -117,7 +146,7 @@ describe("config files and flags", () => {
         batchSize: "64",
         teachers: "teachers/resnet56.ckpt, teachers/resnet110.ckpt",
         temperature: "2",
-      }),
+      }, flagsOf("kd")),
       // The CLI's subcommand supplies the method, and augmentation has no flag.
       method: "kd",
       data: { augment: { flip: true } },
@@ -236,34 +265,35 @@ describe("validation errors", () => {
   });
 
   it("take MEAL blocks as bare names or as objects, and name a bad one by its path", () => {
-    const config = buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], ...flagsToConfig({ blocks: "layer3,logits" }) });
+    const config = variant(buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], ...flagsToConfig({ blocks: "layer3,logits" }, flagsOf("meal")) }), "meal");
     expect(config.meal.blocks.map((b) => b.name)).toEqual(["layer3", "logits"]);
-    const mixed = buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], meal: { blocks: ["logits", { name: "layer2", length: 64, weight: 0.1 }] } });
+    const mixed = variant(buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], meal: { blocks: ["logits", { name: "layer2", length: 64, weight: 0.1 }] } }), "meal");
     expect(mixed.meal.blocks[1]).toEqual({ name: "layer2", length: 64, weight: 0.1, adversarialWeight: 1, discriminator: true });
     expect(configError(() => buildConfig(undefined, { method: "meal", teachers: ["t.ckpt"], meal: { update: "sometimes" } })).message).toMatch(/^meal\.update: /);
     expect(configError(() => buildConfig(undefined, { method: "mealv2" })).message).toMatch(/^teachers: distillation needs/);
   });
 
   it("take ONE's options from flags, need no teachers for it, and name a bad branch count", () => {
-    const config = buildConfig(undefined, { method: "one", ...flagsToConfig({ branches: "4", rampUp: "0", oneTemperature: "2" }) });
+    const config = variant(buildConfig(undefined, { method: "one", ...flagsToConfig({ branches: "4", rampUp: "0", oneTemperature: "2" }, flagsOf("one")) }), "one");
     expect(config.one).toEqual({ branches: 4, temperature: 2, rampUp: 0, klWeight: 1 });
     expect(config.out).toBe("runs/one-resnet20");
     expect(configError(() => buildConfig(undefined, { method: "one", one: { branches: 1 } })).message).toMatch(/^one\.branches: /);
+    expect(configError(() => buildConfig(undefined, { method: "one", teachers: ["t.ckpt"] })).message).toBe("teachers: this method reads no teachers: leave 'teachers' out");
   });
 
   it("read search budgets with K/M/G suffixes, and want exactly one teacher and at most one budget", () => {
-    expect(flagsToConfig({ budgetParams: "0.1M", budgetFlops: "75k", archSpec: "found.json" })).toEqual({
+    expect(flagsToConfig({ budgetParams: "0.1M", budgetFlops: "75k", archSpec: "found.json" }, flagsOf("search"))).toEqual({
       model: { archSpec: "found.json" },
       search: { budgetParams: 100_000, budgetFlops: 75_000 },
     });
-    expect(configError(() => flagsToConfig({ budgetParams: "10x" })).message).toMatch(/^--budget-params: expected a number with an optional K, M or G suffix/);
+    expect(configError(() => flagsToConfig({ budgetParams: "10x" }, flagsOf("search"))).message).toMatch(/^--budget-params: expected a number with an optional K, M or G suffix/);
     const two = configError(() => buildConfig(undefined, { method: "search", teachers: ["a.ckpt", "b.ckpt"], search: { budgetParams: 1, budgetFlops: 1 } }));
     expect(two.problems.map((p) => p.split(":")[0])).toEqual(["search.budgetFlops", "teachers"]);
   });
 
   it("require a method", () => {
     expect(configError(() => buildConfig(undefined, {})).message).toBe(
-      "method: required (expected one of 'supervised', 'kd', 'meal', 'mealv2', 'one', 'search')",
+      "method: required (expected one of 'supervised', 'kd', 'meal', 'mealv2', 'one', 'search', 'dkd')",
     );
   });
 });
@@ -293,7 +323,7 @@ describe("flags", () => {
         momentum: "0.8",
         schedule: "onecycle",
         json: true, // not a config flag: ignored
-      }),
+      }, flagsOf("kd")),
     ).toEqual({
       model: { arch: "resnet8" },
       data: { dataset: "mnist", dataDir: "/data/mnist", trainLimit: 1000 },
@@ -313,13 +343,13 @@ describe("flags", () => {
 
   it("read options as commander stores them", () => {
     const program = new Command().exitOverride();
-    for (const { flag, kind, description } of CONFIG_FLAGS) {
+    for (const { flag, kind, description } of [...CONFIG_FLAGS, ...flagsOf("kd")]) {
       program.option(kind === "switch" ? flag : `${flag} <value>`, description);
     }
     program.parse(["--batch-size", "64", "--data-dir", "/d", "--ce-weight", "0.3", "--resume", "--train-limit", "9"], {
       from: "user",
     });
-    expect(flagsToConfig(program.opts())).toEqual({
+    expect(flagsToConfig(program.opts(), flagsOf("kd"))).toEqual({
       batchSize: 64,
       data: { dataDir: "/d", trainLimit: 9 },
       kd: { ceWeight: 0.3 },
@@ -328,7 +358,7 @@ describe("flags", () => {
   });
 
   it("parse numbers strictly and name the flag", () => {
-    const message = (flags: Record<string, string>): string => configError(() => flagsToConfig(flags)).message;
+    const message = (flags: Record<string, string>): string => configError(() => flagsToConfig(flags, flagsOf("kd"))).message;
     expect(message({ epochs: "10x" })).toBe("--epochs: expected an integer, got '10x'");
     expect(message({ epochs: "2.5" })).toBe("--epochs: expected an integer, got '2.5'");
     expect(message({ lr: "0x10" })).toBe("--lr: expected a number, got '0x10'");

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { Model, Trainer, buildConfig, createRun, cudaMemoryStats, emptyCache, setSeed, torchInfo } from '../src/index.js';
-import { FASHION_MNIST, firstTrainingBatch, runCli, tempDir, thrown } from './helpers.js';
+import { FASHION_MNIST, firstTrainingBatch, runCli, tempDir, thrown, supervisedStep } from './helpers.js';
 
 const info = torchInfo();
 const dir = tempDir('distillery-cuda-');
@@ -43,7 +43,7 @@ describe.skipIf(!info.cudaAvailable)('on a CUDA device', () => {
       setSeed(4);
       const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 }, device);
       const trainer = new Trainer(model, SGD);
-      losses.push((await trainer.step(batch, { method: 'supervised', lr: 0.05 })).loss);
+      losses.push((await supervisedStep(trainer, batch, 0.05)).loss);
       trainer.dispose();
       model.dispose();
     }

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Dataset, Loader } from '../src/index.js';
-import type { Batch } from '../src/index.js';
+import { Dataset, Loader, Objective } from '../src/index.js';
+import type { Batch, StepStats, Trainer } from '../src/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PYTHON = '/usr/bin/python3';
@@ -72,4 +72,10 @@ export async function thrown(fn: () => unknown): Promise<{ code?: string; messag
     return error as { code?: string; message: string };
   }
   throw new Error('expected an error, none was thrown');
+}
+
+/** One supervised step of `trainer` on `batch` (a 'supervised' objective made and freed for it). */
+export async function supervisedStep(trainer: Trainer, batch: Batch, lr: number): Promise<StepStats> {
+  using objective = await Objective.create('supervised', trainer, []);
+  return trainer.step(batch, objective, lr);
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Dataset, Loader, Model, Trainer, buildConfig, createRun, setSeed } from '../src/index.js';
 import type { Batch, LoaderOptions } from '../src/index.js';
-import { runPython, tempDir, thrown } from './helpers.js';
+import { runPython, tempDir, thrown, supervisedStep } from './helpers.js';
 
 // Pillow and torchvision (Debian's python3-pil / python3-torchvision) write the files and say what
 // every transform should produce; the loader must agree with them.
@@ -144,7 +144,7 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
         const [channels] = dataset.info.shape;
         using model = Model.create({ arch: 'resnet8', inChannels: channels, numClasses: 10 });
         using trainer = new Trainer(model, { type: 'sgd', lr: 0.01, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
-        losses.push((await trainer.step(batch, { method: 'supervised', lr: 0.01 })).loss);
+        losses.push((await supervisedStep(trainer, batch, 0.01)).loss);
       }
       expect(losses[1]).toBeCloseTo(losses[0]!, 4);
     }

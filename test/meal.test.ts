@@ -2,10 +2,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Trainer, alignBlock, discriminatorLoss, selectTeachers, setSeed, similarityLoss } from '../src/index.js';
-import type { Batch, HostTensor, SimilarityName } from '../src/index.js';
-import { native } from '../src/native.js';
-import type { NativeMeal, NativeMealOptions } from '../src/native.js';
+import { Dataset, Loader, Model, Objective, Trainer, alignBlock, discriminatorLoss, selectTeachers, setSeed, similarityLoss } from '../src/index.js';
+import type { Batch, HostTensor, Settings, SimilarityName, StepStats } from '../src/index.js';
 import { FASHION_MNIST, randomFloats, runPython, tempDir, thrown } from './helpers.js';
 
 function tensor(shape: number[], seed: number, scale = 1): HostTensor {
@@ -142,14 +140,24 @@ describe('MEAL update modes', () => {
     dir.cleanup();
   });
 
-  function setup(options: Partial<NativeMealOptions> = {}): { student: Model; trainer: Trainer; meal: NativeMeal; dispose: () => void } {
+  interface Setup {
+    student: Model;
+    trainer: Trainer;
+    meal: Objective;
+    /** One step of the MEAL objective with these step arguments. */
+    step: (args: { phase: string; teachers: number[]; lr: number; discriminatorLr: number }) => Promise<StepStats>;
+    dispose: () => void;
+  }
+
+  async function setup(options: Settings = {}): Promise<Setup> {
     setSeed(5);
     const student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     // Plain SGD, no momentum or decay: a parameter's change is exactly -lr * its gradient.
     const trainer = new Trainer(student, { type: 'sgd', lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
-    const meal = new (native().Meal)(
-      trainer.handle,
-      teachers.map((t) => t.handle),
+    const meal = await Objective.create(
+      'meal',
+      trainer,
+      teachers,
       {
         blocks: [
           { name: 'stage3', length: 16, weight: 1, adversarialWeight: 1, discriminator: true },
@@ -171,6 +179,7 @@ describe('MEAL update modes', () => {
       student,
       trainer,
       meal,
+      step: ({ lr, ...args }) => trainer.step(batch, meal, lr, args),
       dispose: () => {
         meal.dispose();
         trainer.dispose();
@@ -182,20 +191,20 @@ describe('MEAL update modes', () => {
   const deltas = (...files: string[]) =>
     JSON.parse(runPython('checkpoint_deltas.py', files)) as Record<'student' | 'studentBuffers' | 'discriminators', { changedA: number; maxDeltaA: number; maxSum: number }>;
 
-  it('reports the aligned length of each block', () => {
-    const { meal, dispose } = setup();
+  it('reports the aligned length of each block', async () => {
+    const { meal, dispose } = await setup();
     expect(meal.info()).toEqual({ teachers: 2, blockLengths: [16, 10] });
     dispose();
   });
 
   it('discriminator phase: trains the discriminators and leaves the student (weights and BatchNorm statistics) untouched', async () => {
-    const { student, trainer, meal, dispose } = setup();
+    const { student, trainer, step, dispose } = await setup();
     const before = await student.forward(probe);
     const origin = join(dir.path, 'd0.ckpt');
     const after = join(dir.path, 'd1.ckpt');
     await trainer.saveCheckpoint(origin, {});
     const losses: number[] = [];
-    for (let i = 0; i < 5; i++) losses.push((await meal.step(batch, { phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.05 })).adversarial);
+    for (let i = 0; i < 5; i++) losses.push((await step({ phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.05 })).terms.adversarial!);
     await trainer.saveCheckpoint(after, {});
     expect(Array.from((await student.forward(probe)).data)).toEqual(Array.from(before.data));
     const d = deltas(origin, after);
@@ -207,18 +216,18 @@ describe('MEAL update modes', () => {
   });
 
   it('student phase: trains the student on similarity + generator loss and leaves the discriminators untouched', async () => {
-    const { trainer, meal, dispose } = setup();
+    const { trainer, step, dispose } = await setup();
     const origin = join(dir.path, 's0.ckpt');
     const after = join(dir.path, 's1.ckpt');
     await trainer.saveCheckpoint(origin, {});
-    const stats = await meal.step(batch, { phase: 'student', teachers: [1], lr: 0.1, discriminatorLr: 0.05 });
+    const stats = await step({ phase: 'student', teachers: [1], lr: 0.1, discriminatorLr: 0.05 });
     await trainer.saveCheckpoint(after, {});
     const d = deltas(origin, after);
     expect(d.student.changedA).toBeGreaterThan(0);
     expect(d.discriminators.maxDeltaA).toBe(0);
-    expect(stats.similarity).toBeGreaterThan(0);
-    expect(stats.adversarial).toBeGreaterThan(0);
-    expect(stats.loss).toBeCloseTo(stats.similarity + stats.adversarial, 5);
+    expect(stats.terms.similarity).toBeGreaterThan(0);
+    expect(stats.terms.adversarial).toBeGreaterThan(0);
+    expect(stats.loss).toBeCloseTo(stats.terms.similarity! + stats.terms.adversarial!, 5);
     dispose();
   });
 
@@ -230,16 +239,16 @@ describe('MEAL update modes', () => {
         { name: 'logits', weight: 0, adversarialWeight: 1, discriminator: true },
       ],
     };
-    const { trainer, meal, dispose } = setup(zeroSimilarity);
+    const { trainer, step, dispose } = await setup(zeroSimilarity);
     const origin = join(dir.path, 'g0.ckpt');
     const joint = join(dir.path, 'g-joint.ckpt');
     const grl = join(dir.path, 'g-grl.ckpt');
     await trainer.saveCheckpoint(origin, {});
     const options = { teachers: [0, 1], lr: 0.05, discriminatorLr: 0.05 };
-    await meal.step(batch, { ...options, phase: 'joint' });
+    await step({ ...options, phase: 'joint' });
     await trainer.saveCheckpoint(joint, {});
     await trainer.loadCheckpoint(origin);
-    await meal.step(batch, { ...options, phase: 'grl' });
+    await step({ ...options, phase: 'grl' });
     await trainer.saveCheckpoint(grl, {});
     const d = deltas(origin, joint, grl);
     expect(d.student.maxDeltaA).toBeGreaterThan(1e-6);
@@ -265,20 +274,20 @@ describe('MEAL update modes', () => {
     expect(error).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining("'layer3' and 'stage3' name the same block") });
   });
 
-  it('finds blocks by stage and by position as well as by name', () => {
+  it('finds blocks by stage and by position as well as by name', async () => {
     for (const blocks of [['stage2', '-1'], ['1', 'logits']]) {
-      const { meal, dispose } = setup({ blocks: blocks.map((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })) });
+      const { meal, dispose } = await setup({ blocks: blocks.map((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })) });
       expect(meal.info().blockLengths).toEqual([14 * 14, 10]);
       dispose();
     }
   });
 
   it('refuses a teacher index out of range and a discriminator phase without discriminators', async () => {
-    const { meal, dispose } = setup({ adversarial: false });
-    expect(await thrown(() => meal.step(batch, { phase: 'joint', teachers: [2], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('teacher index 2') });
-    expect(await thrown(() => meal.step(batch, { phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({ code: 'E_ARGUMENT' });
-    const stats = await meal.step(batch, { phase: 'joint', teachers: [0], lr: 0.1, discriminatorLr: 0.1 });
-    expect(stats.adversarial).toBe(0);
+    const { step, dispose } = await setup({ adversarial: false });
+    expect(await thrown(() => step({ phase: 'joint', teachers: [2], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('teacher index 2') });
+    expect(await thrown(() => step({ phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({ code: 'E_ARGUMENT' });
+    const stats = await step({ phase: 'joint', teachers: [0], lr: 0.1, discriminatorLr: 0.1 });
+    expect(Object.keys(stats.terms)).toEqual(['similarity']);
     dispose();
   });
 });

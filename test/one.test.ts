@@ -2,7 +2,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Model, Trainer, buildConfig, createRun, oneLoss, oneRampUp, setSeed } from '../src/index.js';
+import { Model, Objective, Trainer, buildConfig, createRun, oneLoss, oneRampUp, setSeed } from '../src/index.js';
 import type { Batch, HostTensor } from '../src/index.js';
 import { native } from '../src/native.js';
 import { FASHION_MNIST, firstTrainingBatch, randomFloats, runPython, tempDir, thrown } from './helpers.js';
@@ -164,9 +164,11 @@ describe('ONE training', () => {
     const before = join(dir.path, 'before.safetensors');
     const after = join(dir.path, 'after.safetensors');
     await one.saveSafetensors(before);
-    const stats = await trainer.step(batch, { method: 'one', lr: 0.1, temperature: 3, klWeight: 1 });
+    using objective = await Objective.create('one', trainer, [], { temperature: 3 });
+    const stats = await trainer.step(batch, objective, 0.1, { klWeight: 1 });
     expect(stats.count).toBe(32);
-    expect(stats.kd).toBeGreaterThan(0);
+    expect(Object.keys(stats.terms)).toEqual(['ce', 'kl']);
+    expect(stats.terms.kl).toBeGreaterThan(0);
     await one.saveSafetensors(after);
     const [a, b] = await Promise.all([native().readSafetensors(before), native().readSafetensors(after)]);
     for (const name of ['conv1.weight', 'layer1.0.conv1.weight', 'branches.0.fc.weight', 'branches.1.layer3.0.conv2.weight', 'branches.2.fc.bias', 'gate.fc.weight', 'gate.bn.weight']) {
@@ -177,20 +179,19 @@ describe('ONE training', () => {
   it('refuses a ONE step on a plain student, saying how to build one', async () => {
     using student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     using trainer = new Trainer(student, { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0, noDecayBnBias: false });
-    const error = await thrown(() => trainer.step(batch, { method: 'one', lr: 0.1, temperature: 3, klWeight: 1 }));
+    const error = await thrown(() => Objective.create('one', trainer, [], { temperature: 3 }));
     expect(error).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('--branches') });
   });
 
   it('a short ONE run learns, reports every branch and the ensemble, and resumes with its branches', async () => {
-    const config = (patch: Record<string, unknown>) =>
+    const config = (patch: Record<string, unknown>, method: Record<string, unknown> = { method: 'one', one: { rampUp: 1 } }) =>
       buildConfig(undefined, {
-        method: 'one',
+        ...method,
         model: { arch: 'resnet8' },
         data: { dataDir: FASHION_MNIST, trainLimit: 3000 },
         epochs: 2,
         batchSize: 64,
         optimizer: { lr: 0.05 },
-        one: { rampUp: 1 },
         seed: 3,
         out: join(dir.path, 'one'),
         ...patch,
@@ -201,7 +202,7 @@ describe('ONE training', () => {
     for (const o of result.outputs!) expect(o.top1).toBeGreaterThan(0.5);
     const resumed = await createRun(config({ epochs: 3, resume: true })).execute();
     expect(resumed.epochs).toBe(3);
-    const plainResume = await thrown(() => createRun(config({ method: 'supervised', epochs: 4, resume: true })).execute());
+    const plainResume = await thrown(() => createRun(config({ epochs: 4, resume: true }, { method: 'supervised' })).execute());
     expect(plainResume).toMatchObject({ code: 'E_CHECKPOINT', message: expect.stringContaining('with 3 ONE branches') });
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Model, Trainer, buildConfig, createRun, setSeed } from '../src/index.js';
 import { native } from '../src/native.js';
 import type { Batch } from '../src/index.js';
-import { FASHION_MNIST, firstTrainingBatch, tempDir, thrown } from './helpers.js';
+import { FASHION_MNIST, firstTrainingBatch, tempDir, thrown, supervisedStep } from './helpers.js';
 
 const dir = tempDir('distillery-amp-');
 afterAll(() => dir.cleanup());
@@ -31,7 +31,7 @@ async function weights(model: Model, name: string): Promise<Buffer> {
 
 async function steps(trainer: Trainer, batch: Batch, n: number) {
   const out = [];
-  for (let i = 0; i < n; i++) out.push(await trainer.step(batch, { method: 'supervised', lr: 0.05 }));
+  for (let i = 0; i < n; i++) out.push(await supervisedStep(trainer, batch, 0.05));
   return out;
 }
 

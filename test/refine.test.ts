@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig, createRun } from '../src/index.js';
 import { injectLabelNoise } from '../src/data/label-noise.js';
 import { readLabelsFile } from '../src/io/labels-file.js';
-import { refineLabels } from '../src/methods/refine.js';
+import { refineLabels } from '../src/pipelines/refine.js';
 import { FASHION_MNIST, runPython, tempDir, thrown } from './helpers.js';
 
 describe('label noise', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Model, Trainer, chooseSubnet, describeSpec, extractSubnet, loadWeightsInto, readArchSpec, setSeed } from '../src/index.js';
+import { Model, Objective, Trainer, chooseSubnet, describeSpec, extractSubnet, loadWeightsInto, readArchSpec, setSeed } from '../src/index.js';
 import type { Batch, HostTensor } from '../src/index.js';
 import { native } from '../src/native.js';
 import { FASHION_MNIST, firstTrainingBatch, randomFloats, runCli, runPython, tempDir, thrown } from './helpers.js';
@@ -121,8 +121,9 @@ describe('student search', () => {
     const before = join(dir.path, 'search-before.safetensors');
     const after = join(dir.path, 'search-after.safetensors');
     await gated.saveSafetensors(before);
-    const stats = await trainer.step(batch, { method: 'search', lr: 0.1, teacher: teacher.handle, temperature: 4, l1: 0.01 });
-    expect(stats.gates).toBeCloseTo(2 * (16 + 32 + 64) + 4, 3);
+    using objective = await Objective.create('search', trainer, [teacher], { temperature: 4, l1: 0.01 });
+    const stats = await trainer.step(batch, objective, 0.1);
+    expect(stats.terms.gates).toBeCloseTo(2 * (16 + 32 + 64) + 4, 3);
     await gated.saveSafetensors(after);
     const [a, b] = await Promise.all([native().readSafetensors(before), native().readSafetensors(after)]);
     for (const name of Object.keys(a.tensors)) {
@@ -171,12 +172,12 @@ describe('student search', () => {
       expect(student.parameterCount).toBe(choice.params);
       expect(await student.countFlops([1, 28, 28])).toBe(choice.flops);
       // The largest that fits: keeping the next channel (the next lower threshold) would not.
+      // Every budget here is below the whole network's size, so a lower threshold always exists.
       const lower = [...new Set(gated.handle.gateValues())].filter((v) => v < choice.threshold).at(-1);
-      if (lower !== undefined) {
-        using larger = Model.create({ ...teacher.spec, blocks: gated.handle.planSubnet(lower).blocks });
-        const over = budget.params !== undefined ? larger.parameterCount > budget.params : (await larger.countFlops([1, 28, 28])) > budget.flops!;
-        expect(over).toBe(true);
-      }
+      expect(lower, JSON.stringify(budget)).toBeDefined();
+      using larger = Model.create({ ...teacher.spec, blocks: gated.handle.planSubnet(lower!).blocks });
+      const over = budget.params !== undefined ? larger.parameterCount > budget.params : (await larger.countFlops([1, 28, 28])) > budget.flops!;
+      expect(over).toBe(true);
     }
     expect(await thrown(() => chooseSubnet(gated, { params: 1000 }, [1, 28, 28]))).toMatchObject({
       code: 'E_ARGUMENT',

@@ -3,10 +3,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Trainer, buildConfig, cacheTeachers, createRun, loadModel, setSeed } from '../src/index.js';
-import type { Batch, CacheTeachersOptions, RunResult } from '../src/index.js';
-import type { NativeMealOptions, NativeModel, NativeStepOptions } from '../src/native.js';
-import { native } from '../src/native.js';
+import { Dataset, Loader, Model, Objective, Trainer, buildConfig, cacheTeachers, createRun, loadModel, setSeed } from '../src/index.js';
+import type { Batch, CacheTeachersOptions, RunResult, Settings } from '../src/index.js';
 import { runPython, tempDir, thrown } from './helpers.js';
 
 // A teacher trained on a small ImageFolder, its soft labels cached on two crops per image, and KD
@@ -75,15 +73,16 @@ describe('teacher soft-label caches', () => {
     const kd = { temperature: 4, ceWeight: 0.5, kdWeight: 0.5 };
     const losses: number[] = [];
     const teacherModel = await loadModel(teacher.checkpoint, 'cpu');
-    const steps: [Batch, NativeStepOptions][] = [
-      [live.batch, { method: 'kd', lr: 0.01, teachers: [teacherModel.handle], ...kd }],
-      [cached.batch, { method: 'kd', lr: 0.01, cached: true, ...kd }],
+    const steps: [Batch, Model[]][] = [
+      [live.batch, [teacherModel]],
+      [cached.batch, []],
     ];
-    for (const [batch, options] of steps) {
+    for (const [batch, teachers] of steps) {
       setSeed(2);
       using student = Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
       using trainer = new Trainer(student, { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
-      losses.push((await trainer.step(batch, options)).loss);
+      using objective = await Objective.create('kd', trainer, teachers, kd);
+      losses.push((await trainer.step(batch, objective, 0.01)).loss);
     }
     // float16 probabilities are the only difference.
     expect(Math.abs(losses[0]! - losses[1]!)).toBeLessThan(2e-3);
@@ -134,8 +133,10 @@ describe('teacher soft-label caches', () => {
     const live = await firstBatch();
     const cached = await firstBatch(mealCache);
     expect(cached.batch.softLabels()!.logits!.shape).toEqual([16, 2]);
-    const meal = buildConfig(undefined, { method: 'mealv2', teachers: ['unused.ckpt'] }).meal;
-    const options: NativeMealOptions = {
+    const config = buildConfig(undefined, { method: 'mealv2', teachers: ['unused.ckpt'] });
+    if (config.method !== 'mealv2') throw new Error('expected a mealv2 config');
+    const meal = config.mealv2;
+    const options: Settings = {
       blocks: [{ name: 'logits', weight: 1, adversarialWeight: 1, discriminator: true }],
       pooling: 'avg',
       similarity: 'ce',
@@ -150,15 +151,14 @@ describe('teacher soft-label caches', () => {
     const teacherModel = await loadModel(teacher.checkpoint, 'cpu');
     const losses: number[] = [];
     for (const [batch, teachers] of [
-      [live.batch, [teacherModel.handle]],
+      [live.batch, [teacherModel]],
       [cached.batch, []],
-    ] as [Batch, NativeModel[]][]) {
+    ] as [Batch, Model[]][]) {
       setSeed(2);
       using student = Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
       using trainer = new Trainer(student, { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0, noDecayBnBias: false });
-      const distiller = new (native().Meal)(trainer.handle, teachers, options);
-      losses.push((await distiller.step(batch, { phase: 'joint', teachers: teachers.length ? [0] : [], lr: 0.01, discriminatorLr: 1e-3 })).loss);
-      distiller.dispose();
+      using distiller = await Objective.create('meal', trainer, teachers, options);
+      losses.push((await trainer.step(batch, distiller, 0.01, { phase: 'joint', teachers: teachers.length ? [0] : [], discriminatorLr: 1e-3 })).loss);
     }
     expect(Math.abs(losses[0]! - losses[1]!)).toBeLessThan(2e-3);
     teacherModel.dispose();

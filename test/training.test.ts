@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Trainer, buildConfig, createRun, evaluateCheckpoints, setSeed } from '../src/index.js';
+import { Dataset, Loader, Model, Trainer, buildConfig, createRun, evaluateCheckpoints, liveHandles, setSeed } from '../src/index.js';
 import type { RunResult } from '../src/index.js';
-import { FASHION_MNIST, tempDir, thrown } from './helpers.js';
+import { native } from '../src/native.js';
+import { FASHION_MNIST, tempDir, thrown, supervisedStep } from './helpers.js';
 
 const dir = tempDir();
 afterAll(() => dir.cleanup());
@@ -23,14 +24,29 @@ function config(out: string, patch: Record<string, unknown>) {
   });
 }
 
-describe('training on Fashion-MNIST', () => {
-  let teacher: RunResult;
+/** The learned parameters' bytes (BatchNorm's running statistics move in every training forward). */
+async function learned(model: Model): Promise<Buffer> {
+  const path = join(dir.path, 'weights.safetensors');
+  await model.saveSafetensors(path);
+  const { tensors } = await native().readSafetensors(path);
+  const names = Object.keys(tensors).filter((n) => !/running_(mean|var)|num_batches_tracked/.test(n)).sort();
+  return Buffer.concat(names.map((n) => Buffer.from(tensors[n]!.data.buffer)));
+}
 
-  it('raises test accuracy well above chance in a short run, with events and a checkpoint', async () => {
+describe('training on Fashion-MNIST', () => {
+  // Every test that needs them gets the same teacher and plain student, whatever order tests run in.
+  let teacher: RunResult;
+  let straight: RunResult;
+  const steps: number[] = [];
+
+  beforeAll(async () => {
     const run = createRun(config('teacher', { model: { arch: 'resnet14' }, epochs: 3 }));
-    const steps: number[] = [];
     run.on('step', (e) => steps.push(e.step));
     teacher = await run.execute();
+    straight = await createRun(config('straight', {})).execute();
+  });
+
+  it('raises test accuracy well above chance in a short run, with events and a checkpoint', () => {
     expect(steps.length).toBe(3 * Math.ceil(3000 / 64));
     expect(teacher.top1).toBeGreaterThan(0.6);
     expect(teacher.top5).toBeGreaterThan(teacher.top1);
@@ -40,7 +56,6 @@ describe('training on Fashion-MNIST', () => {
   });
 
   it('resumes from a checkpoint to the same result as an uninterrupted run', async () => {
-    const straight = await createRun(config('straight', {})).execute();
     const interrupted = createRun(config('resumed', {}));
     interrupted.on('checkpoint', () => interrupted.requestStop());
     expect((await interrupted.execute()).epochs).toBe(1);
@@ -70,9 +85,8 @@ describe('training on Fashion-MNIST', () => {
   });
 
   it('distills two teachers with MEAL to well above chance, reporting the teachers and their ensemble', async () => {
-    const straight = join(dir.path, 'straight', 'checkpoint.ckpt');
     const result = await createRun(
-      config('meal', { method: 'meal', teachers: [teacher.checkpoint, straight], epochs: 2, meal: { blocks: ['layer3', 'logits'], update: 'alternating' } }),
+      config('meal', { method: 'meal', teachers: [teacher.checkpoint, straight.checkpoint], epochs: 2, meal: { blocks: ['layer3', 'logits'], update: 'alternating' } }),
     ).execute();
     expect(result.method).toBe('meal');
     expect(result.top1).toBeGreaterThan(0.4);
@@ -81,12 +95,11 @@ describe('training on Fashion-MNIST', () => {
     expect(result.ensemble?.top1).toBeGreaterThan(0.5);
     // The report scores members and ensemble in one pass; the plain evaluation path agrees.
     const scored = { dataDir: FASHION_MNIST, device: 'cpu', batchSize: 256, mean: [0], std: [1] };
-    expect(result.teachers?.[1]?.top1).toBeCloseTo((await evaluateCheckpoints([straight], scored)).top1, 6);
-    expect(result.ensemble?.top1).toBeCloseTo((await evaluateCheckpoints([teacher.checkpoint, straight], scored)).top1, 6);
+    expect(result.teachers?.[1]?.top1).toBeCloseTo((await evaluateCheckpoints([straight.checkpoint], scored)).top1, 6);
+    expect(result.ensemble?.top1).toBeCloseTo((await evaluateCheckpoints([teacher.checkpoint, straight.checkpoint], scored)).top1, 6);
   });
 
   it('starts MEAL V2 from a pretrained student and keeps it accurate', async () => {
-    const straight = await createRun(config('straight', { resume: true })).execute();
     const result = await createRun(
       config('mealv2', { method: 'mealv2', teachers: [teacher.checkpoint], epochs: 1, optimizer: { lr: 0.01 }, model: { arch: 'resnet8', init: straight.checkpoint } }),
     ).execute();
@@ -110,10 +123,18 @@ describe('training on Fashion-MNIST', () => {
     const batch = (await loader.epoch(0).next()).value!;
     const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     const trainer = new Trainer(model, { type: 'sgd', lr: 1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
+    let before = await learned(model);
+    let steps = 0;
     const error = await thrown(async () => {
-      for (let i = 0; i < 20; i++) await trainer.step(batch, { method: 'supervised', lr: 1e30 });
+      for (; steps < 20; steps++) {
+        before = await learned(model);
+        await supervisedStep(trainer, batch, 1e30);
+      }
     });
     expect(error).toMatchObject({ code: 'E_NAN_LOSS', message: expect.stringContaining('not updated') });
+    // A finite step came first (it moved the weights); the step that met the NaN left them as they were.
+    expect(steps).toBeGreaterThan(0);
+    expect((await learned(model)).equals(before)).toBe(true);
     trainer.dispose();
     model.dispose();
     batch.dispose();
@@ -123,5 +144,20 @@ describe('training on Fashion-MNIST', () => {
   it('names a model whose input channels do not fit the data', async () => {
     const error = await thrown(() => createRun(config('rgb', { model: { arch: 'resnet8', inChannels: 3 }, epochs: 1 })).execute());
     expect(error).toMatchObject({ code: 'E_SHAPE', message: expect.stringMatching(/3 input channel.*has 1/) });
+  });
+
+  it('frees every native handle it made, whether the run fails half-way or succeeds', async () => {
+    const baseline = liveHandles();
+    const failed = createRun(config('diverges', { optimizer: { lr: 1e30 }, epochs: 1 }));
+    let stepsDone = 0;
+    failed.on('step', () => (stepsDone += 1));
+    expect(await thrown(() => failed.execute())).toMatchObject({ code: 'E_NAN_LOSS' });
+    expect(stepsDone).toBeGreaterThan(0);
+    expect(liveHandles()).toEqual(baseline);
+    const kd = await createRun(config('kd-handles', { method: 'kd', teachers: [teacher.checkpoint], epochs: 1, data: { dataDir: FASHION_MNIST, trainLimit: 500 } })).execute();
+    expect(kd.epochs).toBe(1);
+    expect(liveHandles()).toEqual(baseline);
+    expect(await thrown(() => createRun(config('bad-teacher', { method: 'kd', teachers: [join(dir.path, 'nope.ckpt')] })).execute())).toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    expect(liveHandles()).toEqual(baseline);
   });
 });

@@ -227,4 +227,62 @@ std::map<std::string, std::string> string_map_from_js(Napi::Value value, const s
   return out;
 }
 
+namespace {
+constexpr int kMaxJsonDepth = 32;
+
+nlohmann::json json_from_js_at(Napi::Value value, const std::string& name, int depth) {
+  if (depth > kMaxJsonDepth) fail(ErrorCode::InvalidArgument, name, " is nested deeper than ", kMaxJsonDepth, " levels");
+  if (value.IsUndefined() || value.IsNull()) return nullptr;
+  if (value.IsBoolean()) return value.As<Napi::Boolean>().Value();
+  if (value.IsNumber()) return value.As<Napi::Number>().DoubleValue();
+  if (value.IsString()) return value.As<Napi::String>().Utf8Value();
+  if (value.IsArray()) {
+    const Napi::Array array = value.As<Napi::Array>();
+    nlohmann::json out = nlohmann::json::array();
+    for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(json_from_js_at(array.Get(i), name + "[" + std::to_string(i) + "]", depth + 1));
+    return out;
+  }
+  if (value.IsFunction() || value.IsTypedArray() || value.IsArrayBuffer() || !value.IsObject()) {
+    fail(ErrorCode::InvalidArgument, name, " must hold plain values (numbers, strings, booleans, arrays, objects), got ", js_type(value));
+  }
+  const Napi::Object object = value.As<Napi::Object>();
+  const Napi::Array keys = object.GetPropertyNames();
+  nlohmann::json out = nlohmann::json::object();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    const std::string key = keys.Get(i).ToString().Utf8Value();
+    const Napi::Value item = object.Get(key);
+    if (item.IsUndefined()) continue;
+    out[key] = json_from_js_at(item, name + "." + key, depth + 1);
+  }
+  return out;
+}
+}  // namespace
+
+nlohmann::json json_from_js(Napi::Value value, const std::string& name) { return json_from_js_at(value, name, 0); }
+
+Napi::Value json_to_js(Napi::Env env, const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::boolean:
+      return Napi::Boolean::New(env, value.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float:
+      return Napi::Number::New(env, value.get<double>());
+    case nlohmann::json::value_t::string:
+      return Napi::String::New(env, value.get<std::string>());
+    case nlohmann::json::value_t::array: {
+      Napi::Array out = Napi::Array::New(env, value.size());
+      for (size_t i = 0; i < value.size(); ++i) out.Set(static_cast<uint32_t>(i), json_to_js(env, value[i]));
+      return out;
+    }
+    case nlohmann::json::value_t::object: {
+      Napi::Object out = Napi::Object::New(env);
+      for (const auto& [key, item] : value.items()) out.Set(key, json_to_js(env, item));
+      return out;
+    }
+    default:
+      return env.Null();
+  }
+}
+
 }  // namespace distillery::addon

@@ -2,6 +2,7 @@
 // Reading JS arguments (with errors that name the argument) and moving tensors across the boundary
 // as plain typed arrays: { data: Float32Array | Int32Array | ..., shape: number[] }.
 #include <napi.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <map>
@@ -43,6 +44,12 @@ std::vector<torch::Tensor> float_tensors_from_js(Napi::Value value, const std::s
 std::vector<std::pair<std::string, torch::Tensor>> named_tensors_from_js(Napi::Value value, const std::string& name);
 /** Copies a CPU-or-device tensor into a { data, shape } host tensor (float32, int32, uint8 or float64). */
 Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor);
+
+/** A plain JS value (objects, arrays, numbers, strings, booleans, null) as JSON; functions, typed
+ *  arrays and nesting deeper than 32 levels are E_ARGUMENT naming `name`. */
+nlohmann::json json_from_js(Napi::Value value, const std::string& name);
+/** JSON as a plain JS value. */
+Napi::Value json_to_js(Napi::Env env, const nlohmann::json& value);
 
 Napi::Object string_map_to_js(Napi::Env env, const std::map<std::string, std::string>& map);
 std::map<std::string, std::string> string_map_from_js(Napi::Value value, const std::string& name);

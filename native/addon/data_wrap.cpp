@@ -31,7 +31,9 @@ void DatasetWrap::define(Napi::Env env, Napi::Object exports) {
 
 Napi::Object DatasetWrap::wrap(Napi::Env env, DatasetRef dataset) {
   Napi::Object object = instance(env).dataset_class.New({});
-  Unwrap(object)->dataset_ = std::move(dataset);
+  DatasetWrap* wrap = Unwrap(object);
+  wrap->dataset_ = std::move(dataset);
+  wrap->live_ = LiveHandle(env, HandleKind::Dataset);
   return object;
 }
 
@@ -171,6 +173,7 @@ Napi::Value DatasetWrap::crops(const Napi::CallbackInfo& info) {
 
 Napi::Value DatasetWrap::dispose(const Napi::CallbackInfo& info) {
   dataset_ = {};
+  live_.release();
   return info.Env().Undefined();
 }
 
@@ -244,7 +247,9 @@ void BatchWrap::define(Napi::Env env, Napi::Object exports) {
 
 Napi::Object BatchWrap::wrap(Napi::Env env, std::shared_ptr<const data::Batch> batch) {
   Napi::Object object = instance(env).batch_class.New({});
-  Unwrap(object)->batch_ = std::move(batch);
+  BatchWrap* wrap = Unwrap(object);
+  wrap->batch_ = std::move(batch);
+  wrap->live_ = LiveHandle(env, HandleKind::Batch);
   return object;
 }
 
@@ -291,6 +296,7 @@ Napi::Value BatchWrap::soft_labels(const Napi::CallbackInfo& info) {
 }
 Napi::Value BatchWrap::dispose(const Napi::CallbackInfo& info) {
   batch_.reset();
+  live_.release();
   return info.Env().Undefined();
 }
 
@@ -326,6 +332,7 @@ LoaderWrap::LoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Loader
     options.channels_last = o.boolean("channelsLast", false);
     loader_ = dataset.memory ? std::make_shared<Handle>(std::move(dataset.memory), options)
                              : std::make_shared<Handle>(std::shared_ptr<const data::SampleSource>(std::move(dataset.files)), options);
+    live_ = LiveHandle(info.Env(), HandleKind::Loader);
   });
 }
 
@@ -386,6 +393,7 @@ Napi::Value LoaderWrap::skipped(const Napi::CallbackInfo& info) {
 
 Napi::Value LoaderWrap::dispose(const Napi::CallbackInfo& info) {
   loader_.reset();
+  live_.release();
   return info.Env().Undefined();
 }
 

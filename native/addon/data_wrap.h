@@ -1,6 +1,8 @@
 #pragma once
 #include <napi.h>
 
+#include "addon/live_handles.h"
+
 #include <memory>
 #include <mutex>
 
@@ -32,6 +34,7 @@ class DatasetWrap : public Napi::ObjectWrap<DatasetWrap> {
   Napi::Value crops(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   DatasetRef dataset_;
+  LiveHandle live_;
 };
 
 /** JS class Batch: one batch from a Loader. */
@@ -52,6 +55,7 @@ class BatchWrap : public Napi::ObjectWrap<BatchWrap> {
   Napi::Value soft_labels(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<const data::Batch> batch_;
+  LiveHandle live_;
 };
 
 /** JS class Loader: threaded batches of a Dataset. */
@@ -76,6 +80,7 @@ class LoaderWrap : public Napi::ObjectWrap<LoaderWrap> {
   Napi::Value skipped(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<Handle> loader_;
+  LiveHandle live_;
 };
 
 /** loadIdx(dir, split): Promise<Dataset>. */

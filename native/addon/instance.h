@@ -2,6 +2,10 @@
 // Per-environment state of the addon (worker threads each load their own copy of the module).
 #include <napi.h>
 
+#include <memory>
+
+#include "addon/live_handles.h"
+
 namespace distillery::addon {
 
 struct Instance {
@@ -10,7 +14,9 @@ struct Instance {
   Napi::FunctionReference dataset_class;
   Napi::FunctionReference batch_class;
   Napi::FunctionReference trainer_class;
+  Napi::FunctionReference objective_class;
   Napi::FunctionReference process_group_class;
+  std::shared_ptr<LiveCounts> live = std::make_shared<LiveCounts>();
 };
 
 /** The state of `env`, created on first use. */

@@ -2,10 +2,13 @@
 #include <napi.h>
 
 #include "addon/data_wrap.h"
-#include "addon/dist_wrap.h"
+#include "addon/distributed_wrap.h"
 #include "addon/io_bindings.h"
-#include "addon/meal_wrap.h"
+#include "addon/live_handles.h"
+#include "addon/evaluate_bindings.h"
+#include "addon/loss_bindings.h"
 #include "addon/model_wrap.h"
+#include "addon/objective_wrap.h"
 #include "addon/runtime_bindings.h"
 #include "addon/trainer_wrap.h"
 #include "core/runtime.h"
@@ -21,7 +24,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   distillery::addon::BatchWrap::define(env, exports);
   distillery::addon::LoaderWrap::define(env, exports);
   distillery::addon::TrainerWrap::define(env, exports);
-  distillery::addon::MealWrap::define(env, exports);
+  distillery::addon::ObjectiveWrap::define(env, exports);
+  distillery::addon::define_evaluate(env, exports);
+  distillery::addon::define_losses(env, exports);
+  distillery::addon::define_live_handles(env, exports);
   distillery::addon::ProcessGroupWrap::define(env, exports);
   distillery::addon::define_io(env, exports);
   exports.Set("loadIdx", Napi::Function::New(env, distillery::addon::load_idx, "loadIdx"));

@@ -93,6 +93,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     models::Net net = models::build_model(spec);
     net->to(device);
     model_ = std::make_shared<train::ModelHandle>(std::move(net), spec, device);
+    live_ = LiveHandle(info.Env(), HandleKind::Model);
   });
 }
 
@@ -366,6 +367,7 @@ Napi::Value ModelWrap::load_safetensors(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::dispose(const Napi::CallbackInfo& info) {
   // In-flight workers hold their own reference, so the network lives until they finish.
   model_.reset();
+  live_.release();
   return info.Env().Undefined();
 }
 

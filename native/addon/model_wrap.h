@@ -1,6 +1,8 @@
 #pragma once
 #include <napi.h>
 
+#include "addon/live_handles.h"
+
 #include "train/model_handle.h"
 
 namespace distillery::addon {
@@ -32,6 +34,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
   train::ModelPtr model_;
+  LiveHandle live_;
 };
 
 }  // namespace distillery::addon

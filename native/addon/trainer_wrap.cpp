@@ -5,13 +5,11 @@
 #include "addon/async.h"
 #include "addon/convert.h"
 #include "addon/data_wrap.h"
-#include "addon/dist_wrap.h"
+#include "addon/distributed_wrap.h"
 #include "addon/instance.h"
 #include "addon/model_wrap.h"
+#include "addon/objective_wrap.h"
 #include "core/error.h"
-#include "losses/kd_losses.h"
-#include "losses/one_losses.h"
-#include "train/evaluate.h"
 
 namespace distillery::addon {
 
@@ -26,27 +24,15 @@ std::vector<train::ModelPtr> model_list(Napi::Value value, const std::string& na
 Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("loss", s.loss);
-  out.Set("ce", s.ce);
-  out.Set("kd", s.kd);
-  out.Set("similarity", s.similarity);
-  out.Set("adversarial", s.adversarial);
-  out.Set("gates", s.gates);
+  Napi::Object terms = Napi::Object::New(env);
+  for (const auto& [name, value] : s.terms) terms.Set(name, value);
+  out.Set("terms", terms);
   out.Set("correct", Napi::Number::New(env, static_cast<double>(s.correct)));
   out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
   out.Set("skipped", s.skipped);
   out.Set("lossScale", s.loss_scale);
   return out;
 }
-
-namespace {
-train::KdOptions kd_options(const Options& o) {
-  train::KdOptions kd;
-  kd.temperature = o.number("temperature", kd.temperature);
-  kd.ce_weight = o.number("ceWeight", kd.ce_weight);
-  kd.kd_weight = o.number("kdWeight", kd.kd_weight);
-  return kd;
-}
-}  // namespace
 
 void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "Trainer",
@@ -58,13 +44,6 @@ void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
                                      InstanceMethod("dispose", &TrainerWrap::dispose)});
   instance(env).trainer_class = Napi::Persistent(ctor);
   exports.Set("Trainer", ctor);
-  exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
-  exports.Set("kdLoss", Napi::Function::New(env, kd_loss, "kdLoss"));
-  exports.Set("predict", Napi::Function::New(env, predict, "predict"));
-  exports.Set("evaluateOutputs", Napi::Function::New(env, evaluate_outputs, "evaluateOutputs"));
-  exports.Set("evaluateMembers", Napi::Function::New(env, evaluate_members, "evaluateMembers"));
-  exports.Set("softTargets", Napi::Function::New(env, soft_targets, "softTargets"));
-  exports.Set("oneLoss", Napi::Function::New(env, one_loss, "oneLoss"));
 }
 
 TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
@@ -84,6 +63,7 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     config.beta2 = betas[1];
     config.eps = o.number("eps", config.eps);
     trainer_ = std::make_shared<train::Trainer>(std::move(student), config);
+    live_ = LiveHandle(info.Env(), HandleKind::Trainer);
   });
 }
 
@@ -104,36 +84,11 @@ Napi::Value TrainerWrap::step(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<train::Trainer> trainer = handle();
     std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[0], "batch");
-    Options o(info[1], "step");
-    const double lr = o.number("lr");
-    const std::string method = o.string("method", "supervised");
-    std::function<train::StepStats()> work;
-    if (method == "supervised") {
-      work = [trainer, batch, lr] { return trainer->supervised_step(*batch, lr); };
-    } else if (method == "kd" && o.boolean("cached", false)) {
-      const train::KdOptions kd = kd_options(o);
-      work = [trainer, batch, kd, lr] { return trainer->kd_cached_step(*batch, kd, lr); };
-    } else if (method == "kd") {
-      std::vector<train::ModelPtr> teachers = model_list(o.value("teachers"), "step.teachers");
-      const train::KdOptions kd = kd_options(o);
-      work = [trainer, batch, teachers, kd, lr] { return trainer->kd_step(*batch, teachers, kd, lr); };
-    } else if (method == "one") {
-      train::OneStepOptions one;
-      one.temperature = o.number("temperature", one.temperature);
-      one.kl_weight = o.number("klWeight", one.kl_weight);
-      work = [trainer, batch, one, lr] { return trainer->one_step(*batch, one, lr); };
-    } else if (method == "search") {
-      const train::ModelPtr teacher = ModelWrap::unwrap(o.value("teacher"), "step.teacher");
-      train::SearchStepOptions search;
-      search.temperature = o.number("temperature", search.temperature);
-      search.l1 = o.number("l1", search.l1);
-      work = [trainer, batch, teacher, search, lr] { return trainer->search_step(*batch, teacher, search, lr); };
-    } else {
-      fail(ErrorCode::InvalidArgument, "step.method must be \"supervised\", \"kd\", \"one\" or \"search\", got '", method, "'");
-    }
-    return run_async<train::StepStats>(info.Env(), work, [](Napi::Env env, train::StepStats& s) -> Napi::Value {
-      return stats_to_js(env, s);
-    });
+    std::shared_ptr<train::Objective> objective = ObjectiveWrap::unwrap(info[1], "objective");
+    const Settings args(json_from_js(info[2], "step"), "step");
+    const double lr = args.number("lr");
+    return run_async<train::StepStats>(
+        info.Env(), [trainer, batch, objective, args, lr] { return trainer->step(*objective, batch, lr, args); }, stats_to_js);
   });
 }
 
@@ -165,7 +120,7 @@ Napi::Value TrainerWrap::load_checkpoint(const Napi::CallbackInfo& info) {
 Napi::Value TrainerWrap::distribute(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<train::Trainer> trainer = handle();
-    std::shared_ptr<dist::ProcessGroup> group = ProcessGroupWrap::unwrap(info[0], "group");
+    std::shared_ptr<distributed::ProcessGroup> group = ProcessGroupWrap::unwrap(info[0], "group");
     Options o(info[1], "distributed");
     train::DistributedOptions options;
     options.sync_batch_norm = o.boolean("syncBatchNorm", options.sync_batch_norm);
@@ -201,133 +156,8 @@ Napi::Value TrainerWrap::set_precision(const Napi::CallbackInfo& info) {
 
 Napi::Value TrainerWrap::dispose(const Napi::CallbackInfo& info) {
   trainer_.reset();
+  live_.release();
   return info.Env().Undefined();
-}
-
-namespace {
-Napi::Object eval_stats_to_js(Napi::Env env, const train::EvalStats& s) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("lossSum", s.loss_sum);
-  out.Set("top1", Napi::Number::New(env, static_cast<double>(s.top1)));
-  out.Set("top5", Napi::Number::New(env, static_cast<double>(s.top5)));
-  out.Set("count", Napi::Number::New(env, static_cast<double>(s.count)));
-  return out;
-}
-
-Napi::Value eval_stats_list_to_js(Napi::Env env, std::vector<train::EvalStats>& stats) {
-  Napi::Array out = Napi::Array::New(env, stats.size());
-  for (size_t i = 0; i < stats.size(); ++i) out.Set(static_cast<uint32_t>(i), eval_stats_to_js(env, stats[i]));
-  return out;
-}
-}  // namespace
-
-Napi::Value evaluate(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    std::vector<train::ModelPtr> models = model_list(info[0], "models");
-    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
-    return run_async<train::EvalStats>(
-        info.Env(), [models, batch] { return train::evaluate_batch(models, *batch); }, eval_stats_to_js);
-  });
-}
-
-Napi::Value evaluate_outputs(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    train::ModelPtr model = ModelWrap::unwrap(info[0], "model");
-    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
-    return run_async<std::vector<train::EvalStats>>(
-        info.Env(), [model, batch] { return train::evaluate_outputs(model, *batch); }, eval_stats_list_to_js);
-  });
-}
-
-Napi::Value evaluate_members(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    std::vector<train::ModelPtr> models = model_list(info[0], "models");
-    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
-    return run_async<std::vector<train::EvalStats>>(
-        info.Env(), [models, batch] { return train::evaluate_members(models, *batch); }, eval_stats_list_to_js);
-  });
-}
-
-Napi::Value soft_targets(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    std::vector<train::ModelPtr> models = model_list(info[0], "models");
-    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
-    Options o(info[2], "options");
-    const double temperature = o.number("temperature", 1.0);
-    const int64_t top_k = o.integer("topK", 5);
-    // The tensors JS receives are made in the worker, on the compute thread; the JS thread only copies them out.
-    using Result = std::vector<std::pair<const char*, torch::Tensor>>;
-    return run_async<Result>(
-        info.Env(),
-        [models, batch, temperature, top_k] {
-          const train::SoftTargets r = train::soft_targets(models, *batch, temperature, top_k);
-          // float16 bit patterns, for a file (as int32: a logit's sign bit makes its int16 negative).
-          const auto half_bits = [](const torch::Tensor& t) { return t.to(torch::kHalf).view(torch::kShort).to(torch::kInt).bitwise_and(0xFFFF); };
-          return Result{{"classes", r.classes.to(torch::kInt)},
-                        {"values", r.values},
-                        {"halfBits", half_bits(r.values)},
-                        {"logits", r.mean_logits},
-                        {"logitHalfBits", half_bits(r.mean_logits)},
-                        {"teacherClasses", r.teacher_classes.to(torch::kInt)},
-                        {"teacherHalfBits", half_bits(r.teacher_values)}};
-        },
-        [](Napi::Env env, Result& fields) -> Napi::Value {
-          Napi::Object out = Napi::Object::New(env);
-          for (const auto& [name, tensor] : fields) out.Set(name, tensor_to_js(env, tensor));
-          return out;
-        });
-  });
-}
-
-Napi::Value one_loss(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    std::vector<torch::Tensor> branches = float_tensors_from_js(info[0], "branches");
-    torch::Tensor ensemble = tensor_from_js(info[1], "ensemble").to(torch::kFloat);
-    const torch::Tensor labels = tensor_from_js(info[2], "labels").to(torch::kLong);
-    Options o(info[3], "options");
-    torch::AutoGradMode grad(true);
-    for (auto& z : branches) z.requires_grad_(true);
-    ensemble.requires_grad_(true);
-    const losses::OneLoss loss =
-        losses::one_loss(branches, ensemble, labels, o.number("temperature", 3.0), o.number("klWeight", 1.0));
-    loss.total.backward();
-    Napi::Env env = info.Env();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("total", loss.total.item<double>());
-    out.Set("ce", loss.ce.item<double>());
-    out.Set("kl", loss.kl.item<double>());
-    Napi::Array grads = Napi::Array::New(env, branches.size());
-    for (size_t i = 0; i < branches.size(); ++i) grads.Set(static_cast<uint32_t>(i), tensor_to_js(env, branches[i].grad()));
-    out.Set("gradBranches", grads);
-    out.Set("gradEnsemble", tensor_to_js(env, ensemble.grad()));
-    return out;
-  });
-}
-
-Napi::Value predict(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    std::vector<train::ModelPtr> models = model_list(info[0], "models");
-    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
-    return run_async<torch::Tensor>(
-        info.Env(), [models, batch] { return train::predict_batch(models, *batch); },
-        [](Napi::Env env, torch::Tensor& probs) -> Napi::Value { return tensor_to_js(env, probs); });
-  });
-}
-
-Napi::Value kd_loss(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const torch::Tensor student = tensor_from_js(info[0], "student").to(torch::kFloat);
-    const std::vector<torch::Tensor> teachers = float_tensors_from_js(info[1], "teachers");
-    const torch::Tensor labels = tensor_from_js(info[2], "labels").to(torch::kLong);
-    const train::KdOptions kd = kd_options(Options(info[3], "options"));
-    torch::NoGradGuard no_grad;
-    const losses::KdLoss loss = losses::kd_loss(student, teachers, labels, kd.temperature, kd.ce_weight, kd.kd_weight);
-    Napi::Object out = Napi::Object::New(info.Env());
-    out.Set("total", loss.total.item<double>());
-    out.Set("ce", loss.ce.item<double>());
-    out.Set("kd", loss.kd.item<double>());
-    return out;
-  });
 }
 
 }  // namespace distillery::addon

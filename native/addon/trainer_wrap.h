@@ -1,6 +1,8 @@
 #pragma once
 #include <napi.h>
 
+#include "addon/live_handles.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,7 +11,7 @@
 
 namespace distillery::addon {
 
-/** JS class Trainer: a student with its optimizer, stepped by fused async calls. */
+/** JS class Trainer: a student with its optimizer; step(batch, objective, {lr, ...args}) is one fused async call. */
 class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
  public:
   static void define(Napi::Env env, Napi::Object exports);
@@ -26,27 +28,12 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value set_precision(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<train::Trainer> trainer_;
+  LiveHandle live_;
 };
 
 /** The Models of a JS array (errors name `name`[i]). */
 std::vector<train::ModelPtr> model_list(Napi::Value value, const std::string& name);
 /** A step's numbers as a plain JS object. */
 Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s);
-
-/** evaluate(models[], batch): Promise<{lossSum, top1, top5, count}>. */
-Napi::Value evaluate(const Napi::CallbackInfo& info);
-/** evaluateOutputs(model, batch): Promise<stats[]>, one per output (ONE: each branch, then the ensemble). */
-Napi::Value evaluate_outputs(const Napi::CallbackInfo& info);
-/** evaluateMembers(models, batch): [each model..., their averaged-softmax ensemble] stats. */
-Napi::Value evaluate_members(const Napi::CallbackInfo& info);
-/** softTargets(models[], batch, {temperature, topK}): Promise<{classes, values, halfBits}> [B, topK], {logits, logitHalfBits} [B, K],
- *  {teacherClasses, teacherHalfBits} [T, B, topK]. */
-Napi::Value soft_targets(const Napi::CallbackInfo& info);
-/** predict(models[], batch): Promise<HostTensor>, the averaged softmax [B, K]. */
-Napi::Value predict(const Napi::CallbackInfo& info);
-/** kdLoss(student, teachers[], labels, options): {total, ce, kd} on host tensors. */
-Napi::Value kd_loss(const Napi::CallbackInfo& info);
-/** oneLoss(branches[], ensemble, labels, options): {total, ce, kl, gradBranches[], gradEnsemble} on host tensors. */
-Napi::Value one_loss(const Napi::CallbackInfo& info);
 
 }  // namespace distillery::addon

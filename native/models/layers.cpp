@@ -1,6 +1,6 @@
 #include "models/layers.h"
 
-#include "dist/sync_batch_norm.h"
+#include "distributed/sync_batch_norm.h"
 
 namespace distillery::models {
 
@@ -59,9 +59,9 @@ torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& x) {
     num_batches_tracked.add_(1);
     factor = options.momentum().has_value() ? *options.momentum() : 1.0 / num_batches_tracked.item<double>();
   }
-  dist::ProcessGroup* group = dist::sync_batch_norm_group();
+  distributed::ProcessGroup* group = distributed::sync_batch_norm_group();
   if (group != nullptr && group->size() > 1 && is_training() && options.track_running_stats()) {
-    return dist::sync_batch_norm(x, weight, bias, running_mean, running_var, factor, options.eps(), *group);
+    return distributed::sync_batch_norm(x, weight, bias, running_mean, running_var, factor, options.eps(), *group);
   }
   return torch::batch_norm(x, weight, bias, running_mean, running_var, batch_stats, factor, options.eps(),
                            at::globalContext().userEnabledCuDNN());

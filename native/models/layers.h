@@ -44,7 +44,7 @@ torch::Tensor run_all_but_last(std::vector<Stage>& stages, torch::Tensor h, std:
 /**
  * BatchNorm over NCHW input with torch::nn::BatchNorm2d's parameters, buffers, names and numbers
  * (so checkpoints and torchvision files are unchanged), whose training-mode statistics are taken
- * over every rank while a dist::SyncBatchNormScope is alive on the stepping thread. Its own class
+ * over every rank while a distributed::SyncBatchNormScope is alive on the stepping thread. Its own class
  * rather than a subclass: LibTorch does not export the symbols a subclass of BatchNorm2dImpl needs.
  */
 class BatchNorm2dImpl : public torch::nn::Cloneable<BatchNorm2dImpl> {

@@ -73,8 +73,8 @@ std::vector<torch::Tensor> Optimizer::parameters() const {
   return out;
 }
 
-void Optimizer::distribute(std::shared_ptr<dist::ProcessGroup> group, const dist::SyncOptions& options) {
-  sync_ = std::make_unique<dist::GradientSync>(std::move(group), parameters(), options);
+void Optimizer::distribute(std::shared_ptr<distributed::ProcessGroup> group, const distributed::SyncOptions& options) {
+  sync_ = std::make_unique<distributed::GradientSync>(std::move(group), parameters(), options);
 }
 
 NamedTensors Optimizer::state(const std::string& prefix) const {

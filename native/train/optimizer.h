@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "dist/gradient_sync.h"
+#include "distributed/gradient_sync.h"
 
 namespace distillery::train {
 
@@ -40,7 +40,7 @@ class Optimizer {
   /** The parameters this optimizer updates. */
   std::vector<torch::Tensor> parameters() const;
   /** Averages gradients over `group` from now on (DDP); every rank must call it, in the same order. */
-  void distribute(std::shared_ptr<dist::ProcessGroup> group, const dist::SyncOptions& options);
+  void distribute(std::shared_ptr<distributed::ProcessGroup> group, const distributed::SyncOptions& options);
   const OptimizerConfig& config() const { return config_; }
 
   /** Per-parameter state as "<prefix><param>.<slot>" tensors (momentum_buffer, exp_avg, ...). */
@@ -52,7 +52,7 @@ class Optimizer {
   OptimizerConfig config_;
   std::vector<std::pair<std::string, torch::Tensor>> params_;
   std::unique_ptr<torch::optim::Optimizer> impl_;
-  std::unique_ptr<dist::GradientSync> sync_;
+  std::unique_ptr<distributed::GradientSync> sync_;
 };
 
 }  // namespace distillery::train

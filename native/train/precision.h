@@ -57,7 +57,7 @@ class LossScaler : public Stateful {
   io::TensorList state(const std::string& prefix) override;
   void load_state(const io::TensorList& tensors, const std::string& prefix) override;
   // Every rank sees the same averaged gradients, so the same overflows: nothing to exchange.
-  void distribute(const std::shared_ptr<dist::ProcessGroup>&, const dist::SyncOptions&) override {}
+  void distribute(const std::shared_ptr<distributed::ProcessGroup>&, const distributed::SyncOptions&) override {}
 
  private:
   LossScalerOptions options_;

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "dist/gradient_sync.h"
+#include "distributed/gradient_sync.h"
 #include "io/safetensors.h"
 
 namespace distillery::train {
@@ -17,7 +17,7 @@ class Stateful {
   /** Restores what state() wrote (entries under `prefix`); missing or mis-shaped entries are E_WEIGHTS. */
   virtual void load_state(const io::TensorList& tensors, const std::string& prefix) = 0;
   /** Joins data-parallel training: takes rank 0's weights and averages gradients from now on. */
-  virtual void distribute(const std::shared_ptr<dist::ProcessGroup>& group, const dist::SyncOptions& options) = 0;
+  virtual void distribute(const std::shared_ptr<distributed::ProcessGroup>& group, const distributed::SyncOptions& options) = 0;
 };
 
 }  // namespace distillery::train

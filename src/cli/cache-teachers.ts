@@ -1,7 +1,7 @@
 // `distillery cache-teachers`: writes a teacher soft-label cache that `distill --soft-labels` replays.
 import type { CacheTeachersOptions } from '../config/commands.js';
 import { IMAGENET_NORMALIZATION } from '../config/datasets.js';
-import { cacheTeachers } from '../methods/cache-teachers.js';
+import { cacheTeachers } from '../pipelines/cache-teachers.js';
 import { setThreads } from '../runtime.js';
 import type { OutputOptions } from './options.js';
 import { printResult } from './output.js';

@@ -1,6 +1,6 @@
 // `distillery refine`: a teacher ensemble relabels (or prunes) the training split into a labels file.
 import type { RefineOptions } from '../config/commands.js';
-import { refineLabels } from '../methods/refine.js';
+import { refineLabels } from '../pipelines/refine.js';
 import { setThreads } from '../runtime.js';
 import type { OutputOptions } from './options.js';
 import { percent, printResult } from './output.js';

@@ -1,19 +1,24 @@
 // `train` and `distill`: one TrainingRun with progress on stderr and a result on stdout.
 import type { ResolvedRunConfig } from '../config/load.js';
-import { processRank } from '../dist/environment.js';
+import { processRank } from '../distributed/environment.js';
 import { DistilleryError } from '../errors.js';
 import { createProgressReporter } from '../report/progress.js';
 import { formatTable } from '../report/table.js';
-import type { RunResult } from '../train/run.js';
-import { createRun } from '../methods/index.js';
+import type { RunResult, TrainingRun } from '../train/run.js';
+import { createRun } from '../methods/registry.js';
 import type { OutputOptions } from './options.js';
 import { percent, printResult } from './output.js';
 
 /** Runs `config` with a progress display; returns the run's result. */
 export async function runWithProgress(config: ResolvedRunConfig, output: OutputOptions, label = config.model.arch): Promise<RunResult> {
+  return executeWithProgress(createRun(config), output, label);
+}
+
+/** Executes `run` with a progress display (Ctrl-C stops after the epoch's checkpoint); returns its result. */
+export async function executeWithProgress(run: TrainingRun, output: OutputOptions, label = run.config.model.arch): Promise<RunResult> {
+  const config = run.config;
   // Under `distillery launch` only rank 0 reports; the others train silently.
   const progress = createProgressReporter({ quiet: output.quiet === true || processRank() !== 0 });
-  const run = createRun(config);
   let images = 0;
   run.on('step', (e) => {
     if (e.batch === 1) {

@@ -16,72 +16,56 @@ export interface ConfigFlag {
   readonly description: string;
 }
 
-function define(flag: string, path: string, kind: FlagKind, description: string): ConfigFlag {
+/** A flag `flag` (e.g. "--batch-size") that sets the config value at `path`. */
+export function configFlag(flag: string, path: string, kind: FlagKind, description: string): ConfigFlag {
   const key = flag.slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
   return { flag, key, path, kind, description };
 }
 
-/** Every config-setting flag, in help order. */
+/** The flags every run command takes, in help order; each method adds its own (MethodDefinition.flags). */
 export const CONFIG_FLAGS: readonly ConfigFlag[] = [
-  define("--arch", "model.arch", "string", "network architecture (e.g. resnet20)"),
-  define("--dataset", "data.dataset", "string", "fashion-mnist, mnist, idx, cifar10, cifar100 or imagefolder"),
-  define("--data-dir", "data.dataDir", "string", "directory holding the dataset files (imagefolder: train/ and val/)"),
-  define("--image-size", "data.image.size", "int", "imagefolder: training crop and evaluation crop size (default 224)"),
-  define("--bad-files", "data.badFiles", "string", "imagefolder: error (default) or skip unreadable image files"),
-  define("--channels-last", "data.channelsLast", "switch", "batches and the student's convolution weights laid out NHWC (PyTorch's channels_last)"),
-  define("--soft-labels", "data.softLabels", "string", "imagefolder + kd: replay a teacher soft-label cache (distillery cache-teachers) instead of running teachers"),
-  define("--train-limit", "data.trainLimit", "int", "train on a seeded subset of this many images"),
-  define("--noise-type", "data.labelNoise.type", "string", "label noise: symmetric or pairflip"),
-  define("--noise-rate", "data.labelNoise.rate", "number", "fraction of training labels to flip (noisy-data experiments)"),
-  define("--noise-seed", "data.labelNoise.seed", "int", "seed choosing the flipped labels"),
-  define("--labels", "data.labels", "string", "train on a labels file written by `distillery refine`"),
-  define("--epochs", "epochs", "int", "training epochs"),
-  define("--batch-size", "batchSize", "int", "training batch size"),
-  define("--optimizer", "optimizer.type", "string", "sgd or adamw"),
-  define("--lr", "optimizer.lr", "number", "learning rate"),
-  define("--momentum", "optimizer.momentum", "number", "SGD momentum"),
-  define("--weight-decay", "optimizer.weightDecay", "number", "weight decay"),
-  define("--schedule", "schedule.type", "string", "constant, step, multistep, cosine or onecycle"),
-  define("--seed", "seed", "int", "random seed"),
-  define("--device", "device", "string", "cpu, cuda or cuda:<index>"),
-  define("--threads", "threads", "int", "intra-op threads (0: one per core)"),
-  define("--cudnn-benchmark", "cudnnBenchmark", "switch", "CUDA: let cuDNN pick the fastest convolution algorithms"),
-  define("--precision", "precision", "string", "fp32, bf16 (autocast, CPU or CUDA) or fp16 (autocast + loss scaling, CUDA)"),
-  define("--sync-batch-norm", "distributed.syncBatchNorm", "switch", "distributed: BatchNorm statistics over every rank (SyncBatchNorm)"),
-  define("--dist-backend", "distributed.backend", "string", "distributed: auto, gloo (CPU) or nccl (CUDA)"),
-  define("--out", "out", "string", "output directory (default runs/<method>-<arch>)"),
-  define("--teachers", "teachers", "list", "comma-separated teacher checkpoints"),
-  define("--temperature", "kd.temperature", "number", "distillation temperature"),
-  define("--ce-weight", "kd.ceWeight", "number", "weight of the cross-entropy loss"),
-  define("--kd-weight", "kd.kdWeight", "number", "weight of the distillation loss"),
-  define("--init", "model.init", "string", "initial student weights (checkpoint or safetensors)"),
-  define("--meal-ce-weight", "meal.ceWeight", "number", "MEAL: weight of CE on the labels (default 0)"),
-  define("--meal-temperature", "meal.temperature", "number", "MEAL: temperature of the kl similarity"),
-  define("--blocks", "meal.blocks", "list", "MEAL: comma-separated blocks to match (e.g. layer3,logits)"),
-  define("--similarity", "meal.similarity", "string", "MEAL: ce, kl, l1, l2, l1_soft, l2_soft or cosine"),
-  define("--pooling", "meal.pooling", "string", "MEAL: block alignment pooling, avg or max"),
-  define("--teacher-selection", "meal.teacherSelection", "string", "MEAL: random, average or round-robin"),
-  define("--update", "meal.update", "string", "MEAL/MEAL V2: joint, grl or alternating"),
-  define("--discriminator-lr", "meal.discriminatorLr", "number", "MEAL/MEAL V2: discriminator learning rate"),
-  define("--discriminator-steps", "meal.discriminatorSteps", "int", "MEAL/MEAL V2: discriminator steps per student step (alternating)"),
-  define("--branches", "one.branches", "int", "ONE: number of branches (default 3)"),
-  define("--ramp-up", "one.rampUp", "int", "ONE: epochs over which the KL weight ramps up (0: none; default 80)"),
-  define("--one-temperature", "one.temperature", "number", "ONE: temperature of the KL from the ensemble (default 3)"),
-  define("--arch-spec", "model.archSpec", "string", "a student found by `distillery search` (found.json): its architecture"),
-  define("--budget-params", "search.budgetParams", "count", "search: at most this many parameters (e.g. 75000, 0.1M)"),
-  define("--budget-flops", "search.budgetFlops", "count", "search: at most this many multiply-accumulates per image (e.g. 5M)"),
-  define("--l1", "search.l1", "number", "search: weight of the gates' L1 norm (default 5e-2)"),
-  define("--resume", "resume", "switch", "continue from the last checkpoint in the output directory"),
+  configFlag("--arch", "model.arch", "string", "network architecture (e.g. resnet20)"),
+  configFlag("--dataset", "data.dataset", "string", "fashion-mnist, mnist, idx, cifar10, cifar100 or imagefolder"),
+  configFlag("--data-dir", "data.dataDir", "string", "directory holding the dataset files (imagefolder: train/ and val/)"),
+  configFlag("--image-size", "data.image.size", "int", "imagefolder: training crop and evaluation crop size (default 224)"),
+  configFlag("--bad-files", "data.badFiles", "string", "imagefolder: error (default) or skip unreadable image files"),
+  configFlag("--channels-last", "data.channelsLast", "switch", "batches and the student's convolution weights laid out NHWC (PyTorch's channels_last)"),
+  configFlag("--soft-labels", "data.softLabels", "string", "imagefolder + kd: replay a teacher soft-label cache (distillery cache-teachers) instead of running teachers"),
+  configFlag("--train-limit", "data.trainLimit", "int", "train on a seeded subset of this many images"),
+  configFlag("--noise-type", "data.labelNoise.type", "string", "label noise: symmetric or pairflip"),
+  configFlag("--noise-rate", "data.labelNoise.rate", "number", "fraction of training labels to flip (noisy-data experiments)"),
+  configFlag("--noise-seed", "data.labelNoise.seed", "int", "seed choosing the flipped labels"),
+  configFlag("--labels", "data.labels", "string", "train on a labels file written by `distillery refine`"),
+  configFlag("--epochs", "epochs", "int", "training epochs"),
+  configFlag("--batch-size", "batchSize", "int", "training batch size"),
+  configFlag("--optimizer", "optimizer.type", "string", "sgd or adamw"),
+  configFlag("--lr", "optimizer.lr", "number", "learning rate"),
+  configFlag("--momentum", "optimizer.momentum", "number", "SGD momentum"),
+  configFlag("--weight-decay", "optimizer.weightDecay", "number", "weight decay"),
+  configFlag("--schedule", "schedule.type", "string", "constant, step, multistep, cosine or onecycle"),
+  configFlag("--seed", "seed", "int", "random seed"),
+  configFlag("--device", "device", "string", "cpu, cuda or cuda:<index>"),
+  configFlag("--threads", "threads", "int", "intra-op threads (0: one per core)"),
+  configFlag("--cudnn-benchmark", "cudnnBenchmark", "switch", "CUDA: let cuDNN pick the fastest convolution algorithms"),
+  configFlag("--precision", "precision", "string", "fp32, bf16 (autocast, CPU or CUDA) or fp16 (autocast + loss scaling, CUDA)"),
+  configFlag("--sync-batch-norm", "distributed.syncBatchNorm", "switch", "distributed: BatchNorm statistics over every rank (SyncBatchNorm)"),
+  configFlag("--dist-backend", "distributed.backend", "string", "distributed: auto, gloo (CPU) or nccl (CUDA)"),
+  configFlag("--out", "out", "string", "output directory (default runs/<method>-<arch>)"),
+  configFlag("--teachers", "teachers", "list", "comma-separated teacher checkpoints"),
+  configFlag("--init", "model.init", "string", "initial student weights (checkpoint or safetensors)"),
+  configFlag("--arch-spec", "model.archSpec", "string", "a student found by `distillery search` (found.json): its architecture"),
+  configFlag("--resume", "resume", "switch", "continue from the last checkpoint in the output directory"),
 ];
 
 /**
- * Turns parsed CLI options (commander's camelCase keys) into a partial config; other keys are ignored.
- * Throws ConfigError naming every flag whose value is malformed.
+ * Turns parsed CLI options (commander's camelCase keys) into a partial config, reading the common
+ * flags and `extra` (the run's method's); other keys are ignored. Throws ConfigError naming every
+ * flag whose value is malformed.
  */
-export function flagsToConfig(flags: Readonly<Record<string, string | boolean | undefined>>): ConfigPatch {
+export function flagsToConfig(flags: Readonly<Record<string, string | boolean | undefined>>, extra: readonly ConfigFlag[] = []): ConfigPatch {
   let patch: ConfigPatch = {};
   const problems: string[] = [];
-  for (const spec of CONFIG_FLAGS) {
+  for (const spec of [...CONFIG_FLAGS, ...extra]) {
     const raw = flags[spec.key];
     if (raw === undefined) continue;
     const parsed = parseValue(spec, raw);

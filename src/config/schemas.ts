@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { METHODS, methodNamed } from "../methods/registry.js";
 import { ScheduleConfig } from "../train/schedules.js";
 
 // Nested sections use .prefault({}) so an omitted section is parsed, and so gets its defaults.
@@ -124,106 +125,6 @@ export const ModelConfig = z.strictObject({
 /** Parsed model options. */
 export type ModelConfig = z.output<typeof ModelConfig>;
 
-/** Distillation loss: ceWeight · CE(labels) + kdWeight · T² · KL(teacher_T ‖ student_T). */
-export const KdConfig = z.strictObject({
-  temperature: z.number().positive().default(4),
-  ceWeight: z.number().min(0).default(0.1),
-  kdWeight: z.number().min(0).default(0.9),
-});
-/** Parsed distillation options. */
-export type KdConfig = z.output<typeof KdConfig>;
-
-/** A MEAL block: a feature name of student and teachers, its aligned length and loss weights. */
-export const MealBlockConfig = z.strictObject({
-  name: z.string().min(1),
-  /** Aligned length; unset: the student block's H*W (logits are compared as they are). */
-  length: z.number().int().positive().optional(),
-  /** gamma_j, weight of the similarity loss. */
-  weight: z.number().min(0).default(1),
-  /** eta_j, weight of the discriminator loss. */
-  adversarialWeight: z.number().min(0).default(1),
-  discriminator: z.boolean().default(true),
-});
-/** Parsed MEAL block. */
-export type MealBlockConfig = z.output<typeof MealBlockConfig>;
-
-/** Discriminator widths: in / divisor per hidden layer, never below minWidth. */
-export const DiscriminatorConfig = z.strictObject({
-  /** Unset: [2, 4] for MEAL (d/2, d/4) and [8, 64] for MEAL V2 (d/8, d/64), as the official code. */
-  divisors: z.array(z.number().int().min(1)).min(1).optional(),
-  minWidth: z.number().int().min(1).default(2),
-  /** The official MEAL code puts a ReLU on the output scores. */
-  outputRelu: z.boolean().default(false),
-});
-/** Parsed discriminator options. */
-export type DiscriminatorConfig = z.output<typeof DiscriminatorConfig>;
-
-/**
- * MEAL and MEAL V2. MEAL V2 fixes blocks (logits), similarity (ce) and teacher selection (average)
- * and has no label loss; every other option applies to both.
- */
-export const MealConfig = z.strictObject({
-  // A bare name stands for a block with default weights, so `--blocks layer3,logits` works.
-  blocks: z
-    .array(z.union([z.string().min(1).transform((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })), MealBlockConfig]))
-    .min(1)
-    .prefault(["logits"]),
-  pooling: z.enum(["avg", "max"]).default("max"),
-  similarity: z.enum(["ce", "kl", "l1", "l2", "l1_soft", "l2_soft", "cosine"]).default("ce"),
-  /** Temperature of the kl similarity. */
-  temperature: z.number().positive().default(1),
-  teacherSelection: z.enum(["random", "average", "round-robin"]).default("random"),
-  /** Weight of CE on the given labels (0: none, as the official code). */
-  ceWeight: z.number().min(0).default(0),
-  adversarial: z.boolean().default(true),
-  discriminator: DiscriminatorConfig.prefault({}),
-  /** joint: one step over student and discriminators (official); grl: gradient reversal; alternating: D steps then a student step. */
-  update: z.enum(["joint", "grl", "alternating"]).default("joint"),
-  /** Discriminator steps per student step, with update 'alternating'. */
-  discriminatorSteps: z.number().int().min(1).default(1),
-  /** Discriminator learning rate at the start; the schedule scales it like the student's. */
-  discriminatorLr: z.number().positive().default(1e-3),
-  /** The official code leaves teachers in train mode (their BatchNorm statistics drift); default eval. */
-  teacherTrainMode: z.boolean().default(false),
-  /** Gradient scale of the reversal layer, with update 'grl'. */
-  grlScale: z.number().positive().default(1),
-});
-/** Parsed MEAL options. */
-export type MealConfig = z.output<typeof MealConfig>;
-
-/** ONE: m branches over a shared trunk, a gate, online distillation from the gated ensemble. */
-export const OneConfig = z.strictObject({
-  /** m: copies of the last stage, each with its own classifier (3 in the official code). */
-  branches: z.number().int().min(2).default(3),
-  /** T of the KL from the ensemble to every branch. */
-  temperature: z.number().positive().default(3),
-  /** R, epochs of the ramp-up w(e) = exp(-5 (1 - min(e, R)/R)^2) of the KL weight; 0: full weight from the start. */
-  rampUp: z.number().int().min(0).default(80),
-  /** The KL weight once ramped up. */
-  klWeight: z.number().min(0).default(1),
-});
-/** Parsed ONE options. */
-export type OneConfig = z.output<typeof OneConfig>;
-
-/** Student search: gates on a teacher's channels and blocks, trained with KL(teacher || gated) + l1 * |gates|. */
-export const SearchConfig = z
-  .strictObject({
-    /** T of the KL from the teacher. */
-    temperature: z.number().positive().default(4),
-    /** lambda, the weight of the gates' L1 norm. */
-    l1: z.number().min(0).default(5e-2),
-    /** Extract the largest subnetwork with at most this many parameters... */
-    budgetParams: z.number().positive().optional(),
-    /** ...or at most this many multiply-accumulates per image. */
-    budgetFlops: z.number().positive().optional(),
-  })
-  .refine((search) => search.budgetParams === undefined || search.budgetFlops === undefined, {
-    path: ["budgetFlops"],
-    message: "give one budget: 'search.budgetParams' or 'search.budgetFlops', not both",
-  });
-/** Parsed search options. */
-export type SearchConfig = z.output<typeof SearchConfig>;
-
 /** Dynamic loss scaling for fp16 gradients (PyTorch's GradScaler, with its defaults). */
 export const LossScaleConfig = z.strictObject({
   /** On by default with fp16 precision, off otherwise. */
@@ -251,51 +152,72 @@ export const DistributedConfig = z.strictObject({
 /** Parsed distributed options. */
 export type DistributedConfig = z.output<typeof DistributedConfig>;
 
-const DISTILLATION_METHODS: ReadonlySet<string> = new Set(["kd", "meal", "mealv2", "search"]);
+/** The options every run has, whatever its method; each method adds its own section (MethodDefinition.options). */
+const commonRunOptions = {
+  model: ModelConfig.prefault({}),
+  data: DataConfig.prefault({}),
+  optimizer: OptimizerConfig.prefault({}),
+  // A step decay at fixed fractions of the run cannot be a static default, so cosine is.
+  schedule: ScheduleConfig.prefault({ type: "cosine" }),
+  epochs: z.number().int().min(1).default(10),
+  batchSize: z.number().int().min(1).default(128),
+  evalBatchSize: z.number().int().min(1).default(512),
+  seed: z.number().int().min(0).default(0),
+  device: z
+    .string()
+    .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
+    .default("cpu"),
+  /** Autocast of forward passes: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling); fp32 by default. */
+  precision: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
+  lossScale: LossScaleConfig.prefault({}),
+  /** cuDNN autotuning of convolution algorithms (torch.backends.cudnn.benchmark); CUDA only. */
+  cudnnBenchmark: z.boolean().default(false),
+  /** Intra-op threads; 0 means one per core (LibTorch's own default here would be 1). */
+  threads: z.number().int().min(0).default(0),
+  out: z.string().min(1).optional(),
+  /** Teacher checkpoints, for the methods that read teachers. */
+  teachers: z.array(z.string().min(1)).default([]),
+  distributed: DistributedConfig.prefault({}),
+  resume: z.boolean().default(false),
+  /** Epochs between checkpoints. */
+  checkpointEvery: z.number().int().min(1).default(1),
+  /** Epochs between evaluations. */
+  evalEvery: z.number().int().min(1).default(1),
+};
+const CommonRunConfig = z.strictObject(commonRunOptions);
+/** The options every run has, parsed; with `method`, what the loop and every method may read. */
+export type CommonRunConfig = z.output<typeof CommonRunConfig> & { method: string };
 
-/** Everything a training or distillation run needs; `out` is resolved later from method and arch. */
+type Methods = (typeof METHODS)[number];
+// A method with options carries them under its own name (`kd: {...}`); a run carries only its method's section.
+type MethodSection<M, Mode extends "in" | "out"> = M extends { name: infer N extends string; options: infer O extends z.ZodType }
+  ? { method: N } & (Mode extends "out" ? { [K in N]: z.output<O> } : { [K in N]?: z.input<O> })
+  : M extends { name: infer N extends string }
+    ? { method: N }
+    : never;
+
+/** A parsed run configuration, defaults filled in: the common options and the chosen method's section. */
+export type RunConfig = CommonRunConfig & MethodSection<Methods, "out">;
+/** What a user may write for a run: defaulted fields optional. */
+export type RunConfigInput = z.input<typeof CommonRunConfig> & MethodSection<Methods, "in">;
+
+const variants = METHODS.map((method) =>
+  z.strictObject({
+    ...commonRunOptions,
+    method: z.literal(method.name),
+    ...("options" in method ? { [method.name]: (method.options as z.ZodType).prefault({}) } : {}),
+  }),
+);
+const replaying = METHODS.filter((m) => "softLabels" in m).map((m) => `'${m.name}'`);
+
+/** Everything a training or distillation run needs, derived from the method registry; `out` is resolved later from method and arch. */
 export const RunConfig = z
-  .strictObject({
-    method: z.enum(["supervised", "kd", "meal", "mealv2", "one", "search"]),
-    model: ModelConfig.prefault({}),
-    data: DataConfig.prefault({}),
-    optimizer: OptimizerConfig.prefault({}),
-    // A step decay at fixed fractions of the run cannot be a static default, so cosine is.
-    schedule: ScheduleConfig.prefault({ type: "cosine" }),
-    epochs: z.number().int().min(1).default(10),
-    batchSize: z.number().int().min(1).default(128),
-    evalBatchSize: z.number().int().min(1).default(512),
-    seed: z.number().int().min(0).default(0),
-    device: z
-      .string()
-      .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
-      .default("cpu"),
-    /** Autocast of forward passes: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling); fp32 by default. */
-    precision: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
-    lossScale: LossScaleConfig.prefault({}),
-    /** cuDNN autotuning of convolution algorithms (torch.backends.cudnn.benchmark); CUDA only. */
-    cudnnBenchmark: z.boolean().default(false),
-    /** Intra-op threads; 0 means one per core (LibTorch's own default here would be 1). */
-    threads: z.number().int().min(0).default(0),
-    out: z.string().min(1).optional(),
-    /** Teacher checkpoints, required for distillation. */
-    teachers: z.array(z.string().min(1)).default([]),
-    kd: KdConfig.prefault({}),
-    meal: MealConfig.prefault({}),
-    one: OneConfig.prefault({}),
-    search: SearchConfig.prefault({}),
-    distributed: DistributedConfig.prefault({}),
-    resume: z.boolean().default(false),
-    /** Epochs between checkpoints. */
-    checkpointEvery: z.number().int().min(1).default(1),
-    /** Epochs between evaluations. */
-    evalEvery: z.number().int().min(1).default(1),
-  })
-  .refine((run) => run.data.softLabels === undefined || run.method === "kd" || run.method === "mealv2", {
+  .discriminatedUnion("method", variants as unknown as [(typeof variants)[number], ...(typeof variants)[number][]])
+  .refine((run) => run.data.softLabels === undefined || "softLabels" in methodNamed(run.method)!, {
     path: ["data", "softLabels"],
-    message: "a soft-label cache is replayed by methods 'kd' and 'mealv2' (it stores the ensemble's outputs, not the blocks other methods match)",
+    message: `a soft-label cache is replayed by methods ${replaying.join(" and ")} (it stores the ensemble's outputs, not what other methods match)`,
   })
-  .refine((run) => !DISTILLATION_METHODS.has(run.method) || run.teachers.length > 0 || run.data.softLabels !== undefined, {
+  .refine((run) => methodNamed(run.method)?.teachers !== "required" || run.teachers.length > 0 || run.data.softLabels !== undefined, {
     path: ["teachers"],
     message: "distillation needs at least one teacher checkpoint (e.g. --teachers a.ckpt,b.ckpt)",
     // Report this alongside unrelated errors; skip it only when the run, its method or teachers are themselves bad.
@@ -308,11 +230,11 @@ export const RunConfig = z
     path: ["precision"],
     message: "fp16 autocast runs on CUDA devices only: use bf16 on CPU (or --device cuda)",
   })
-  .refine((run) => run.method !== "search" || run.teachers.length <= 1, {
+  .refine((run) => methodNamed(run.method)?.teachers !== "one" || run.teachers.length <= 1, {
     path: ["teachers"],
-    message: "student search looks inside one teacher: give exactly one",
-  });
-/** A parsed run configuration, defaults filled in. */
-export type RunConfig = z.output<typeof RunConfig>;
-/** What a user may write for a run: defaulted fields optional. */
-export type RunConfigInput = z.input<typeof RunConfig>;
+    message: "this method looks inside one teacher: give exactly one",
+  })
+  .refine((run) => methodNamed(run.method)?.teachers !== "none" || run.teachers.length === 0, {
+    path: ["teachers"],
+    message: "this method reads no teachers: leave 'teachers' out",
+  }) as unknown as z.ZodType<RunConfig, RunConfigInput>;

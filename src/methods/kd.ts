@@ -1,78 +1,32 @@
-// Hinton knowledge distillation from one or more frozen teachers (their softened outputs averaged).
-import { ConfigError } from '../config/errors.js';
-import { DistilleryError, isDistilleryError } from '../errors.js';
-import { loadModel } from '../io/checkpoint.js';
-import type { Model } from '../models/model.js';
-import type { MethodContext, MethodSession } from '../train/method.js';
+// Hinton knowledge distillation from one or more frozen teachers (their softened outputs averaged),
+// or from the soft labels a cache replays (data.softLabels: no teacher runs).
+import { z } from 'zod';
 
-/** Hinton KD hyper-parameters: L = ceWeight * CE + kdWeight * T^2 * KL(teachers || student). */
-export interface KdOptions {
-  temperature: number;
-  ceWeight: number;
-  kdWeight: number;
-}
+import { configFlag } from '../config/flags.js';
+import type { MethodDefinition } from '../train/method.js';
+import { objectiveSession } from './objective-session.js';
 
-/** What teachers must fit: the device to load them on and the inputs and classes of the data. */
-export interface TeacherTarget {
-  device: string;
-  inChannels: number;
-  numClasses: number;
-  /** Who else sees that data, for the message when a teacher does not fit ("the student", "the dataset"). */
-  against: string;
-}
+/** L = ceWeight · CE(labels) + kdWeight · T² · KL(teachers_T ‖ student_T). */
+export const KdOptions = z.strictObject({
+  temperature: z.number().positive().default(4),
+  ceWeight: z.number().min(0).default(0.1),
+  kdWeight: z.number().min(0).default(0.9),
+});
+/** Parsed KD options. */
+export type KdOptions = z.output<typeof KdOptions>;
 
-/** Loads teacher checkpoints and checks they take the data's inputs and predict its classes. */
-export async function loadTeachers(paths: string[], target: TeacherTarget): Promise<Model[]> {
-  if (paths.length === 0) throw new ConfigError(['teachers: distillation needs at least one teacher: pass --teachers a.ckpt,b.ckpt']);
-  const teachers: Model[] = [];
-  try {
-    for (const [i, path] of paths.entries()) {
-      let teacher: Model;
-      try {
-        teacher = await loadModel(path, target.device);
-      } catch (error) {
-        if (isDistilleryError(error)) throw new DistilleryError(`teacher ${i + 1} (${path}): ${error.message}`, error.code);
-        throw error;
-      }
-      teachers.push(teacher);
-      const { inChannels, numClasses } = teacher.spec;
-      if (inChannels !== target.inChannels || numClasses !== target.numClasses) {
-        throw new DistilleryError(
-          `teacher ${i + 1} (${path}) takes ${inChannels} channel(s) and predicts ${numClasses} classes, ` +
-            `${target.against} ${target.inChannels} and ${target.numClasses}: teachers must be trained on the same dataset`,
-          'E_SHAPE',
-        );
-      }
-    }
-  } catch (error) {
-    for (const t of teachers) t.dispose();
-    throw error;
-  }
-  return teachers;
-}
-
-/** The teachers of a distillation method, checked against its student. */
-export function studentTarget(context: MethodContext): TeacherTarget {
-  const { inChannels, numClasses } = context.studentSpec;
-  return { device: context.device, inChannels, numClasses, against: 'the student' };
-}
-
-/** Hinton KD with the given teachers. */
-export async function kd(paths: string[], options: KdOptions, context: MethodContext): Promise<MethodSession> {
-  const teachers = await loadTeachers(paths, studentTarget(context));
-  const handles = teachers.map((t) => t.handle);
-  return {
-    teachers,
-    step: (batch, lr) => context.trainer.step(batch, { method: 'kd', lr, teachers: handles, ...options }),
-    dispose: () => teachers.forEach((t) => t.dispose()),
-  };
-}
-
-/** Hinton KD from the soft labels the batches replay from a cache (`data.softLabels`); no teacher runs. */
-export async function kdFromCache(options: KdOptions, context: MethodContext): Promise<MethodSession> {
-  return {
-    teachers: [],
-    step: (batch, lr) => context.trainer.step(batch, { method: 'kd', lr, cached: true, ...options }),
-    dispose: () => {},
-  };
-}
+/** Hinton KD (`distill --method kd`). */
+export const kd = {
+  name: 'kd',
+  summary: 'Hinton KD: the averaged softened teachers (or a soft-label cache) plus weighted CE',
+  command: 'distill',
+  teachers: 'required',
+  options: KdOptions,
+  flags: [
+    configFlag('--temperature', 'temperature', 'number', 'distillation temperature (default 4)'),
+    configFlag('--ce-weight', 'ceWeight', 'number', 'weight of the cross-entropy loss (default 0.1)'),
+    configFlag('--kd-weight', 'kdWeight', 'number', 'weight of the distillation loss (default 0.9)'),
+  ],
+  softLabels: (options) => ({ temperature: options.temperature, needsLogits: false }),
+  create: (context, options) => objectiveSession(context, 'kd', options, { withTeachers: true }),
+} as const satisfies MethodDefinition<'kd', typeof KdOptions>;

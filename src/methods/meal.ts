@@ -1,15 +1,84 @@
-// MEAL (v1): block-wise similarity to one selected teacher per mini-batch, plus discriminators that
-// tell student blocks from teacher blocks. The native step does the work; this file decides which
-// teachers, which phase, and the discriminator's learning rate.
-import type { MealConfig } from '../config/schemas.js';
-import type { NativeMeal, NativeMealOptions, StepStats } from '../native.js';
-import { native } from '../native.js';
-import type { MethodContext, MethodSession } from '../train/method.js';
-import { loadTeachers, studentTarget } from './kd.js';
+// MEAL (v1): block-wise similarity to the selected teachers per mini-batch, plus discriminators that
+// tell student blocks from teacher blocks. The native objective does the work; this file decides
+// which teachers, which phase, and the discriminator's learning rate.
+import { z } from 'zod';
+
+import { configFlag } from '../config/flags.js';
+import type { Model } from '../models/model.js';
+import { loadTeachers, studentTarget } from '../models/teachers.js';
+import type { Settings, StepStats } from '../native.js';
+import type { MethodContext, MethodDefinition, MethodSession } from '../train/method.js';
+import { Objective } from '../train/objective.js';
 import type { TeacherSelection } from './teacher-selection.js';
 import { selectTeachers } from './teacher-selection.js';
 
-/** How a MEAL-family run is stepped, beyond the native block and loss options. */
+/** A MEAL block: a feature name of student and teachers, its aligned length and loss weights. */
+export const MealBlockOptions = z.strictObject({
+  name: z.string().min(1),
+  /** Aligned length; unset: the student block's H*W (logits are compared as they are). */
+  length: z.number().int().positive().optional(),
+  /** gamma_j, weight of the similarity loss. */
+  weight: z.number().min(0).default(1),
+  /** eta_j, weight of the discriminator loss. */
+  adversarialWeight: z.number().min(0).default(1),
+  discriminator: z.boolean().default(true),
+});
+
+/** Discriminator widths: in / divisor per hidden layer, never below minWidth. */
+export const DiscriminatorOptions = z.strictObject({
+  /** Unset: [2, 4] for MEAL (d/2, d/4) and [8, 64] for MEAL V2 (d/8, d/64), as the official code. */
+  divisors: z.array(z.number().int().min(1)).min(1).optional(),
+  minWidth: z.number().int().min(1).default(2),
+  /** The official MEAL code puts a ReLU on the output scores. */
+  outputRelu: z.boolean().default(false),
+});
+
+/** The options MEAL and MEAL V2 share: the adversarial game and how it is updated. */
+export const adversarialOptions = {
+  adversarial: z.boolean().default(true),
+  discriminator: DiscriminatorOptions.prefault({}),
+  /** joint: one step over student and discriminators (official); grl: gradient reversal; alternating: D steps then a student step. */
+  update: z.enum(['joint', 'grl', 'alternating']).default('joint'),
+  /** Discriminator steps per student step, with update 'alternating'. */
+  discriminatorSteps: z.number().int().min(1).default(1),
+  /** Discriminator learning rate at the start; the schedule scales it like the student's. */
+  discriminatorLr: z.number().positive().default(1e-3),
+  /** The official code leaves teachers in train mode (their BatchNorm statistics drift); default eval. */
+  teacherTrainMode: z.boolean().default(false),
+  /** Gradient scale of the reversal layer, with update 'grl'. */
+  grlScale: z.number().positive().default(1),
+};
+
+/** MEAL's options. */
+export const MealOptions = z.strictObject({
+  // A bare name stands for a block with default weights, so `--blocks layer3,logits` works.
+  blocks: z
+    .array(z.union([z.string().min(1).transform((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })), MealBlockOptions]))
+    .min(1)
+    .prefault(['logits']),
+  pooling: z.enum(['avg', 'max']).default('max'),
+  similarity: z.enum(['ce', 'kl', 'l1', 'l2', 'l1_soft', 'l2_soft', 'cosine']).default('ce'),
+  /** Temperature of the kl similarity. */
+  temperature: z.number().positive().default(1),
+  teacherSelection: z.enum(['random', 'average', 'round-robin']).default('random'),
+  /** Weight of CE on the given labels (0: none, as the official code). */
+  ceWeight: z.number().min(0).default(0),
+  ...adversarialOptions,
+});
+/** Parsed MEAL options. */
+export type MealOptions = z.output<typeof MealOptions>;
+
+/** The adversarial options, as MEAL and MEAL V2 both parse them. */
+export type AdversarialOptions = Pick<MealOptions, keyof typeof adversarialOptions>;
+
+/** The flags of the adversarial options (MEAL and MEAL V2 alike). */
+export const adversarialFlags = [
+  configFlag('--update', 'update', 'string', 'joint (official), grl or alternating'),
+  configFlag('--discriminator-lr', 'discriminatorLr', 'number', 'discriminator learning rate (default 1e-3)'),
+  configFlag('--discriminator-steps', 'discriminatorSteps', 'int', 'discriminator steps per student step (alternating)'),
+] as const;
+
+/** How a MEAL-family run is stepped, beyond the native objective's settings. */
 export interface MealStepping {
   selection: TeacherSelection;
   update: 'joint' | 'grl' | 'alternating';
@@ -17,65 +86,75 @@ export interface MealStepping {
   discriminatorLr: number;
 }
 
-/** A MEAL-family session: native options for the distiller, stepping policy for each batch. */
-export async function mealSession(
-  paths: string[],
-  options: Omit<NativeMealOptions, 'inputShape'>,
-  stepping: MealStepping,
-  context: MethodContext,
-): Promise<MethodSession> {
-  // No paths: the batches replay a soft-label cache (MEAL V2 only), and no teacher is loaded.
-  const teachers = paths.length === 0 ? [] : await loadTeachers(paths, studentTarget(context));
-  let distiller: NativeMeal;
+/** A MEAL-family session: the native 'meal' objective with `settings`, stepped by `stepping`'s policy. */
+export async function mealSession(context: MethodContext, settings: Settings & { adversarial: boolean }, stepping: MealStepping): Promise<MethodSession> {
+  // No teachers: the batches replay a soft-label cache (MEAL V2 only), and no teacher is loaded.
+  const teachers: Model[] = context.teachers.length === 0 ? [] : await loadTeachers(context.teachers, studentTarget(context));
+  let objective: Objective;
   try {
-    distiller = new (native().Meal)(context.trainer.handle, teachers.map((t) => t.handle), { ...options, inputShape: context.inputShape });
+    objective = await Objective.create('meal', context.trainer, teachers, { ...settings, inputShape: context.inputShape });
   } catch (error) {
     for (const t of teachers) t.dispose();
     throw error;
   }
-  const phase = !options.adversarial || stepping.update === 'joint' ? 'joint' : stepping.update === 'grl' ? 'grl' : 'student';
+  const phase = !settings.adversarial || stepping.update === 'joint' ? 'joint' : stepping.update === 'grl' ? 'grl' : 'student';
   return {
     teachers,
     async step(batch, lr, step): Promise<StepStats> {
-      const common = {
+      const args = {
         teachers: teachers.length === 0 ? [] : selectTeachers(stepping.selection, teachers.length, context.seed, step),
-        lr,
         // The schedule scales both rates alike, as one optimizer with two parameter groups would.
         discriminatorLr: stepping.discriminatorLr * (lr / context.baseLr),
       };
       if (phase === 'student') {
-        for (let i = 0; i < stepping.discriminatorSteps; i++) await distiller.step(batch, { ...common, phase: 'discriminator' });
+        for (let i = 0; i < stepping.discriminatorSteps; i++) await context.trainer.step(batch, objective, lr, { ...args, phase: 'discriminator' });
       }
-      return distiller.step(batch, { ...common, phase });
+      return context.trainer.step(batch, objective, lr, { ...args, phase });
     },
     dispose: () => {
-      distiller.dispose();
+      objective.dispose();
       for (const t of teachers) t.dispose();
     },
   };
 }
 
-/** MEAL with the given teachers and options. */
-export async function meal(paths: string[], config: MealConfig, context: MethodContext): Promise<MethodSession> {
-  return mealSession(
-    paths,
-    {
-      blocks: config.blocks.map((b) => ({ ...b })),
-      pooling: config.pooling,
-      similarity: config.similarity,
-      temperature: config.temperature,
-      adversarial: config.adversarial,
-      discriminator: { ...config.discriminator, divisors: config.discriminator.divisors ?? [2, 4] },
-      ceWeight: config.ceWeight,
-      teacherTrainMode: config.teacherTrainMode,
-      grlScale: config.grlScale,
-    },
-    {
-      selection: config.teacherSelection,
-      update: config.update,
-      discriminatorSteps: config.discriminatorSteps,
-      discriminatorLr: config.discriminatorLr,
-    },
-    context,
-  );
+/** The native settings of the adversarial options, with the discriminator widths MEAL or MEAL V2 default to. */
+export function adversarialSettings(options: AdversarialOptions, divisors: number[]): Settings & { adversarial: boolean } {
+  return {
+    adversarial: options.adversarial,
+    discriminator: { ...options.discriminator, divisors: options.discriminator.divisors ?? divisors },
+    teacherTrainMode: options.teacherTrainMode,
+    grlScale: options.grlScale,
+  };
 }
+
+/** MEAL (`distill --method meal`). */
+export const meal = {
+  name: 'meal',
+  summary: 'MEAL: block-wise similarity to selected teachers, with discriminators (joint, grl or alternating)',
+  command: 'distill',
+  teachers: 'required',
+  options: MealOptions,
+  flags: [
+    configFlag('--blocks', 'blocks', 'list', 'comma-separated blocks to match (e.g. layer3,logits)'),
+    configFlag('--similarity', 'similarity', 'string', 'ce, kl, l1, l2, l1_soft, l2_soft or cosine'),
+    configFlag('--pooling', 'pooling', 'string', 'block alignment pooling, avg or max'),
+    configFlag('--teacher-selection', 'teacherSelection', 'string', 'random, average or round-robin'),
+    configFlag('--meal-ce-weight', 'ceWeight', 'number', 'weight of CE on the labels (default 0)'),
+    configFlag('--meal-temperature', 'temperature', 'number', 'temperature of the kl similarity'),
+    ...adversarialFlags,
+  ],
+  create: (context, options) =>
+    mealSession(
+      context,
+      {
+        ...adversarialSettings(options, [2, 4]),
+        blocks: options.blocks.map((b) => ({ ...b })),
+        pooling: options.pooling,
+        similarity: options.similarity,
+        temperature: options.temperature,
+        ceWeight: options.ceWeight,
+      },
+      { selection: options.teacherSelection, update: options.update, discriminatorSteps: options.discriminatorSteps, discriminatorLr: options.discriminatorLr },
+    ),
+} as const satisfies MethodDefinition<'meal', typeof MealOptions>;

@@ -1,98 +1,54 @@
-// Student search (Gu & Tresp, ECAI 2020, as this project defines it): gates on a teacher's inner
-// channels and residual blocks learn which parts the teacher's function needs, under an L1 penalty;
-// a parameter or FLOP budget then picks the pruning threshold, and the surviving subnetwork is
-// extracted as a plain network of the zoo with the teacher's weights.
-import type { SearchConfig } from '../config/schemas.js';
+// Student search (Gu & Tresp, ECAI 2020): gates on a teacher's inner channels and residual blocks
+// learn which parts the teacher's function needs, under an L1 penalty. This is the gate training;
+// choosing and extracting the subnetwork within a budget is src/pipelines/search.ts.
+import { z } from 'zod';
+
+import { configFlag } from '../config/flags.js';
 import { DistilleryError } from '../errors.js';
 import { sameNetwork } from '../io/checkpoint.js';
-import type { ModelSpec } from '../models/model.js';
-import { Model, describeSpec } from '../models/model.js';
-import type { MethodContext, MethodSession } from '../train/method.js';
-import { loadTeachers, studentTarget } from './kd.js';
+import { describeSpec } from '../models/model.js';
+import type { MethodDefinition } from '../train/method.js';
+import { objectiveSession } from './objective-session.js';
 
-/** The search phase: the run's student is the teacher's gated copy (`gated: true`), initialised from it. */
-export async function search(paths: string[], options: SearchConfig, context: MethodContext): Promise<MethodSession> {
-  const teachers = await loadTeachers(paths, studentTarget(context));
-  const teacher = teachers[0]!;
-  if (!sameNetwork(teacher.spec, context.studentSpec)) {
-    teachers.forEach((t) => t.dispose());
-    throw new DistilleryError(`student search gates the teacher's own network: the teacher is ${describeSpec(teacher.spec)}, the run's model ${describeSpec(context.studentSpec)}`, 'E_ARGUMENT');
-  }
-  return {
-    teachers,
-    step: (batch, lr) => context.trainer.step(batch, { method: 'search', lr, teacher: teacher.handle, temperature: options.temperature, l1: options.l1 }),
-    dispose: () => teachers.forEach((t) => t.dispose()),
-  };
-}
+/** Student search: gates trained with T² KL(teacher ‖ gated) + l1 · |gates|, then a budget. */
+export const SearchOptions = z
+  .strictObject({
+    /** T of the KL from the teacher. */
+    temperature: z.number().positive().default(4),
+    /** lambda, the weight of the gates' L1 norm. */
+    l1: z.number().min(0).default(5e-2),
+    /** Extract the largest subnetwork with at most this many parameters... */
+    budgetParams: z.number().positive().optional(),
+    /** ...or at most this many multiply-accumulates per image. */
+    budgetFlops: z.number().positive().optional(),
+  })
+  .refine((search) => search.budgetParams === undefined || search.budgetFlops === undefined, {
+    path: ['budgetFlops'],
+    message: "give one budget: 'search.budgetParams' or 'search.budgetFlops', not both",
+  });
+/** Parsed search options. */
+export type SearchOptions = z.output<typeof SearchOptions>;
 
-/** A budget: at most `params` parameters or at most `flops` multiply-accumulates per image. */
-export interface SearchBudget {
-  params?: number;
-  flops?: number;
-}
-
-/** The subnetwork a threshold keeps, with its size. */
-export interface SubnetChoice {
-  threshold: number;
-  spec: ModelSpec;
-  params: number;
-  flops: number;
-}
-
-/** The plain spec and size of what `gated` keeps at `threshold`. */
-async function choiceAt(gated: Model, threshold: number, inputShape: [number, number, number]): Promise<SubnetChoice> {
-  const { arch, inChannels, numClasses } = gated.spec;
-  const spec: ModelSpec = { arch, inChannels, numClasses, blocks: gated.handle.planSubnet(threshold).blocks };
-  using probe = Model.create(spec);
-  return { threshold, spec, params: probe.parameterCount, flops: await probe.countFlops(inputShape) };
-}
-
-/**
- * The largest subnetwork of a trained gated network within `budget`: the lowest threshold on the
- * effective gates whose extracted network fits. Throws E_ARGUMENT naming the smallest reachable
- * size when even the smallest subnetwork does not fit.
- */
-export async function chooseSubnet(gated: Model, budget: SearchBudget, inputShape: [number, number, number]): Promise<SubnetChoice> {
-  if ((budget.params === undefined) === (budget.flops === undefined)) {
-    throw new DistilleryError('give one budget: parameters (--budget-params) or FLOPs (--budget-flops)', 'E_ARGUMENT');
-  }
-  const fits = (c: SubnetChoice): boolean => (budget.params !== undefined ? c.params <= budget.params : c.flops <= budget.flops!);
-  // Threshold t keeps the channels whose gate is >= t: 0 keeps all, each distinct gate value prunes
-  // everything below it, and a value above the largest prunes as far as the network allows.
-  const values = [...new Set(gated.handle.gateValues())];
-  const candidates = [0, ...values, 2 * (values.at(-1) ?? 0) + 1];
-  const smallest = await choiceAt(gated, candidates.at(-1)!, inputShape);
-  if (!fits(smallest)) {
-    throw new DistilleryError(
-      `no subnetwork of ${gated.spec.arch} fits the budget (${budget.params !== undefined ? `${budget.params} parameters` : `${budget.flops} FLOPs`}): ` +
-        `the smallest has ${smallest.params} parameters and ${smallest.flops} FLOPs`,
-      'E_ARGUMENT',
-    );
-  }
-  let lo = 0;
-  let hi = candidates.length - 1;
-  let best = smallest;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const choice = await choiceAt(gated, candidates[mid]!, inputShape);
-    if (fits(choice)) {
-      best = choice;
-      hi = mid;
-    } else {
-      lo = mid + 1;
+/** The search phase (`distillery search`): the run's student is the teacher's gated copy, initialised from it. */
+export const search = {
+  name: 'search',
+  summary: "student search: gates on the teacher's channels and blocks, L1-penalised; then the largest subnetwork within a budget",
+  command: 'search',
+  teachers: 'one',
+  options: SearchOptions,
+  flags: [
+    configFlag('--budget-params', 'budgetParams', 'count', 'at most this many parameters (e.g. 75000, 0.1M)'),
+    configFlag('--budget-flops', 'budgetFlops', 'count', 'at most this many multiply-accumulates per image (e.g. 5M)'),
+    configFlag('--l1', 'l1', 'number', "weight of the gates' L1 norm (default 5e-2)"),
+  ],
+  studentSpec: (spec) => ({ ...spec, gated: true }),
+  create: async (context, options) => {
+    const session = await objectiveSession(context, 'search', { temperature: options.temperature, l1: options.l1 }, { withTeachers: true });
+    const teacher = session.teachers[0]!;
+    if (!sameNetwork(teacher.spec, context.studentSpec)) {
+      session.dispose();
+      throw new DistilleryError(`student search gates the teacher's own network: the teacher is ${describeSpec(teacher.spec)}, the run's model ${describeSpec(context.studentSpec)}`, 'E_ARGUMENT');
     }
-  }
-  return best;
-}
-
-/** The plain network `gated` keeps at `choice.threshold`, its weights inherited and the gates folded in. */
-export async function extractSubnet(gated: Model, choice: SubnetChoice): Promise<Model> {
-  const student = Model.create(choice.spec, gated.info.device);
-  try {
-    await gated.handle.extractSubnet(choice.threshold, student.handle);
-  } catch (error) {
-    student.dispose();
-    throw error;
-  }
-  return student;
-}
+    return session;
+  },
+} as const satisfies MethodDefinition<'search', typeof SearchOptions>;

@@ -1,11 +1,13 @@
 // Plain supervised training: cross-entropy on the labels (teachers are trained this way).
-import type { MethodContext, MethodSession } from '../train/method.js';
+import type { MethodDefinition } from '../train/method.js';
+import { objectiveSession } from './objective-session.js';
 
-/** Cross-entropy on ground-truth labels. */
-export function supervised(context: MethodContext): MethodSession {
-  return {
-    teachers: [],
-    step: (batch, lr) => context.trainer.step(batch, { method: 'supervised', lr }),
-    dispose: () => undefined,
-  };
-}
+/** Cross-entropy on ground-truth labels (`distillery train`). */
+export const supervised = {
+  name: 'supervised',
+  summary: 'cross-entropy on the labels (how teachers are trained)',
+  command: 'train',
+  teachers: 'none',
+  flags: [],
+  create: (context) => objectiveSession(context, 'supervised', {}, { withTeachers: false }),
+} as const satisfies MethodDefinition<'supervised'>;

@@ -1,7 +1,7 @@
 // Scores one model or an averaged-softmax ensemble over a whole loader.
 import type { Batch } from '../data/dataset.js';
 import { Dataset, Loader } from '../data/dataset.js';
-import type { ProcessGroup } from '../dist/process-group.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
 import { loadModel, trainedNormalization } from '../io/checkpoint.js';
 import type { Model, ModelSpec } from '../models/model.js';
 import type { EvalStats } from '../native.js';

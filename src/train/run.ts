@@ -6,12 +6,13 @@ import { join } from 'node:path';
 
 import type { ResolvedRunConfig } from '../config/load.js';
 import type { Dataset } from '../data/dataset.js';
+import { DisposalScope, allOrNone } from '../scope.js';
 import { Loader } from '../data/dataset.js';
 import { augmentation, openSplit } from '../data/open.js';
 import { injectLabelNoise } from '../data/label-noise.js';
 import { seededSubset } from '../data/random.js';
-import { rankEnvironment } from '../dist/environment.js';
-import { ProcessGroup } from '../dist/process-group.js';
+import { rankEnvironment } from '../distributed/environment.js';
+import { ProcessGroup } from '../distributed/process-group.js';
 import { readArchSpec } from '../io/arch-spec.js';
 import { readLabelsFile } from '../io/labels-file.js';
 import { checkSoftLabelHeader } from '../io/soft-label-cache.js';
@@ -22,7 +23,7 @@ import type { ModelSpec } from '../models/model.js';
 import { Model, describeSpec } from '../models/model.js';
 import { setCudnnBenchmark, setSeed, setThreads } from '../runtime.js';
 import { evaluate, evaluateMembers, evaluateOutputs } from './evaluate.js';
-import type { MethodFactory, MethodSession } from './method.js';
+import type { MethodDefinition, MethodSession } from './method.js';
 import type { TrainingEvents } from './events.js';
 import { TypedEmitter } from './events.js';
 import { createSchedule } from './schedules.js';
@@ -107,10 +108,11 @@ async function trainingLabels(trainSet: Dataset, config: ResolvedRunConfig): Pro
 /** One training run of `config` with `method`; subscribe to events with on() before execute(). */
 export class TrainingRun extends TypedEmitter<TrainingEvents> {
   readonly config: ResolvedRunConfig;
-  private readonly method: MethodFactory;
+  private readonly method: MethodDefinition;
   private stopRequested = false;
 
-  constructor(config: ResolvedRunConfig, method: MethodFactory) {
+  /** A run of `config` with `method` (the registry's createRun picks the one `config.method` names). */
+  constructor(config: ResolvedRunConfig, method: MethodDefinition) {
     super();
     this.config = config;
     this.method = method;
@@ -145,60 +147,62 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
 
   private async train(config: ResolvedRunConfig, device: string, group: ProcessGroup | undefined, started: number): Promise<RunResult> {
     const shard = group ? { rank: group.rank, worldSize: group.worldSize } : undefined;
-    const [trainSet, testSet] = await Promise.all([openSplit(config.data, 'train'), openSplit(config.data, 'test')]);
+    // The method's own options: its section of the config, under its name.
+    const options: unknown = (config as unknown as Record<string, unknown>)[this.method.name];
+    // Everything this run makes is freed when it ends, however it ends.
+    using scope = new DisposalScope();
+    const [trainSet, testSet] = (await allOrNone([openSplit(config.data, 'train'), openSplit(config.data, 'test')])).map((d) => scope.use(d)) as [Dataset, Dataset];
     if (config.data.softLabels !== undefined) {
       const { size, scale, ratio } = config.data.image;
-      try {
-        checkSoftLabelHeader(trainSet.info.softLabelHeader ?? '{}', {
-          path: config.data.softLabels,
-          fingerprint: trainSet.info.fingerprint ?? '',
-          numClasses: trainSet.info.numClasses,
-          // MEAL V2's target is the plain averaged softmax.
-          temperature: config.method === 'mealv2' ? 1 : config.kd.temperature,
-          needsLogits: config.method === 'mealv2',
-          teachers: config.teachers,
-          transform: { size, scale, ratio, flip: config.data.augment.flip },
-        });
-      } catch (error) {
-        trainSet.dispose();
-        testSet.dispose();
-        throw error;
-      }
+      const needs = this.method.softLabels?.(options);
+      if (needs === undefined) throw new DistilleryError(`method '${this.method.name}' cannot replay a soft-label cache`, 'E_ARGUMENT');
+      checkSoftLabelHeader(trainSet.info.softLabelHeader ?? '{}', {
+        path: config.data.softLabels,
+        fingerprint: trainSet.info.fingerprint ?? '',
+        numClasses: trainSet.info.numClasses,
+        temperature: needs.temperature,
+        needsLogits: needs.needsLogits,
+        teachers: config.teachers,
+        transform: { size, scale, ratio, flip: config.data.augment.flip },
+      });
     }
     const { dataset: trainData, keep } = await trainingLabels(trainSet, config);
+    if (trainData !== trainSet) scope.use(trainData);
     const limited = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
     const subset = keep ? Int32Array.from(limited ?? trainSet.labels().keys(), Number).filter((i) => keep[i] === 1) : limited;
     const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std, pinMemory: device !== 'cpu', channelsLast: config.data.channelsLast };
-    const trainLoader = new Loader(trainData, {
-      ...loaderBase,
-      batchSize: config.batchSize,
-      shuffle: true,
-      dropLast: false,
-      seed: config.seed,
-      ...(shard ?? {}),
-      ...augmentation(config.data),
-      ...(subset ? { subset } : {}),
-    });
-    const testLoader = Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize, skipBadFiles: config.data.badFiles === 'skip', ...(shard ? { shard } : {}) });
+    const trainLoader = scope.use(
+      new Loader(trainData, {
+        ...loaderBase,
+        batchSize: config.batchSize,
+        shuffle: true,
+        dropLast: false,
+        seed: config.seed,
+        ...(shard ?? {}),
+        ...augmentation(config.data),
+        ...(subset ? { subset } : {}),
+      }),
+    );
+    const testLoader = scope.use(
+      Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize, skipBadFiles: config.data.badFiles === 'skip', ...(shard ? { shard } : {}) }),
+    );
 
     const found = config.model.archSpec === undefined ? undefined : await readArchSpec(config.model.archSpec);
     const blocks = found?.model.blocks ?? config.model.blocks;
-    const spec: ModelSpec = {
+    const named: ModelSpec = {
       arch: found?.model.arch ?? config.model.arch,
       inChannels: found?.model.inChannels ?? config.model.inChannels ?? trainSet.info.shape[0],
       numClasses: found?.model.numClasses ?? config.model.numClasses ?? trainSet.info.numClasses,
       ...(blocks ? { blocks } : {}),
-      ...(config.method === 'one' ? { branches: config.one.branches } : {}),
-      ...(config.method === 'search' ? { gated: true } : {}),
     };
-    const student = Model.create(spec, device);
+    const spec = this.method.studentSpec?.(named, options) ?? named;
+    const student = scope.use(Model.create(spec, device));
     if (config.data.channelsLast) await student.toChannelsLast();
-    let method: MethodSession | undefined;
-    let trainer: Trainer | undefined;
-    try {
-      trainer = new Trainer(student, config.optimizer);
-      await trainer.setPrecision(config.precision, config.lossScale);
-      method = await this.method(config, {
+    const trainer = scope.use(new Trainer(student, config.optimizer));
+    await trainer.setPrecision(config.precision, config.lossScale);
+    const method: MethodSession = await this.method.create(
+      {
+        config,
         studentSpec: spec,
         device,
         trainer,
@@ -206,150 +210,145 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
         seed: config.seed,
         stepsPerEpoch: trainLoader.batchesPerEpoch,
         baseLr: config.optimizer.lr,
-      });
-      const ckpt = checkpointPath(config.out);
-      let record: CheckpointRecord = {
-        format: CHECKPOINT_FORMAT,
-        version: 1,
-        model: spec,
-        epoch: 0,
-        step: 0,
-        trainSeconds: 0,
-        trainImages: 0,
-        config,
-        history: [],
-      };
-      if (config.resume && existsSync(ckpt)) {
-        const saved = readCheckpointRecord(ckpt);
-        if (!sameSpec(saved.model, spec)) {
-          throw new DistilleryError(
-            `cannot resume from ${ckpt}: it holds ${describe(saved.model)}, this run trains ${describe(spec)}`,
-            'E_CHECKPOINT',
-          );
-        }
-        await trainer.loadCheckpoint(ckpt);
-        record = { ...saved, config };
-        this.emit('log', { message: `resumed from ${ckpt} after epoch ${saved.epoch}` });
-      } else {
-        if (config.resume) this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
-        if (config.model.init !== undefined) await this.initialise(student, config.model.init);
-      }
-      if (group) await trainer.distribute(group, config.distributed);
-
-      const schedule = createSchedule(config.schedule, {
-        baseLr: config.optimizer.lr,
-        epochs: config.epochs,
-        stepsPerEpoch: trainLoader.batchesPerEpoch,
-      });
-      if (record.step !== record.epoch * trainLoader.batchesPerEpoch) {
+        // A replayed soft-label cache stands in for the teachers: none is loaded.
+        teachers: config.data.softLabels === undefined ? config.teachers : [],
+      },
+      options,
+    );
+    scope.defer(() => method.dispose());
+    const ckpt = checkpointPath(config.out);
+    let record: CheckpointRecord = {
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      model: spec,
+      epoch: 0,
+      step: 0,
+      trainSeconds: 0,
+      trainImages: 0,
+      config,
+      history: [],
+    };
+    if (config.resume && existsSync(ckpt)) {
+      const saved = readCheckpointRecord(ckpt);
+      if (!sameSpec(saved.model, spec)) {
         throw new DistilleryError(
-          `cannot resume from ${ckpt}: it was written at step ${record.step} after ${record.epoch} epoch(s), but this config has ` +
-            `${trainLoader.batchesPerEpoch} steps per epoch; resume with the batch size and --train-limit it was trained with`,
+          `cannot resume from ${ckpt}: it holds ${describe(saved.model)}, this run trains ${describe(spec)}`,
           'E_CHECKPOINT',
         );
       }
-      for (let epoch = record.epoch; epoch < config.epochs; epoch++) {
-        const epochStart = performance.now();
-        let lossSum = 0;
-        let correct = 0;
-        let seen = 0;
-        let batchIndex = 0;
-        let skippedSteps = 0;
-        let lossScale = 0;
-        for await (const batch of trainLoader.epoch(epoch)) {
-          const lr = schedule.lrAt(record.step);
-          let stats;
-          try {
-            stats = await method.step(batch, lr, record.step);
-          } finally {
-            batch.dispose();
-          }
-          if (stats.skipped) skippedSteps += 1;
-          lossScale = stats.lossScale;
-          lossSum += stats.loss * stats.count;
-          correct += stats.correct;
-          seen += stats.count;
-          record.step += 1;
-          batchIndex += 1;
-          this.emit('step', {
-            epoch,
-            step: record.step,
-            batch: batchIndex,
-            batches: trainLoader.batchesPerEpoch,
-            lr,
-            loss: stats.loss,
-            images: stats.count,
-            seconds: (performance.now() - epochStart) / 1000,
-          });
-        }
-        // One all-reduce: the epoch's sums, and whether any rank was asked to stop (a Ctrl-C reaches
-        // the ranks at slightly different times; agreeing makes them all stop after this epoch).
-        let agreedStop = false;
-        if (group) {
-          const total = await group.allReduce([lossSum, correct, seen, this.stopRequested ? 1 : 0]);
-          [lossSum, correct, seen, agreedStop] = [total[0]!, total[1]!, total[2]!, total[3]! > 0];
-        }
-        const epochSeconds = (performance.now() - epochStart) / 1000;
-        record.trainSeconds += epochSeconds;
-        record.trainImages += seen;
-        record.epoch = epoch + 1;
-        const trainLoss = lossSum / seen;
-        const trainAccuracy = correct / seen;
-        this.emit('epoch', { epoch, epochs: config.epochs, trainLoss, trainAccuracy, seconds: epochSeconds });
-        if (skippedSteps > 0) {
-          this.emit('log', { message: `epoch ${epoch + 1}: the loss scaler skipped ${skippedSteps} step(s) with inf/NaN gradients; scale now ${lossScale}` });
-        }
-        const skipped = trainLoader.skipped();
-        if (skipped > 0) this.emit('log', { message: `epoch ${epoch + 1}: ${skipped} unreadable image files skipped (data.badFiles: skip)` });
-
-        const stop = group ? agreedStop : this.stopRequested;
-        const last = epoch + 1 === config.epochs || stop;
-        if (last || (epoch + 1) % config.evalEvery === 0) {
-          const result = await evaluate([student], testLoader, group);
-          record.history.push({ epoch, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss, trainAccuracy, seconds: epochSeconds });
-          this.emit('eval', { epoch, top1: result.top1, top5: result.top5, loss: result.loss });
-        }
-        if ((last || (epoch + 1) % config.checkpointEvery === 0) && (group?.rank ?? 0) === 0) {
-          await trainer.saveCheckpoint(ckpt, recordMetadata(record));
-          this.emit('checkpoint', { epoch, path: ckpt });
-        }
-        // Distributed, only the agreed decision counts; alone, a stop asked for during this epoch's checkpoint does too.
-        if (group ? stop : this.stopRequested) break;
-      }
-
-      const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record, group));
-      const teacherReport = method.teachers.length > 0 ? await this.evaluateTeachers(method.teachers, testLoader, group) : {};
-      const outputs = student.outputNames.length > 1 ? await this.evaluateOutputs(student, testLoader, group) : undefined;
-      const flops = await student.countFlops(trainSet.info.shape);
-      return {
-        ...teacherReport,
-        ...(outputs ? { outputs } : {}),
-        method: config.method,
-        arch: spec.arch,
-        worldSize: group?.worldSize ?? 1,
-        spec,
-        top1: final.top1,
-        top5: final.top5,
-        loss: final.loss,
-        params: student.parameterCount,
-        flops,
-        imagesPerSecond: record.trainSeconds > 0 ? record.trainImages / record.trainSeconds : 0,
-        trainSeconds: record.trainSeconds,
-        seconds: (performance.now() - started) / 1000,
-        epochs: record.epoch,
-        checkpoint: ckpt,
-        history: record.history,
-      };
-    } finally {
-      trainer?.dispose();
-      method?.dispose();
-      student.dispose();
-      trainLoader.dispose();
-      testLoader.dispose();
-      if (trainData !== trainSet) trainData.dispose();
-      trainSet.dispose();
-      testSet.dispose();
+      await trainer.loadCheckpoint(ckpt);
+      record = { ...saved, config };
+      this.emit('log', { message: `resumed from ${ckpt} after epoch ${saved.epoch}` });
+    } else {
+      if (config.resume) this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
+      if (config.model.init !== undefined) await this.initialise(student, config.model.init);
     }
+    if (group) await trainer.distribute(group, config.distributed);
+
+    const schedule = createSchedule(config.schedule, {
+      baseLr: config.optimizer.lr,
+      epochs: config.epochs,
+      stepsPerEpoch: trainLoader.batchesPerEpoch,
+    });
+    if (record.step !== record.epoch * trainLoader.batchesPerEpoch) {
+      throw new DistilleryError(
+        `cannot resume from ${ckpt}: it was written at step ${record.step} after ${record.epoch} epoch(s), but this config has ` +
+          `${trainLoader.batchesPerEpoch} steps per epoch; resume with the batch size and --train-limit it was trained with`,
+        'E_CHECKPOINT',
+      );
+    }
+    for (let epoch = record.epoch; epoch < config.epochs; epoch++) {
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let batchIndex = 0;
+      let skippedSteps = 0;
+      let lossScale = 0;
+      for await (const batch of trainLoader.epoch(epoch)) {
+        const lr = schedule.lrAt(record.step);
+        let stats;
+        try {
+          stats = await method.step(batch, lr, record.step);
+        } finally {
+          batch.dispose();
+        }
+        if (stats.skipped) skippedSteps += 1;
+        lossScale = stats.lossScale;
+        lossSum += stats.loss * stats.count;
+        correct += stats.correct;
+        seen += stats.count;
+        record.step += 1;
+        batchIndex += 1;
+        this.emit('step', {
+          epoch,
+          step: record.step,
+          batch: batchIndex,
+          batches: trainLoader.batchesPerEpoch,
+          lr,
+          loss: stats.loss,
+          images: stats.count,
+          seconds: (performance.now() - epochStart) / 1000,
+        });
+      }
+      // One all-reduce: the epoch's sums, and whether any rank was asked to stop (a Ctrl-C reaches
+      // the ranks at slightly different times; agreeing makes them all stop after this epoch).
+      let agreedStop = false;
+      if (group) {
+        const total = await group.allReduce([lossSum, correct, seen, this.stopRequested ? 1 : 0]);
+        [lossSum, correct, seen, agreedStop] = [total[0]!, total[1]!, total[2]!, total[3]! > 0];
+      }
+      const epochSeconds = (performance.now() - epochStart) / 1000;
+      record.trainSeconds += epochSeconds;
+      record.trainImages += seen;
+      record.epoch = epoch + 1;
+      const trainLoss = lossSum / seen;
+      const trainAccuracy = correct / seen;
+      this.emit('epoch', { epoch, epochs: config.epochs, trainLoss, trainAccuracy, seconds: epochSeconds });
+      if (skippedSteps > 0) {
+        this.emit('log', { message: `epoch ${epoch + 1}: the loss scaler skipped ${skippedSteps} step(s) with inf/NaN gradients; scale now ${lossScale}` });
+      }
+      const skipped = trainLoader.skipped();
+      if (skipped > 0) this.emit('log', { message: `epoch ${epoch + 1}: ${skipped} unreadable image files skipped (data.badFiles: skip)` });
+
+      const stop = group ? agreedStop : this.stopRequested;
+      const last = epoch + 1 === config.epochs || stop;
+      if (last || (epoch + 1) % config.evalEvery === 0) {
+        const result = await evaluate([student], testLoader, group);
+        record.history.push({ epoch, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss, trainAccuracy, seconds: epochSeconds });
+        this.emit('eval', { epoch, top1: result.top1, top5: result.top5, loss: result.loss });
+      }
+      if ((last || (epoch + 1) % config.checkpointEvery === 0) && (group?.rank ?? 0) === 0) {
+        await trainer.saveCheckpoint(ckpt, recordMetadata(record));
+        this.emit('checkpoint', { epoch, path: ckpt });
+      }
+      // Distributed, only the agreed decision counts; alone, a stop asked for during this epoch's checkpoint does too.
+      if (group ? stop : this.stopRequested) break;
+    }
+
+    const final = record.history.at(-1) ?? (await this.evaluateOnly(student, testLoader, record, group));
+    const teacherReport = method.teachers.length > 0 ? await this.evaluateTeachers(method.teachers, testLoader, group) : {};
+    const outputs = student.outputNames.length > 1 ? await this.evaluateOutputs(student, testLoader, group) : undefined;
+    const flops = await student.countFlops(trainSet.info.shape);
+    return {
+      ...teacherReport,
+      ...(outputs ? { outputs } : {}),
+      method: config.method,
+      arch: spec.arch,
+      worldSize: group?.worldSize ?? 1,
+      spec,
+      top1: final.top1,
+      top5: final.top5,
+      loss: final.loss,
+      params: student.parameterCount,
+      flops,
+      imagesPerSecond: record.trainSeconds > 0 ? record.trainImages / record.trainSeconds : 0,
+      trainSeconds: record.trainSeconds,
+      seconds: (performance.now() - started) / 1000,
+      epochs: record.epoch,
+      checkpoint: ckpt,
+      history: record.history,
+    };
   }
 
   private async initialise(student: Model, path: string): Promise<void> {

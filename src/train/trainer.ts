@@ -1,11 +1,12 @@
-// A student and its optimizer, stepped by one fused native call per batch.
+// A student and its optimizer, stepped by one fused native call per batch of any objective.
 import type { OptimizerConfig } from '../config/schemas.js';
 import type { Batch } from '../data/dataset.js';
 import type { DistributedConfig, LossScaleConfig } from '../config/schemas.js';
-import type { ProcessGroup } from '../dist/process-group.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
 import type { Model } from '../models/model.js';
-import type { NativeOptimizerOptions, NativeStepOptions, NativeTrainer, Precision, StepStats } from '../native.js';
+import type { NativeOptimizerOptions, NativeTrainer, Precision, Settings, StepStats } from '../native.js';
 import { native } from '../native.js';
+import type { Objective } from './objective.js';
 
 function nativeOptimizer(config: OptimizerConfig): NativeOptimizerOptions {
   if (config.type === 'sgd') {
@@ -25,9 +26,13 @@ export class Trainer {
     this.handle = new (native().Trainer)(student.handle, nativeOptimizer(optimizer));
   }
 
-  /** One optimizer step on `batch`; rejects with E_NAN_LOSS (weights untouched) on a non-finite loss. */
-  async step(batch: Batch, options: NativeStepOptions): Promise<StepStats> {
-    return this.handle.step(batch, options);
+  /**
+   * One optimizer step of `objective` on `batch` at learning rate `lr`, with the objective's
+   * per-step `args` (MEAL's phase and teachers, ONE's ramped weight); rejects with E_NAN_LOSS
+   * (weights untouched) on a non-finite loss.
+   */
+  async step(batch: Batch, objective: Objective, lr: number, args: Settings = {}): Promise<StepStats> {
+    return this.handle.step(batch, objective.handle, { ...args, lr });
   }
 
   /**

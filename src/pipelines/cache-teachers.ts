@@ -5,7 +5,7 @@ import { imageFolderSplit } from '../data/open.js';
 import type { SoftLabelHeader } from '../io/soft-label-cache.js';
 import { SOFT_LABEL_FORMAT, SoftLabelWriter } from '../io/soft-label-cache.js';
 import { native } from '../native.js';
-import { loadTeachers } from './kd.js';
+import { loadTeachers } from '../models/teachers.js';
 
 /** What `cacheTeachers` needs: the teachers, the ImageFolder, and how many crops and labels to keep. */
 export interface CacheTeachersOptions {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace distillery::dist {
+namespace distillery::distributed {
 
 struct GroupOptions {
   std::string backend = "gloo";  // "gloo" (CPU tensors) | "nccl" (CUDA tensors)
@@ -65,4 +65,4 @@ void broadcast_from_rank0(ProcessGroup& group, const std::vector<torch::Tensor>&
 /** Broadcasts every parameter and buffer of `module` from rank 0. */
 void broadcast_module(ProcessGroup& group, torch::nn::Module& module);
 
-}  // namespace distillery::dist
+}  // namespace distillery::distributed

@@ -1,4 +1,4 @@
-#include "addon/dist_wrap.h"
+#include "addon/distributed_wrap.h"
 
 #include <chrono>
 #include <cstring>
@@ -23,7 +23,7 @@ void ProcessGroupWrap::define(Napi::Env env, Napi::Object exports) {
     Napi::Array out = Napi::Array::New(info.Env());
     uint32_t n = 0;
     for (const char* backend : {"gloo", "nccl"}) {
-      if (dist::ProcessGroup::supports(backend)) out.Set(n++, backend);
+      if (distributed::ProcessGroup::supports(backend)) out.Set(n++, backend);
     }
     return out;
   }, "distributedBackends"));
@@ -32,7 +32,7 @@ void ProcessGroupWrap::define(Napi::Env env, Napi::Object exports) {
 // Empty until create_process_group hands it the joined group.
 ProcessGroupWrap::ProcessGroupWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupWrap>(info) {}
 
-std::shared_ptr<dist::ProcessGroup> ProcessGroupWrap::unwrap(Napi::Value value, const std::string& name) {
+std::shared_ptr<distributed::ProcessGroup> ProcessGroupWrap::unwrap(Napi::Value value, const std::string& name) {
   const Napi::FunctionReference& ctor = instance(value.Env()).process_group_class;
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(ctor.Value())) {
     fail(ErrorCode::InvalidArgument, name, " must be a ProcessGroup");
@@ -40,7 +40,7 @@ std::shared_ptr<dist::ProcessGroup> ProcessGroupWrap::unwrap(Napi::Value value, 
   return Unwrap(value.As<Napi::Object>())->handle();
 }
 
-const std::shared_ptr<dist::ProcessGroup>& ProcessGroupWrap::handle() const {
+const std::shared_ptr<distributed::ProcessGroup>& ProcessGroupWrap::handle() const {
   if (!group_) fail(ErrorCode::Disposed, "this ProcessGroup was disposed (or not made by createProcessGroup)");
   return group_;
 }
@@ -58,7 +58,7 @@ Napi::Value ProcessGroupWrap::info(const Napi::CallbackInfo& info) {
 
 Napi::Value ProcessGroupWrap::all_reduce(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    std::shared_ptr<dist::ProcessGroup> group = handle();
+    std::shared_ptr<distributed::ProcessGroup> group = handle();
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
       fail(ErrorCode::InvalidArgument, "allReduce takes a Float64Array");
     }
@@ -82,7 +82,7 @@ Napi::Value ProcessGroupWrap::all_reduce(const Napi::CallbackInfo& info) {
 
 Napi::Value ProcessGroupWrap::barrier(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    std::shared_ptr<dist::ProcessGroup> group = handle();
+    std::shared_ptr<distributed::ProcessGroup> group = handle();
     return run_async<bool>(
         info.Env(), [group] { group->barrier(); return true; }, [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
@@ -90,13 +90,14 @@ Napi::Value ProcessGroupWrap::barrier(const Napi::CallbackInfo& info) {
 
 Napi::Value ProcessGroupWrap::dispose(const Napi::CallbackInfo& info) {
   group_.reset();
+  live_.release();
   return info.Env().Undefined();
 }
 
 Napi::Value create_process_group(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Options o(info[0], "distributed");
-    dist::GroupOptions options;
+    distributed::GroupOptions options;
     options.backend = o.string("backend", options.backend);
     options.rank = o.integer("rank", -1);
     options.world_size = o.integer("worldSize", 0);
@@ -104,11 +105,13 @@ Napi::Value create_process_group(const Napi::CallbackInfo& info) {
     options.master_port = o.integer("masterPort", options.master_port);
     options.timeout = std::chrono::milliseconds(o.integer("timeoutMs", options.timeout.count()));
     options.device = parse_device(o.string("device", "cpu"));
-    return run_async<std::shared_ptr<dist::ProcessGroup>>(
-        info.Env(), [options] { return std::make_shared<dist::ProcessGroup>(options); },
-        [](Napi::Env env, std::shared_ptr<dist::ProcessGroup>& group) -> Napi::Value {
+    return run_async<std::shared_ptr<distributed::ProcessGroup>>(
+        info.Env(), [options] { return std::make_shared<distributed::ProcessGroup>(options); },
+        [](Napi::Env env, std::shared_ptr<distributed::ProcessGroup>& group) -> Napi::Value {
           Napi::Object object = instance(env).process_group_class.New({});
-          ProcessGroupWrap::Unwrap(object)->group_ = group;
+          ProcessGroupWrap* wrap = ProcessGroupWrap::Unwrap(object);
+          wrap->group_ = group;
+          wrap->live_ = LiveHandle(env, HandleKind::ProcessGroup);
           return object;
         });
   });

@@ -1,5 +1,5 @@
 // The ONE loss on host tensors: the same native code the ONE step runs, with its gradients, for checks.
-import type { HostTensor, OneStepOptions } from '../native.js';
+import type { HostTensor, OneLossOptions } from '../native.js';
 import { native } from '../native.js';
 
 /** The ONE loss and its gradients with respect to each branch's logits and the ensemble's. */
@@ -14,6 +14,6 @@ export interface OneLossResult {
 }
 
 /** ONE's loss for branch logits z_i ([N, C] each), ensemble logits z_e ([N, C]) and labels ([N]). */
-export function oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneStepOptions): OneLossResult {
+export function oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneLossOptions): OneLossResult {
   return native().oneLoss(branches, ensemble, labels, options);
 }

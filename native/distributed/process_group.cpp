@@ -1,4 +1,4 @@
-#include "dist/process_group.h"
+#include "distributed/process_group.h"
 
 #include <cstdlib>
 #include <map>
@@ -16,7 +16,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
-namespace distillery::dist {
+namespace distillery::distributed {
 
 namespace {
 
@@ -212,4 +212,4 @@ void broadcast_module(ProcessGroup& group, torch::nn::Module& module) {
   broadcast_from_rank0(group, tensors);
 }
 
-}  // namespace distillery::dist
+}  // namespace distillery::distributed

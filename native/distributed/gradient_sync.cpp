@@ -1,10 +1,10 @@
-#include "dist/gradient_sync.h"
+#include "distributed/gradient_sync.h"
 
 #include <map>
 #include <mutex>
 #include <tuple>
 
-namespace distillery::dist {
+namespace distillery::distributed {
 
 namespace {
 struct Slot {
@@ -174,4 +174,4 @@ void GradientSync::finish() {
   }
 }
 
-}  // namespace distillery::dist
+}  // namespace distillery::distributed

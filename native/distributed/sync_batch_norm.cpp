@@ -1,10 +1,10 @@
-#include "dist/sync_batch_norm.h"
+#include "distributed/sync_batch_norm.h"
 
 #include <torch/autograd.h>
 
 #include "core/error.h"
 
-namespace distillery::dist {
+namespace distillery::distributed {
 
 namespace {
 thread_local ProcessGroup* current_group = nullptr;
@@ -63,4 +63,4 @@ torch::Tensor sync_batch_norm(const torch::Tensor& x, const torch::Tensor& weigh
   return y;
 }
 
-}  // namespace distillery::dist
+}  // namespace distillery::distributed

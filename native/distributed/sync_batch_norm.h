@@ -4,9 +4,9 @@
 // BatchNorm2d layers switch to it while a SyncBatchNormScope is alive on the stepping thread.
 #include <torch/torch.h>
 
-#include "dist/process_group.h"
+#include "distributed/process_group.h"
 
-namespace distillery::dist {
+namespace distillery::distributed {
 
 /** While alive, training-mode BatchNorm2d layers stepped on this thread synchronise over `group`. */
 class SyncBatchNormScope {
@@ -32,4 +32,4 @@ torch::Tensor sync_batch_norm(const torch::Tensor& x, const torch::Tensor& weigh
                               torch::Tensor& running_mean, torch::Tensor& running_var, double momentum, double eps,
                               ProcessGroup& group);
 
-}  // namespace distillery::dist
+}  // namespace distillery::distributed

@@ -1,9 +1,11 @@
 #pragma once
 #include <napi.h>
 
+#include "addon/live_handles.h"
+
 #include <memory>
 
-#include "dist/process_group.h"
+#include "distributed/process_group.h"
 
 namespace distillery::addon {
 
@@ -15,16 +17,17 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
   static void define(Napi::Env env, Napi::Object exports);
   explicit ProcessGroupWrap(const Napi::CallbackInfo& info);
   /** The group behind a JS ProcessGroup (E_ARGUMENT naming `name` otherwise, E_DISPOSED after dispose). */
-  static std::shared_ptr<dist::ProcessGroup> unwrap(Napi::Value value, const std::string& name);
+  static std::shared_ptr<distributed::ProcessGroup> unwrap(Napi::Value value, const std::string& name);
 
  private:
   friend Napi::Value create_process_group(const Napi::CallbackInfo& info);
-  const std::shared_ptr<dist::ProcessGroup>& handle() const;
+  const std::shared_ptr<distributed::ProcessGroup>& handle() const;
   Napi::Value info(const Napi::CallbackInfo& info);
   Napi::Value all_reduce(const Napi::CallbackInfo& info);
   Napi::Value barrier(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
-  std::shared_ptr<dist::ProcessGroup> group_;
+  std::shared_ptr<distributed::ProcessGroup> group_;
+  LiveHandle live_;
 };
 
 /** createProcessGroup({backend, rank, worldSize, masterAddr, masterPort, timeoutMs}): resolves when every rank has joined. */

@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
-#include "dist/process_group.h"
+#include "distributed/process_group.h"
 
-namespace distillery::dist {
+namespace distillery::distributed {
 
 struct SyncOptions {
   int64_t bucket_bytes = 25 * 1024 * 1024;       // DDP's bucket_cap_mb default
@@ -41,4 +41,4 @@ class GradientSync {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace distillery::dist
+}  // namespace distillery::distributed

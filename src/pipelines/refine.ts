@@ -6,7 +6,7 @@ import type { LabelNoise } from '../data/label-noise.js';
 import { injectLabelNoise } from '../data/label-noise.js';
 import { DistilleryError } from '../errors.js';
 import { trainedNormalization } from '../io/checkpoint.js';
-import { loadTeachers } from './kd.js';
+import { loadTeachers } from '../models/teachers.js';
 import type { LabelsRecord } from '../io/labels-file.js';
 import { LABELS_FORMAT, writeLabelsFile } from '../io/labels-file.js';
 import type { Model } from '../models/model.js';
