@@ -34,7 +34,9 @@ const epochs = Number(values.epochs);
 const seed = 1;
 const folder = join(values.out, 'fashion-mnist-png');
 if (!existsSync(folder)) {
-  execFileSync('/usr/bin/python3', [join(ROOT, 'bench/python/export_fashion_mnist.py'), folder, values.train, values.val], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('/usr/bin/python3', [join(ROOT, 'bench/python/export_fashion_mnist.py'), folder, values.train, values.val], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 const image = { size: 28, resize: 28, scale: [0.35, 1], ratio: [3 / 4, 4 / 3], dctScaling: true };
 const data = { dataset: 'imagefolder', dataDir: folder, image };
@@ -54,12 +56,20 @@ const config = (out, patch) => ({
 
 const teachers = [];
 for (const [i, arch] of values.teachers.split(',').entries()) {
-  teachers.push(await run(`teacher ${arch}`, config(`teacher-${arch}`, { model: { arch }, epochs: Number(values['teacher-epochs']), seed: 100 + i })));
+  teachers.push(
+    await run(`teacher ${arch}`, config(`teacher-${arch}`, { model: { arch }, epochs: Number(values['teacher-epochs']), seed: 100 + i })),
+  );
 }
 const checkpoints = teachers.map((t) => t.checkpoint);
 const alone = await run(`${values.student} alone`, config(`alone-${values.student}`, { model: { arch: values.student } }));
 const mealv2 = (out, patch) =>
-  config(out, { method: 'mealv2', teachers: checkpoints, model: { arch: values.student, init: alone.checkpoint }, optimizer: { lr: 0.01 }, ...patch });
+  config(out, {
+    method: 'mealv2',
+    teachers: checkpoints,
+    model: { arch: values.student, init: alone.checkpoint },
+    optimizer: { lr: 0.01 },
+    ...patch,
+  });
 
 const live = await run('MEAL V2, live teachers', mealv2('mealv2-live', {}));
 const cachePath = join(values.out, 'teachers.softlabels');
@@ -85,17 +95,30 @@ if (!existsSync(cachePath)) {
   });
 }
 const cacheSeconds = (performance.now() - cacheStart) / 1000;
-const cached = await run('MEAL V2, cached soft labels', mealv2('mealv2-cached', { teachers: [], data: { ...data, softLabels: cachePath } }));
+const cached = await run(
+  'MEAL V2, cached soft labels',
+  mealv2('mealv2-cached', { teachers: [], data: { ...data, softLabels: cachePath } }),
+);
 
 const epochSeconds = (r) => r.trainSeconds / r.epochs;
-report({
-  benchmark: 'cache-replay',
-  torch: torchInfo().runtimeVersion,
-  threads,
-  setup: { data: `Fashion-MNIST as PNG files, ${values.train} train / ${values.val} val`, teachers: teachers.map((t) => ({ arch: t.arch, top1: t.top1 })), student: values.student, epochs, crops: epochs, topK: 10 },
-  alone: { top1: alone.top1 },
-  live: { top1: live.top1, epochSeconds: epochSeconds(live) },
-  cached: { top1: cached.top1, epochSeconds: epochSeconds(cached), cacheSeconds },
-  speedup: epochSeconds(live) / epochSeconds(cached),
-  target: { speedup: 3, top1: 'equal within noise' },
-}, values['json-out']);
+report(
+  {
+    benchmark: 'cache-replay',
+    torch: torchInfo().runtimeVersion,
+    threads,
+    setup: {
+      data: `Fashion-MNIST as PNG files, ${values.train} train / ${values.val} val`,
+      teachers: teachers.map((t) => ({ arch: t.arch, top1: t.top1 })),
+      student: values.student,
+      epochs,
+      crops: epochs,
+      topK: 10,
+    },
+    alone: { top1: alone.top1 },
+    live: { top1: live.top1, epochSeconds: epochSeconds(live) },
+    cached: { top1: cached.top1, epochSeconds: epochSeconds(cached), cacheSeconds },
+    speedup: epochSeconds(live) / epochSeconds(cached),
+    target: { speedup: 3, top1: 'equal within noise' },
+  },
+  values['json-out'],
+);

@@ -31,16 +31,31 @@ const steps = Number(values.steps);
 
 /** One distillery rank: join, broadcast, then time `steps` averaged-gradient steps on this rank's first batch. */
 async function worker() {
-  const { Dataset, Loader, Model, Objective, ProcessGroup, Trainer, rankEnvironment, setSeed, setThreads } = await import('../dist/index.js');
+  const { Dataset, Loader, Model, Objective, ProcessGroup, Trainer, rankEnvironment, setSeed, setThreads } =
+    await import('../dist/index.js');
   const place = rankEnvironment();
   const world = place?.worldSize ?? 1;
   setThreads(Math.max(1, Math.floor(availableParallelism() / world)));
   setSeed(0);
-  const group = place ? await ProcessGroup.join(place, { backend: 'gloo', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 300 }, 'cpu') : undefined;
+  const group = place
+    ? await ProcessGroup.join(place, { backend: 'gloo', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 300 }, 'cpu')
+    : undefined;
   const dataset = await Dataset.loadIdx(values['data-dir'], 'train');
   const rank = group?.rank ?? 0;
   const subset = Int32Array.from({ length: batchSize }, (_, i) => rank * batchSize + i);
-  const loader = new Loader(dataset, { batchSize, shuffle: false, dropLast: true, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353], subset });
+  const loader = new Loader(dataset, {
+    batchSize,
+    shuffle: false,
+    dropLast: true,
+    seed: 0,
+    pad: 0,
+    flip: false,
+    workers: 1,
+    prefetch: 1,
+    mean: [0.286],
+    std: [0.353],
+    subset,
+  });
   const iterator = loader.epoch(0);
   const batch = (await iterator.next()).value;
   await iterator.return(undefined);
@@ -67,16 +82,26 @@ let port = 29800;
 /** Runs `argv` as `ranks` processes with torchrun's variables; resolves with rank 0's JSON line. */
 async function ranked(command, argv, ranks) {
   port += 1;
-  const runs = Array.from({ length: ranks }, (_, rank) =>
-    new Promise((resolve, reject) => {
-      const env = { ...process.env, RANK: String(rank), WORLD_SIZE: String(ranks), LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: String(ranks), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) };
-      const child = spawn(command, argv, { env });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} rank ${rank} failed (${code}): ${err}`))));
-    }),
+  const runs = Array.from(
+    { length: ranks },
+    (_, rank) =>
+      new Promise((resolve, reject) => {
+        const env = {
+          ...process.env,
+          RANK: String(rank),
+          WORLD_SIZE: String(ranks),
+          LOCAL_RANK: String(rank),
+          LOCAL_WORLD_SIZE: String(ranks),
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(port),
+        };
+        const child = spawn(command, argv, { env });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} rank ${rank} failed (${code}): ${err}`))));
+      }),
   );
   const outputs = await Promise.all(runs);
   return JSON.parse(outputs[0].trim().split('\n').at(-1));
@@ -93,10 +118,46 @@ if (values.worker) {
     const ours = [];
     const python = [];
     for (let round = 0; round < Number(values.rounds); round++) {
-      ours.push((await ranked(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--arch', values.arch, '--batch', common[0], '--warmup', common[1], '--steps', common[2], '--data-dir', values['data-dir']], ranks)).imagesPerSecond);
-      python.push((await ranked(values.python, [join(here, 'python', 'ddp_step.py'), values.arch, common[0], threads, common[1], common[2], values['data-dir']], ranks)).imagesPerSecond);
+      ours.push(
+        (
+          await ranked(
+            process.execPath,
+            [
+              fileURLToPath(import.meta.url),
+              '--worker',
+              '--arch',
+              values.arch,
+              '--batch',
+              common[0],
+              '--warmup',
+              common[1],
+              '--steps',
+              common[2],
+              '--data-dir',
+              values['data-dir'],
+            ],
+            ranks,
+          )
+        ).imagesPerSecond,
+      );
+      python.push(
+        (
+          await ranked(
+            values.python,
+            [join(here, 'python', 'ddp_step.py'), values.arch, common[0], threads, common[1], common[2], values['data-dir']],
+            ranks,
+          )
+        ).imagesPerSecond,
+      );
     }
-    results.push({ ranks, threadsPerRank: Number(threads), distilleryImagesPerSecond: median(ours), pythonImagesPerSecond: median(python), ratio: median(ours) / median(python), rounds: { distillery: ours, python } });
+    results.push({
+      ranks,
+      threadsPerRank: Number(threads),
+      distilleryImagesPerSecond: median(ours),
+      pythonImagesPerSecond: median(python),
+      ratio: median(ours) / median(python),
+      rounds: { distillery: ours, python },
+    });
   }
   const base = results.find((r) => r.ranks === 1);
   for (const r of results) {

@@ -38,7 +38,9 @@ const warmup = Number(values.warmup);
 const steps = Number(values.steps);
 
 if (!existsSync(values.images)) {
-  const made = spawnSync(values.python, [join(here, 'python', 'make_noise_images.py'), values.images, '512', String(size + 32)], { encoding: 'utf8' });
+  const made = spawnSync(values.python, [join(here, 'python', 'make_noise_images.py'), values.images, '512', String(size + 32)], {
+    encoding: 'utf8',
+  });
   if (made.status !== 0) throw new Error(`writing the bench images failed: ${made.stderr}`);
 }
 
@@ -46,8 +48,18 @@ if (!existsSync(values.images)) {
 async function firstBatch(batchSize, channelsLast) {
   const dataset = await Dataset.openImageFolder({ root: values.images, train: false, size, resize: size });
   const loader = new Loader(dataset, {
-    batchSize, shuffle: false, dropLast: true, seed: 0, pad: 0, flip: false, workers: 0, prefetch: 1,
-    mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], pinMemory: device !== 'cpu', channelsLast,
+    batchSize,
+    shuffle: false,
+    dropLast: true,
+    seed: 0,
+    pad: 0,
+    flip: false,
+    workers: 0,
+    prefetch: 1,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    pinMemory: device !== 'cpu',
+    channelsLast,
   });
   const iterator = loader.epoch(0);
   const batch = (await iterator.next()).value;
@@ -69,17 +81,25 @@ async function distillery(mode, variant) {
   for (const m of nhwc ? [student, ...teachers] : []) await m.toChannelsLast();
   const trainer = new Trainer(student, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   await trainer.setPrecision(variant.startsWith('bf16') ? 'bf16' : 'fp32');
-  const meal = mode === 'meal'
-    ? await Objective.create('meal', trainer, teachers, {
-        blocks: [{ name: 'logits', weight: 1, adversarialWeight: 1, discriminator: true }],
-        pooling: 'max', similarity: 'ce', temperature: 1, adversarial: true,
-        discriminator: { divisors: [2, 4], minWidth: 2, outputRelu: false },
-        ceWeight: 0, teacherTrainMode: false, grlScale: 1, inputShape: [3, size, size],
-      })
-    : await Objective.create('supervised', trainer, []);
+  const meal =
+    mode === 'meal'
+      ? await Objective.create('meal', trainer, teachers, {
+          blocks: [{ name: 'logits', weight: 1, adversarialWeight: 1, discriminator: true }],
+          pooling: 'max',
+          similarity: 'ce',
+          temperature: 1,
+          adversarial: true,
+          discriminator: { divisors: [2, 4], minWidth: 2, outputRelu: false },
+          ceWeight: 0,
+          teacherTrainMode: false,
+          grlScale: 1,
+          inputShape: [3, size, size],
+        })
+      : await Objective.create('supervised', trainer, []);
   let index = 0;
   const step = async () => {
-    if (mode === 'meal') await trainer.step(batch, meal, 0.05, { phase: 'joint', teachers: [index++ % teachers.length], discriminatorLr: 0.05 });
+    if (mode === 'meal')
+      await trainer.step(batch, meal, 0.05, { phase: 'joint', teachers: [index++ % teachers.length], discriminatorLr: 0.05 });
     else await trainer.step(batch, meal, 0.05);
   };
   for (let i = 0; i < warmup; i++) await step();
@@ -97,7 +117,11 @@ function python(mode, variant) {
   const batchSize = mode === 'meal' ? values['meal-batch'] : values.batch;
   const student = mode === 'meal' ? values['meal-student'] : values.arch;
   const teachers = mode === 'meal' ? values['meal-teachers'] : '';
-  const run = spawnSync(values.python, [join(here, 'python', 'gpu_step.py'), mode, device, batchSize, String(size), variant, String(warmup), String(steps), student, teachers], { encoding: 'utf8' });
+  const run = spawnSync(
+    values.python,
+    [join(here, 'python', 'gpu_step.py'), mode, device, batchSize, String(size), variant, String(warmup), String(steps), student, teachers],
+    { encoding: 'utf8' },
+  );
   if (run.status !== 0) throw new Error(`python peer failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)).imagesPerSecond;
 }
@@ -112,8 +136,17 @@ for (const [mode, variant] of cases) {
     ours.push(await distillery(mode, variant));
     theirs.push(python(mode, variant));
   }
-  results.push({ mode, variant, distilleryImagesPerSecond: median(ours), pythonImagesPerSecond: median(theirs), ratio: median(ours) / median(theirs), rounds: { distillery: ours, python: theirs } });
-  console.error(`${mode} ${variant}: ${median(ours).toFixed(0)} vs ${median(theirs).toFixed(0)} img/s (${(median(ours) / median(theirs)).toFixed(2)}x)`);
+  results.push({
+    mode,
+    variant,
+    distilleryImagesPerSecond: median(ours),
+    pythonImagesPerSecond: median(theirs),
+    ratio: median(ours) / median(theirs),
+    rounds: { distillery: ours, python: theirs },
+  });
+  console.error(
+    `${mode} ${variant}: ${median(ours).toFixed(0)} vs ${median(theirs).toFixed(0)} img/s (${(median(ours) / median(theirs)).toFixed(2)}x)`,
+  );
 }
 const info = torchInfo();
 const report = {
@@ -121,7 +154,14 @@ const report = {
   device,
   gpu: info.devices[0]?.name ?? 'none',
   libtorch: info.runtimeVersion || info.compiledVersion,
-  setup: { arch: values.arch, batch: Number(values.batch), size, mealStudent: values['meal-student'], mealTeachers: values['meal-teachers'], mealBatch: Number(values['meal-batch']) },
+  setup: {
+    arch: values.arch,
+    batch: Number(values.batch),
+    size,
+    mealStudent: values['meal-student'],
+    mealTeachers: values['meal-teachers'],
+    mealBatch: Number(values['meal-batch']),
+  },
   target: 'ratio >= 1.0',
   results,
 };

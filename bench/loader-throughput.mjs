@@ -34,7 +34,10 @@ if (!existsSync(set)) {
   log(`writing ${values.images} JPEGs to ${set}`);
   execFileSync(PYTHON, [join(ROOT, 'bench/python/make_jpeg_set.py'), set, values.images], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
-const files = readdirSync(set, { recursive: true }).filter((f) => f.endsWith('.JPEG')).map((f) => join(set, f)).sort();
+const files = readdirSync(set, { recursive: true })
+  .filter((f) => f.endsWith('.JPEG'))
+  .map((f) => join(set, f))
+  .sort();
 const work = join(ROOT, 'runs', 'bench-loader');
 mkdirSync(work, { recursive: true });
 const list = join(work, 'files.txt');
@@ -46,7 +49,18 @@ execFileSync(loop, [list, '1', '224', '1']);
 
 const json = (command, args) => JSON.parse(execFileSync(command, args, { encoding: 'utf8' }).trim().split('\n').pop());
 const TOOLS = {
-  distillery: (t) => json(process.execPath, [join(ROOT, 'dist/cli.js'), 'bench-loader', '--data', set, '--threads', String(t), '--epochs', String(epochs), '--json']),
+  distillery: (t) =>
+    json(process.execPath, [
+      join(ROOT, 'dist/cli.js'),
+      'bench-loader',
+      '--data',
+      set,
+      '--threads',
+      String(t),
+      '--epochs',
+      String(epochs),
+      '--json',
+    ]),
   torchvision: (t) => json(PYTHON, [join(ROOT, 'bench/python/torchvision_loader.py'), set, String(t), '256', '224', String(epochs)]),
   cLoop: (t) => json(loop, [list, String(t), '224', String(epochs)]),
 };
@@ -76,10 +90,19 @@ for (const threads of values.threads.split(',').map(Number)) {
   });
 }
 
-report({
-  benchmark: 'loader-throughput',
-  torch: torchInfo().runtimeVersion,
-  setup: { images: files.length, set, epochsPerMeasurement: epochs, transform: 'RandomResizedCrop(224, scale 0.08-1, ratio 3/4-4/3) + horizontal flip, uint8 CHW', batch: 256 },
-  targets: { vsTorchvision: 2, vsCLoop: 0.85 },
-  results,
-}, values['json-out']);
+report(
+  {
+    benchmark: 'loader-throughput',
+    torch: torchInfo().runtimeVersion,
+    setup: {
+      images: files.length,
+      set,
+      epochsPerMeasurement: epochs,
+      transform: 'RandomResizedCrop(224, scale 0.08-1, ratio 3/4-4/3) + horizontal flip, uint8 CHW',
+      batch: 256,
+    },
+    targets: { vsTorchvision: 2, vsCLoop: 0.85 },
+    results,
+  },
+  values['json-out'],
+);

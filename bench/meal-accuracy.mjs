@@ -58,7 +58,9 @@ if (methods.includes('mealv2') && !methods.includes('alone')) throw new Error('m
 const teacherArchs = values.teachers.split(',');
 const teachers = [];
 for (const [i, arch] of teacherArchs.entries()) {
-  teachers.push(await run(`teacher ${arch}`, { ...base(arch, Number(values['teacher-epochs']), 100 + i, `teacher-${arch}`), method: 'supervised' }));
+  teachers.push(
+    await run(`teacher ${arch}`, { ...base(arch, Number(values['teacher-epochs']), 100 + i, `teacher-${arch}`), method: 'supervised' }),
+  );
 }
 const checkpoints = teachers.map((t) => t.checkpoint);
 
@@ -70,23 +72,51 @@ for (const seed of seeds) {
     if (patch.model) config.model = patch.model;
     if (patch.optimizer) config.optimizer = { ...config.optimizer, ...patch.optimizer };
     const result = await run(`${name} seed ${seed}`, config);
-    (students[name] ??= []).push({ seed, top1: result.top1, top5: result.top5, imagesPerSecond: result.imagesPerSecond, ensemble: result.ensemble });
+    (students[name] ??= []).push({
+      seed,
+      top1: result.top1,
+      top5: result.top5,
+      imagesPerSecond: result.imagesPerSecond,
+      ensemble: result.ensemble,
+    });
   }
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const summary = Object.fromEntries(
-  Object.entries(students).map(([name, runs]) => [name, { top1: mean(runs.map((r) => r.top1)), runs: runs.map(({ seed, top1, top5, imagesPerSecond }) => ({ seed, top1, top5, imagesPerSecond })) }]),
+  Object.entries(students).map(([name, runs]) => [
+    name,
+    {
+      top1: mean(runs.map((r) => r.top1)),
+      runs: runs.map(({ seed, top1, top5, imagesPerSecond }) => ({ seed, top1, top5, imagesPerSecond })),
+    },
+  ]),
 );
-const ensemble = Object.values(students).flat().find((r) => r.ensemble)?.ensemble;
+const ensemble = Object.values(students)
+  .flat()
+  .find((r) => r.ensemble)?.ensemble;
 const gain = (name) => (summary[name] && summary.alone ? summary[name].top1 - summary.alone.top1 : undefined);
-report({
-  benchmark: 'meal-accuracy',
-  torch: torchInfo().runtimeVersion,
-  threads: Number(values.threads),
-  setup: { trainLimit, teacherEpochs: Number(values['teacher-epochs']), studentEpochs: epochs, seeds, student: values.student, schedule: 'SGD lr 0.1 (MEAL V2: 0.01 from the student alone), momentum 0.9, wd 5e-4, cosine, batch 128' },
-  teachers: teachers.map((t) => ({ arch: t.arch, top1: t.top1, params: t.params })),
-  ensemble,
-  students: summary,
-  gainsOverAlone: Object.fromEntries(Object.keys(summary).filter((n) => n !== 'alone').map((n) => [n, gain(n)])),
-}, values['json-out']);
+report(
+  {
+    benchmark: 'meal-accuracy',
+    torch: torchInfo().runtimeVersion,
+    threads: Number(values.threads),
+    setup: {
+      trainLimit,
+      teacherEpochs: Number(values['teacher-epochs']),
+      studentEpochs: epochs,
+      seeds,
+      student: values.student,
+      schedule: 'SGD lr 0.1 (MEAL V2: 0.01 from the student alone), momentum 0.9, wd 5e-4, cosine, batch 128',
+    },
+    teachers: teachers.map((t) => ({ arch: t.arch, top1: t.top1, params: t.params })),
+    ensemble,
+    students: summary,
+    gainsOverAlone: Object.fromEntries(
+      Object.keys(summary)
+        .filter((n) => n !== 'alone')
+        .map((n) => [n, gain(n)]),
+    ),
+  },
+  values['json-out'],
+);

@@ -39,7 +39,16 @@ async function distilleryStep(blocks) {
   setSeed(0);
   const dataset = await Dataset.loadIdx(values['data-dir'], 'train');
   const loader = new Loader(dataset, {
-    batchSize, shuffle: false, dropLast: true, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353],
+    batchSize,
+    shuffle: false,
+    dropLast: true,
+    seed: 0,
+    pad: 0,
+    flip: false,
+    workers: 1,
+    prefetch: 1,
+    mean: [0.286],
+    std: [0.353],
   });
   // One batch object per step, loaded before timing: the distiller keeps the teachers' outputs for
   // the batch it last saw (for the several phases of alternating updates), and a repeated batch
@@ -82,7 +91,17 @@ async function distilleryStep(blocks) {
 }
 
 function pythonStep(blocks) {
-  const args = [join(here, 'python', 'meal_step.py'), values.student, values.teachers, blocks, String(batchSize), String(threads), String(warmup), String(steps), values['data-dir']];
+  const args = [
+    join(here, 'python', 'meal_step.py'),
+    values.student,
+    values.teachers,
+    blocks,
+    String(batchSize),
+    String(threads),
+    String(warmup),
+    String(steps),
+    values['data-dir'],
+  ];
   const run = spawnSync(values.python, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`python peer failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1));
@@ -110,4 +129,6 @@ for (const blocks of values.variants.split(';')) {
   });
 }
 const info = torchInfo();
-console.log(JSON.stringify({ bench: 'meal-step', libtorch: info.runtimeVersion || info.compiledVersion, target: 'ratio >= 1.0', results }, null, 2));
+console.log(
+  JSON.stringify({ bench: 'meal-step', libtorch: info.runtimeVersion || info.compiledVersion, target: 'ratio >= 1.0', results }, null, 2),
+);

@@ -39,11 +39,19 @@ for (const rate of values.rates.split(',').map(Number)) {
   const tag = `noise${rate}`;
   const teachers = [];
   for (const [i, arch] of values.teachers.split(',').entries()) {
-    teachers.push(await run(`${tag} teacher ${arch}`, { ...base(arch, Number(values['teacher-epochs']), 100 + i, `${tag}-teacher-${arch}`, noisy), method: 'supervised' }));
+    teachers.push(
+      await run(`${tag} teacher ${arch}`, {
+        ...base(arch, Number(values['teacher-epochs']), 100 + i, `${tag}-teacher-${arch}`, noisy),
+        method: 'supervised',
+      }),
+    );
   }
   const checkpoints = teachers.map((t) => t.checkpoint);
   const epochs = Number(values.epochs);
-  const alone = await run(`${tag} student on noisy labels`, { ...base(values.student, epochs, seed, `${tag}-alone`, noisy), method: 'supervised' });
+  const alone = await run(`${tag} student on noisy labels`, {
+    ...base(values.student, epochs, seed, `${tag}-alone`, noisy),
+    method: 'supervised',
+  });
   const meal = { ceWeight, update: 'joint' };
   const mealNoisy = await run(`${tag} MEAL + CE on noisy labels`, {
     ...base(values.student, epochs, seed, `${tag}-meal-noisy`, noisy),
@@ -55,16 +63,32 @@ for (const rate of values.rates.split(',').map(Number)) {
   for (const mode of ['relabel', 'drop']) {
     const labels = join(values.out, `${tag}-${mode}.labels`);
     const refine = await refineLabels({
-      teachers: checkpoints, dataDir, out: labels, threshold: Number(values.threshold), mode, labelNoise, device: 'cpu', batchSize: 1000, mean: [0.286], std: [0.353],
+      teachers: checkpoints,
+      dataDir,
+      out: labels,
+      threshold: Number(values.threshold),
+      mode,
+      labelNoise,
+      device: 'cpu',
+      batchSize: 1000,
+      mean: [0.286],
+      std: [0.353],
     });
-    process.stderr.write(`${tag} refine ${mode}: correct labels ${(100 * refine.givenAccuracy).toFixed(2)}% -> ${(100 * refine.refinedAccuracy).toFixed(2)}% (${refine.kept} kept)\n`);
+    process.stderr.write(
+      `${tag} refine ${mode}: correct labels ${(100 * refine.givenAccuracy).toFixed(2)}% -> ${(100 * refine.refinedAccuracy).toFixed(2)}% (${refine.kept} kept)\n`,
+    );
     const student = await run(`${tag} MEAL + CE on ${mode} labels`, {
       ...base(values.student, epochs, seed, `${tag}-meal-${mode}`, { labels }),
       method: 'meal',
       teachers: checkpoints,
       meal,
     });
-    refined[mode] = { top1: student.top1, labelAccuracy: refine.refinedAccuracy, kept: refine.kept, changed: refine.relabelled + refine.dropped };
+    refined[mode] = {
+      top1: student.top1,
+      labelAccuracy: refine.refinedAccuracy,
+      kept: refine.kept,
+      changed: refine.relabelled + refine.dropped,
+    };
   }
   rows.push({
     rate,
@@ -77,12 +101,21 @@ for (const rate of values.rates.split(',').map(Number)) {
   });
 }
 
-report({
-  benchmark: 'noisy-refine',
-  torch: torchInfo().runtimeVersion,
-  setup: {
-    noise: 'symmetric, seed 0', trainLimit: Number(values['train-limit']), teacherEpochs: Number(values['teacher-epochs']), studentEpochs: Number(values.epochs),
-    seed, threshold: Number(values.threshold), meal: `joint, logits, ceWeight ${ceWeight}`, student: values.student,
+report(
+  {
+    benchmark: 'noisy-refine',
+    torch: torchInfo().runtimeVersion,
+    setup: {
+      noise: 'symmetric, seed 0',
+      trainLimit: Number(values['train-limit']),
+      teacherEpochs: Number(values['teacher-epochs']),
+      studentEpochs: Number(values.epochs),
+      seed,
+      threshold: Number(values.threshold),
+      meal: `joint, logits, ceWeight ${ceWeight}`,
+      student: values.student,
+    },
+    rows,
   },
-  rows,
-}, values['json-out']);
+  values['json-out'],
+);

@@ -31,21 +31,37 @@ const student = (seed, out, arch, patch) => recipe(values, { epochs, seed, out, 
 
 const runs = [];
 for (const seed of seeds) {
-  const alone = await run(`alone ${values.arch} seed ${seed}`, student(seed, `alone-${values.arch}-s${seed}`, values.arch, { method: 'supervised' }));
+  const alone = await run(
+    `alone ${values.arch} seed ${seed}`,
+    student(seed, `alone-${values.arch}-s${seed}`, values.arch, { method: 'supervised' }),
+  );
   const one = await run(
     `one ${values.arch} seed ${seed}`,
     student(seed, `one-${values.arch}-s${seed}`, values.arch, { method: 'one', one: { branches: Number(values.branches), rampUp } }),
   );
-  const teacher = await run(`teacher ${values.teacher} seed ${seed}`, student(seed, `teacher-${values.teacher}-s${seed}`, values.teacher, { method: 'supervised' }));
+  const teacher = await run(
+    `teacher ${values.teacher} seed ${seed}`,
+    student(seed, `teacher-${values.teacher}-s${seed}`, values.teacher, { method: 'supervised' }),
+  );
   const kd = await run(
     `kd ${values.arch} seed ${seed}`,
-    student(seed, `kd-${values.arch}-s${seed}`, values.arch, { method: 'kd', teachers: [teacher.checkpoint], kd: { temperature: 4, ceWeight: 0.5, kdWeight: 0.5 } }),
+    student(seed, `kd-${values.arch}-s${seed}`, values.arch, {
+      method: 'kd',
+      teachers: [teacher.checkpoint],
+      kd: { temperature: 4, ceWeight: 0.5, kdWeight: 0.5 },
+    }),
   );
   const ensemble = one.outputs.at(-1);
   runs.push({
     seed,
     alone: { top1: alone.top1, trainSeconds: alone.trainSeconds, params: alone.params },
-    one: { top1: one.top1, ensembleTop1: ensemble.top1, branches: one.outputs.slice(0, -1).map((o) => o.top1), trainSeconds: one.trainSeconds, params: one.params },
+    one: {
+      top1: one.top1,
+      ensembleTop1: ensemble.top1,
+      branches: one.outputs.slice(0, -1).map((o) => o.top1),
+      trainSeconds: one.trainSeconds,
+      params: one.params,
+    },
     teacher: { arch: values.teacher, top1: teacher.top1, trainSeconds: teacher.trainSeconds, params: teacher.params },
     kd: { top1: kd.top1, trainSeconds: kd.trainSeconds, totalSeconds: teacher.trainSeconds + kd.trainSeconds },
   });
@@ -59,23 +75,26 @@ const summary = {
   teacher: { top1: mean((r) => r.teacher.top1), trainSeconds: mean((r) => r.teacher.trainSeconds) },
   kd: { top1: mean((r) => r.kd.top1), trainSeconds: mean((r) => r.kd.trainSeconds), totalSeconds: mean((r) => r.kd.totalSeconds) },
 };
-report({
-  benchmark: 'one-accuracy',
-  torch: torchInfo().runtimeVersion,
-  threads: Number(values.threads),
-  setup: {
-    arch: values.arch,
-    teacher: values.teacher,
-    branches: Number(values.branches),
-    rampUp,
-    trainLimit: Number(values['train-limit']),
-    epochs,
-    seeds,
-    schedule: 'SGD lr 0.1, momentum 0.9, wd 5e-4, cosine, batch 128; KD T=4, CE and KD weights 0.5',
+report(
+  {
+    benchmark: 'one-accuracy',
+    torch: torchInfo().runtimeVersion,
+    threads: Number(values.threads),
+    setup: {
+      arch: values.arch,
+      teacher: values.teacher,
+      branches: Number(values.branches),
+      rampUp,
+      trainLimit: Number(values['train-limit']),
+      epochs,
+      seeds,
+      schedule: 'SGD lr 0.1, momentum 0.9, wd 5e-4, cosine, batch 128; KD T=4, CE and KD weights 0.5',
+    },
+    summary,
+    oneGainOverAlone: summary.one.top1 - summary.alone.top1,
+    oneGainOverKd: summary.one.top1 - summary.kd.top1,
+    oneCostOverTeacherPlusKd: summary.one.trainSeconds / summary.kd.totalSeconds,
+    runs,
   },
-  summary,
-  oneGainOverAlone: summary.one.top1 - summary.alone.top1,
-  oneGainOverKd: summary.one.top1 - summary.kd.top1,
-  oneCostOverTeacherPlusKd: summary.one.trainSeconds / summary.kd.totalSeconds,
-  runs,
-}, values['json-out']);
+  values['json-out'],
+);

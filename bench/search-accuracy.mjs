@@ -62,52 +62,115 @@ for (const seed of seeds) {
   const reused = join(values['teachers-from'], `alone-${values.teacher}-s${seed}`, 'checkpoint.ckpt');
   const teacher = existsSync(reused)
     ? reused
-    : (await run(`teacher ${values.teacher} seed ${seed}`, base(seed, `teacher-${values.teacher}-s${seed}`, { method: 'supervised', model: { arch: values.teacher } }))).checkpoint;
+    : (
+        await run(
+          `teacher ${values.teacher} seed ${seed}`,
+          base(seed, `teacher-${values.teacher}-s${seed}`, { method: 'supervised', model: { arch: values.teacher } }),
+        )
+      ).checkpoint;
   const searchOut = join(values.out, `search-s${seed}`);
   const foundPath = join(searchOut, 'found.json');
   if (!existsSync(foundPath)) {
-    const args = ['search', '--teacher', teacher, '--budget-params', String(budget), '--epochs', values['search-epochs'], '--l1', values.l1,
-      '--train-limit', values['train-limit'], '--seed', String(seed), '--threads', values.threads, '--data-dir', values['data-dir'], '--out', searchOut, '--json', '--quiet'];
+    const args = [
+      'search',
+      '--teacher',
+      teacher,
+      '--budget-params',
+      String(budget),
+      '--epochs',
+      values['search-epochs'],
+      '--l1',
+      values.l1,
+      '--train-limit',
+      values['train-limit'],
+      '--seed',
+      String(seed),
+      '--threads',
+      values.threads,
+      '--data-dir',
+      values['data-dir'],
+      '--out',
+      searchOut,
+      '--json',
+      '--quiet',
+    ];
     execFileSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   }
   const found = await readArchSpec(foundPath);
-  process.stderr.write(`search seed ${seed}: ${found.description}, ${found.student.params} params, top-1 before retraining ${(100 * found.student.top1).toFixed(2)}%\n`);
+  process.stderr.write(
+    `search seed ${seed}: ${found.description}, ${found.student.params} params, top-1 before retraining ${(100 * found.student.top1).toFixed(2)}%\n`,
+  );
   const kd = { method: 'kd', teachers: [teacher], kd: { temperature: 4, ceWeight: 0.5, kdWeight: 0.5 } };
   const students = {
-    searched: await run(`searched seed ${seed}`, base(seed, `searched-s${seed}`, { ...kd, model: { archSpec: foundPath, init: found.weightsPath } })),
+    searched: await run(
+      `searched seed ${seed}`,
+      base(seed, `searched-s${seed}`, { ...kd, model: { archSpec: foundPath, init: found.weightsPath } }),
+    ),
     // Inherited weights are a trained network: fine-tune them at a tenth of the rate.
-    searchedFinetune: await run(`searched, fine-tuned seed ${seed}`, base(seed, `searched-finetune-s${seed}`, { ...kd, model: { archSpec: foundPath, init: found.weightsPath }, optimizer: { lr: 0.01 } })),
-    searchedScratch: await run(`searched from scratch seed ${seed}`, base(seed, `searched-scratch-s${seed}`, { ...kd, model: { arch: found.model.arch, blocks: found.model.blocks } })),
-    [values['budget-of']]: await run(`${values['budget-of']} seed ${seed}`, base(seed, `${values['budget-of']}-s${seed}`, { ...kd, model: { arch: values['budget-of'] } })),
-    [`thin-${values.thin}`]: await run(`thin ${values.thin} seed ${seed}`, base(seed, `thin-${values.thin}-s${seed}`, { ...kd, model: { arch: values.thin, blocks: thinBlocks } })),
+    searchedFinetune: await run(
+      `searched, fine-tuned seed ${seed}`,
+      base(seed, `searched-finetune-s${seed}`, { ...kd, model: { archSpec: foundPath, init: found.weightsPath }, optimizer: { lr: 0.01 } }),
+    ),
+    searchedScratch: await run(
+      `searched from scratch seed ${seed}`,
+      base(seed, `searched-scratch-s${seed}`, { ...kd, model: { arch: found.model.arch, blocks: found.model.blocks } }),
+    ),
+    [values['budget-of']]: await run(
+      `${values['budget-of']} seed ${seed}`,
+      base(seed, `${values['budget-of']}-s${seed}`, { ...kd, model: { arch: values['budget-of'] } }),
+    ),
+    [`thin-${values.thin}`]: await run(
+      `thin ${values.thin} seed ${seed}`,
+      base(seed, `thin-${values.thin}-s${seed}`, { ...kd, model: { arch: values.thin, blocks: thinBlocks } }),
+    ),
   };
   runs.push({
     seed,
     teacher: { path: teacher, top1: found.teacher.top1, params: found.teacher.params, flops: found.teacher.flops },
-    found: { description: found.description, blocks: found.model.blocks, threshold: found.threshold, top1BeforeRetraining: found.student.top1 },
-    students: Object.fromEntries(Object.entries(students).map(([name, r]) => [name, { spec: describeSpec(r.spec), top1: r.top1, params: r.params, flops: r.flops }])),
+    found: {
+      description: found.description,
+      blocks: found.model.blocks,
+      threshold: found.threshold,
+      top1BeforeRetraining: found.student.top1,
+    },
+    students: Object.fromEntries(
+      Object.entries(students).map(([name, r]) => [name, { spec: describeSpec(r.spec), top1: r.top1, params: r.params, flops: r.flops }]),
+    ),
   });
 }
 
 const names = Object.keys(runs[0].students);
 const mean = (pick) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
-report({
-  benchmark: 'search-accuracy',
-  torch: torchInfo().runtimeVersion,
-  threads: Number(values.threads),
-  setup: {
-    teacher: values.teacher,
-    budgetParams: budget,
-    budgetOf: values['budget-of'],
-    thin: describeSpec({ arch: values.thin, ...io, blocks: thinBlocks }),
-    searchEpochs: Number(values['search-epochs']),
-    l1: Number(values.l1),
-    epochs,
-    trainLimit: Number(values['train-limit']),
-    seeds,
-    recipe: 'KD T=4, CE and KD weights 0.5, SGD lr 0.1 (searchedFinetune: 0.01), momentum 0.9, wd 5e-4, cosine, batch 128; searched and searchedFinetune start from the inherited weights, the others from scratch',
+report(
+  {
+    benchmark: 'search-accuracy',
+    torch: torchInfo().runtimeVersion,
+    threads: Number(values.threads),
+    setup: {
+      teacher: values.teacher,
+      budgetParams: budget,
+      budgetOf: values['budget-of'],
+      thin: describeSpec({ arch: values.thin, ...io, blocks: thinBlocks }),
+      searchEpochs: Number(values['search-epochs']),
+      l1: Number(values.l1),
+      epochs,
+      trainLimit: Number(values['train-limit']),
+      seeds,
+      recipe:
+        'KD T=4, CE and KD weights 0.5, SGD lr 0.1 (searchedFinetune: 0.01), momentum 0.9, wd 5e-4, cosine, batch 128; searched and searchedFinetune start from the inherited weights, the others from scratch',
+    },
+    teacher: { top1: mean((r) => r.teacher.top1), params: runs[0].teacher.params, flops: runs[0].teacher.flops },
+    students: Object.fromEntries(
+      names.map((n) => [
+        n,
+        {
+          top1: mean((r) => r.students[n].top1),
+          params: runs.map((r) => r.students[n].params),
+          flops: runs.map((r) => r.students[n].flops),
+        },
+      ]),
+    ),
+    runs,
   },
-  teacher: { top1: mean((r) => r.teacher.top1), params: runs[0].teacher.params, flops: runs[0].teacher.flops },
-  students: Object.fromEntries(names.map((n) => [n, { top1: mean((r) => r.students[n].top1), params: runs.map((r) => r.students[n].params), flops: runs.map((r) => r.students[n].flops) }])),
-  runs,
-}, values['json-out']);
+  values['json-out'],
+);

@@ -33,7 +33,16 @@ async function distilleryStep(arch) {
   setSeed(0);
   const dataset = await Dataset.loadIdx(values['data-dir'], 'train');
   const loader = new Loader(dataset, {
-    batchSize, shuffle: false, dropLast: true, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353],
+    batchSize,
+    shuffle: false,
+    dropLast: true,
+    seed: 0,
+    pad: 0,
+    flip: false,
+    workers: 1,
+    prefetch: 1,
+    mean: [0.286],
+    std: [0.353],
   });
   // The first batch in file order (as the Python peer), stepped repeatedly: this measures the step, not the loader.
   const iterator = loader.epoch(0);
@@ -55,7 +64,15 @@ async function distilleryStep(arch) {
 }
 
 function pythonStep(arch) {
-  const args = [join(here, 'python', 'step_throughput.py'), arch, String(batchSize), String(threads), String(warmup), String(steps), values['data-dir']];
+  const args = [
+    join(here, 'python', 'step_throughput.py'),
+    arch,
+    String(batchSize),
+    String(threads),
+    String(warmup),
+    String(steps),
+    values['data-dir'],
+  ];
   const run = spawnSync(values.python, args, {
     encoding: 'utf8',
   });
@@ -83,4 +100,10 @@ for (const arch of values.archs.split(',')) {
   });
 }
 const info = torchInfo();
-console.log(JSON.stringify({ bench: 'step-throughput', libtorch: info.runtimeVersion || info.compiledVersion, target: 'ratio >= 1.0', results }, null, 2));
+console.log(
+  JSON.stringify(
+    { bench: 'step-throughput', libtorch: info.runtimeVersion || info.compiledVersion, target: 'ratio >= 1.0', results },
+    null,
+    2,
+  ),
+);

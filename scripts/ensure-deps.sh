@@ -2,14 +2,15 @@
 # Installs what distillery needs on Debian/Ubuntu, skipping what is already there:
 #   build:  cmake, g++, ninja, LibTorch (libtorch-dev), gloo headers (libgloo-dev), nlohmann-json, zlib, libjpeg-turbo, libpng
 #   data:   Fashion-MNIST (dataset-fashion-mnist, the embedded default dataset)
-#   tests:  python3-torch, python3-torchvision and python3-pil (the independent reference for golden values)
+#   tests:  python3-torch, python3-torchvision and python3-pil (the independent reference for golden values),
+#           clang-format (the C++ style check of `npm run lint`)
 # then the npm dependencies and the native addon.
 # Usage: scripts/ensure-deps.sh [--tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ ninja-build libtorch-dev libgloo-dev nlohmann-json3-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev dataset-fashion-mnist)
-if [[ "${1:-}" == "--tests" ]]; then packages+=(python3-torch python3-torchvision python3-pil); fi
+if [[ "${1:-}" == "--tests" ]]; then packages+=(python3-torch python3-torchvision python3-pil clang-format); fi
 
 missing=()
 for p in "${packages[@]}"; do

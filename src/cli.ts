@@ -2,7 +2,17 @@
 // The distillery command line: train, distill, search, refine, eval, convert, export, bench-loader, cache-teachers, quickstart.
 import { Command, CommanderError, Option } from 'commander';
 
-import { BenchLoaderOptions, CacheTeachersOptions, ConvertOptions, EvalOptions, ExportOptions, LaunchOptions, QuickstartOptions, RefineOptions, parseCommandOptions } from './config/commands.js';
+import {
+  BenchLoaderOptions,
+  CacheTeachersOptions,
+  ConvertOptions,
+  EvalOptions,
+  ExportOptions,
+  LaunchOptions,
+  QuickstartOptions,
+  RefineOptions,
+  parseCommandOptions,
+} from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
 import { readRecord } from './io/checkpoint.js';
@@ -27,7 +37,8 @@ function fail(error: unknown): never {
   if (error instanceof CommanderError) {
     // Help and version exit cleanly; usage errors were already printed by commander.
     if (error.exitCode === 0) process.exit(0);
-    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: 'E_CONFIG', message: error.message } })}\n`);
+    if (process.argv.includes('--json'))
+      process.stdout.write(`${JSON.stringify({ error: { code: 'E_CONFIG', message: error.message } })}\n`);
     process.exit(2);
   }
   const known = error instanceof DistilleryError;
@@ -64,7 +75,11 @@ addConfigOptions(
         `the options listed are ${shownMethod?.name}'s (\`distillery distill --method NAME --help\` lists another's). Methods:\n` +
         distillMethods.map((m) => `  ${m.name.padEnd(8)} ${m.summary}`).join('\n'),
     )
-    .addOption(new Option('--method <method>', "distillation method (default: the config file's, else kd)").choices(distillMethods.map((m) => m.name))),
+    .addOption(
+      new Option('--method <method>', "distillation method (default: the config file's, else kd)").choices(
+        distillMethods.map((m) => m.name),
+      ),
+    ),
   distillMethods,
   shownMethod,
 ).action(async (options: Record<string, unknown>) => {
@@ -72,7 +87,9 @@ addConfigOptions(
   const method = typeof options.method === 'string' ? { method: options.method } : {};
   const config = await resolveRunConfig(options, method, { method: 'kd' }, distillMethods);
   if (methodNamed(config.method)?.command !== 'distill') {
-    throw new ConfigError([`method: '${config.method}' is not a distillation method; use \`distillery ${methodNamed(config.method)?.command}\` for it, or set --method kd`]);
+    throw new ConfigError([
+      `method: '${config.method}' is not a distillation method; use \`distillery ${methodNamed(config.method)?.command}\` for it, or set --method kd`,
+    ]);
   }
   await runCommand(config, output);
 });
@@ -81,17 +98,27 @@ const searchMethods = methodsOf('search');
 addConfigOptions(
   program
     .command('search')
-    .description('find a student inside a teacher: gate its channels and blocks, keep the largest subnetwork within a budget (writes found.json)')
+    .description(
+      'find a student inside a teacher: gate its channels and blocks, keep the largest subnetwork within a budget (writes found.json)',
+    )
     .requiredOption('--teacher <checkpoint>', 'the teacher to search inside (a CIFAR ResNet checkpoint)'),
   searchMethods,
 ).action(async (options: Record<string, unknown>) => {
   output = options;
   const teacher = String(options.teacher);
   const record = readRecord(teacher);
-  if (record === undefined) throw new DistilleryError(`${teacher} is not a distillery checkpoint or weights file: search needs to know the teacher's network`, 'E_ARGUMENT');
+  if (record === undefined)
+    throw new DistilleryError(
+      `${teacher} is not a distillery checkpoint or weights file: search needs to know the teacher's network`,
+      'E_ARGUMENT',
+    );
   const config = await resolveRunConfig(
     options,
-    { method: 'search', teachers: [teacher], model: { arch: record.model.arch, init: teacher, ...(record.model.blocks ? { blocks: record.model.blocks } : {}) } },
+    {
+      method: 'search',
+      teachers: [teacher],
+      model: { arch: record.model.arch, init: teacher, ...(record.model.blocks ? { blocks: record.model.blocks } : {}) },
+    },
     { optimizer: { weightDecay: 0 }, epochs: 3 },
     searchMethods,
   );
@@ -137,7 +164,11 @@ addOutputOptions(
     .requiredOption('--out <file>', 'the labels file to write (safetensors)')
     .option('--data-dir <dir>', 'dataset directory', '/usr/share/datasets/fashion-mnist')
     .option('--threshold <p>', 'ensemble confidence at which a disagreeing label is acted on', '0.5')
-    .addOption(new Option('--mode <mode>', 'replace such labels with the ensemble\'s, or drop the samples').choices(['relabel', 'drop']).default('relabel'))
+    .addOption(
+      new Option('--mode <mode>', "replace such labels with the ensemble's, or drop the samples")
+        .choices(['relabel', 'drop'])
+        .default('relabel'),
+    )
     .option('--noise-rate <r>', 'inject this label noise first, as the runs that trained the teachers did')
     .addOption(new Option('--noise-type <type>', 'kind of injected noise').choices(['symmetric', 'pairflip']).default('symmetric'))
     .option('--noise-seed <n>', 'seed of the injected noise', '0')
@@ -184,7 +215,9 @@ addOutputOptions(
 addOutputOptions(
   program
     .command('cache-teachers')
-    .description('run the teacher ensemble once on K random crops of every training image and store its top-k soft labels (replayed by distill --soft-labels)')
+    .description(
+      'run the teacher ensemble once on K random crops of every training image and store its top-k soft labels (replayed by distill --soft-labels)',
+    )
     .requiredOption('--teachers <checkpoints>', 'comma-separated teacher checkpoints')
     .requiredOption('--data <dir>', 'the ImageFolder dataset (its train/ split is cached)')
     .option('--list <file>', 'path,label lines of the training files, relative to <data>/train (as data.lists.train)')
@@ -192,8 +225,8 @@ addOutputOptions(
     .option('--crops <k>', 'crops per image', '4')
     .option('--top-k <k>', 'probabilities kept per crop (the rest is spread evenly on replay)', '5')
     .option('--temperature <t>', 'softmax temperature of the stored probabilities: the KD temperature that replays them (MEAL V2: 1)', '4')
-    .option('--logits', 'also store the teachers\' mean logits, which MEAL V2 needs')
-    .option('--per-teacher', 'also store each teacher\'s own top-k probabilities')
+    .option('--logits', "also store the teachers' mean logits, which MEAL V2 needs")
+    .option('--per-teacher', "also store each teacher's own top-k probabilities")
     .option('--seed <n>', 'seed of the crops (replayed exactly by a run with the same seed)', '0')
     .option('--image-size <n>', 'crop size', '224')
     .option('--no-flip', 'no horizontal flips')
@@ -228,7 +261,9 @@ addOutputOptions(
 });
 
 addOutputOptions(
-  program.command('doctor').description('report what this installation found: LibTorch, CUDA, cuDNN, GPUs, distributed backends, threads, datasets'),
+  program
+    .command('doctor')
+    .description('report what this installation found: LibTorch, CUDA, cuDNN, GPUs, distributed backends, threads, datasets'),
 ).action((options: Record<string, unknown>) => {
   output = options;
   doctorCommand(output);
@@ -239,7 +274,7 @@ program
   .description('run a distillery command as N data-parallel ranks on this node (one process each), as torchrun does')
   .requiredOption('--nproc-per-node <n>', 'ranks on this node (CPU: Gloo; CUDA: one GPU each)')
   .option('--nnodes <n>', 'nodes in the job', '1')
-  .option('--node-rank <r>', 'this node\'s index, 0..nnodes-1', '0')
+  .option('--node-rank <r>', "this node's index, 0..nnodes-1", '0')
   .option('--master-addr <addr>', 'address of the node running rank 0', '127.0.0.1')
   .option('--master-port <port>', 'free TCP port on that node for the rendezvous', '29500')
   .argument('<command...>', 'the distillery command each rank runs, after --')

@@ -1,7 +1,21 @@
 // distillery's public API.
 export { DistilleryError, isDistilleryError } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export type { CudaMemoryStats, HostTensor, LossScaleOptions, Precision, StepStats, EvalStats, TorchInfo, OneOutputs, KdLossOptions, LiveHandles, OneLossOptions, Settings, SettingValue } from './native.js';
+export type {
+  CudaMemoryStats,
+  HostTensor,
+  LossScaleOptions,
+  Precision,
+  StepStats,
+  EvalStats,
+  TorchInfo,
+  OneOutputs,
+  KdLossOptions,
+  LiveHandles,
+  OneLossOptions,
+  Settings,
+  SettingValue,
+} from './native.js';
 export { cudaMemoryStats, emptyCache, liveHandles, setCudnnBenchmark, setSeed, setThreads, torchInfo } from './runtime.js';
 export { Model, describeSpec, listArchs } from './models/model.js';
 export type { ModelSpec } from './models/model.js';
@@ -9,7 +23,16 @@ export { Dataset, Loader } from './data/dataset.js';
 export { DATASET_DEFAULTS } from './config/datasets.js';
 export type { Batch, ImageFolderOptions, LoaderOptions, Split } from './data/dataset.js';
 export { seededSubset } from './data/random.js';
-export { CHECKPOINT_FORMAT, WEIGHTS_FORMAT, loadModel, loadWeightsInto, readCheckpointRecord, readRecord, recordMetadata } from './io/checkpoint.js';
+export {
+  CHECKPOINT_FORMAT,
+  WEIGHTS_FORMAT,
+  checkpointModelPrefix,
+  loadModel,
+  loadWeightsInto,
+  readCheckpointRecord,
+  readRecord,
+  recordMetadata,
+} from './io/checkpoint.js';
 export { LABELS_FORMAT, readLabelsFile, writeLabelsFile } from './io/labels-file.js';
 export type { LabelsRecord, RefinedLabels } from './io/labels-file.js';
 export { injectLabelNoise } from './data/label-noise.js';

@@ -77,6 +77,8 @@ export interface NativeModel {
   flops(options: { inputShape: number[] }): Promise<number>;
   toChannelsLast(): Promise<void>;
   gateValues(): Float64Array;
+  /** The names of a gated network's gates (student search), as its state names them. */
+  gateNames(): string[];
   planSubnet(threshold: number): { blocks: number[][]; source: number[][] };
   extractSubnet(threshold: number, target: NativeModel): Promise<void>;
   stateShapes(): Record<string, number[]>;
@@ -329,12 +331,22 @@ export interface NativeAddon {
   }>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
-  kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdLossOptions): {
+  kdLoss(
+    student: HostTensor,
+    teachers: HostTensor[],
+    labels: HostTensor,
+    options: KdLossOptions,
+  ): {
     total: number;
     ce: number;
     kd: number;
   };
-  oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneLossOptions): {
+  oneLoss(
+    branches: HostTensor[],
+    ensemble: HostTensor,
+    labels: HostTensor,
+    options: OneLossOptions,
+  ): {
     total: number;
     ce: number;
     kl: number;
@@ -356,6 +368,8 @@ export interface NativeAddon {
   createObjective(name: string, trainer: NativeTrainer, models: NativeModel[], settings: Settings): Promise<NativeObjective>;
   /** The objectives the addon can build. */
   objectiveNames(): string[];
+  /** Tensor-name prefixes of a trainer checkpoint's parts (defined natively only). */
+  checkpointFormat(): { modelPrefix: string; optimizerPrefix: string; rngName: string };
   /** Native handles JS holds now (made, not yet disposed or collected), per kind. */
   liveHandles(): LiveHandles;
   Loader: new (dataset: NativeDataset, options: NativeLoaderOptions) => NativeLoader;

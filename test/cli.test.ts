@@ -27,7 +27,20 @@ describe('distillery CLI', () => {
 
   it('prints exactly one JSON object with --json', async () => {
     const out = join(dir.path, 'train');
-    const run = await runCli(['train', '--arch', 'resnet8', '--epochs', '1', '--train-limit', '500', '--batch-size', '50', '--out', out, '--json']);
+    const run = await runCli([
+      'train',
+      '--arch',
+      'resnet8',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '500',
+      '--batch-size',
+      '50',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
@@ -46,7 +59,7 @@ describe('distillery CLI', () => {
     writeFileSync(bad, 'model:\n  arch: resnet8\ndata:\n  augmnt: {}\n');
     const run = await runCli(['train', '--config', bad, '--json']);
     expect(run.status).toBe(2);
-    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining("data.augmnt") } });
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: expect.stringContaining('data.augmnt') } });
     expect(run.stderr).toContain('augment');
   });
 
@@ -65,11 +78,45 @@ describe('distillery CLI', () => {
   });
 
   it('distills with MEAL from the command line, reporting teachers and ensemble in --json', async () => {
-    const teacher = await runCli(['train', '--arch', 'resnet8', '--epochs', '1', '--train-limit', '500', '--out', join(dir.path, 't'), '--json', '--quiet']);
+    const teacher = await runCli([
+      'train',
+      '--arch',
+      'resnet8',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '500',
+      '--out',
+      join(dir.path, 't'),
+      '--json',
+      '--quiet',
+    ]);
     expect(teacher.status, teacher.stderr).toBe(0);
     const ckpt = (JSON.parse(teacher.stdout) as { checkpoint: string }).checkpoint;
-    const args = ['distill', '--method', 'meal', '--teachers', `${ckpt},${ckpt}`, '--arch', 'resnet8', '--epochs', '1', '--train-limit', '300'];
-    const run = await runCli([...args, '--blocks', 'stage3,logits', '--update', 'alternating', '--out', join(dir.path, 'meal'), '--json', '--quiet']);
+    const args = [
+      'distill',
+      '--method',
+      'meal',
+      '--teachers',
+      `${ckpt},${ckpt}`,
+      '--arch',
+      'resnet8',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '300',
+    ];
+    const run = await runCli([
+      ...args,
+      '--blocks',
+      'stage3,logits',
+      '--update',
+      'alternating',
+      '--out',
+      join(dir.path, 'meal'),
+      '--json',
+      '--quiet',
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { method: string; teachers: { top1: number }[]; ensemble: { top1: number } };
     expect(result.method).toBe('meal');
@@ -77,18 +124,42 @@ describe('distillery CLI', () => {
     expect(result.ensemble.top1).toBeCloseTo(result.teachers[0]!.top1, 6);
     const bad = await runCli([...args, '--blocks', 'layer9', '--out', join(dir.path, 'meal-bad'), '--json']);
     expect(bad.status).toBe(1);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'E_ARGUMENT', message: expect.stringContaining("'layer9' is not a block") } });
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      error: { code: 'E_ARGUMENT', message: expect.stringContaining("'layer9' is not a block") },
+    });
   });
 
   it('trains with ONE, then exports a branch that evaluates exactly as the run reported it, with no trace of the others', async () => {
-    const run = await runCli(['distill', '--method', 'one', '--arch', 'resnet8', '--branches', '2', '--ramp-up', '0', '--epochs', '1', '--train-limit', '500', '--out', join(dir.path, 'one'), '--json', '--quiet']);
+    const run = await runCli([
+      'distill',
+      '--method',
+      'one',
+      '--arch',
+      'resnet8',
+      '--branches',
+      '2',
+      '--ramp-up',
+      '0',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '500',
+      '--out',
+      join(dir.path, 'one'),
+      '--json',
+      '--quiet',
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { checkpoint: string; outputs: { name: string; top1: number }[] };
     expect(result.outputs.map((o) => o.name)).toEqual(['branch1', 'branch2', 'ensemble']);
     const base = join(dir.path, 'one-branch2');
     const exported = await runCli(['export', result.checkpoint, '--branch', '2', '--out', `${base}.ckpt`, '--json']);
     expect(exported.status, exported.stderr).toBe(0);
-    expect(JSON.parse(exported.stdout)).toMatchObject({ checkpoint: `${base}.ckpt`, weights: `${base}.safetensors`, model: { arch: 'resnet8' } });
+    expect(JSON.parse(exported.stdout)).toMatchObject({
+      checkpoint: `${base}.ckpt`,
+      weights: `${base}.safetensors`,
+      model: { arch: 'resnet8' },
+    });
     for (const file of [`${base}.ckpt`, `${base}.safetensors`]) {
       const scored = await runCli(['eval', file, '--json']);
       expect(scored.status, scored.stderr).toBe(0);
@@ -104,18 +175,53 @@ describe('distillery CLI', () => {
 
   it('names a missing teacher checkpoint', async () => {
     const missing = join(dir.path, 'teacher-that-does-not-exist.ckpt');
-    const run = await runCli(['distill', '--method', 'kd', '--teachers', missing, '--epochs', '1', '--train-limit', '100', '--out', join(dir.path, 'kd'), '--json']);
+    const run = await runCli([
+      'distill',
+      '--method',
+      'kd',
+      '--teachers',
+      missing,
+      '--epochs',
+      '1',
+      '--train-limit',
+      '100',
+      '--out',
+      join(dir.path, 'kd'),
+      '--json',
+    ]);
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) } });
   });
 
   it('runs the quickstart end to end (teachers, ensemble, student alone, KD, MEAL) on a small budget', async () => {
     const out = join(dir.path, 'quickstart');
-    const args = ['quickstart', '--out', out, '--teachers', 'resnet8,resnet8', '--student', 'resnet8', '--teacher-epochs', '2', '--student-epochs', '2', '--train-limit', '3000', '--json'];
+    const args = [
+      'quickstart',
+      '--out',
+      out,
+      '--teachers',
+      'resnet8,resnet8',
+      '--student',
+      'resnet8',
+      '--teacher-epochs',
+      '2',
+      '--student-epochs',
+      '2',
+      '--train-limit',
+      '3000',
+      '--json',
+    ];
     const run = await runCli(args);
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { rows: { role: string; top1: number; params: number }[]; kdGain: number; mealGain: number };
-    expect(result.rows.map((r) => r.role)).toEqual(['teacher 1', 'teacher 2', 'teacher ensemble', 'student alone', 'student + KD', 'student + MEAL']);
+    expect(result.rows.map((r) => r.role)).toEqual([
+      'teacher 1',
+      'teacher 2',
+      'teacher ensemble',
+      'student alone',
+      'student + KD',
+      'student + MEAL',
+    ]);
     for (const row of result.rows) expect(row.top1).toBeGreaterThan(0.2);
     expect(result.rows[2]!.params).toBe(result.rows[0]!.params + result.rows[1]!.params);
     // A second run finds the finished runs in --out and only re-evaluates.
@@ -150,7 +256,9 @@ describe('distillery CLI', () => {
     expect(search).not.toContain('--blocks');
     const foreign = await runCli(['distill', '--method', 'kd', '--teachers', 'a.ckpt', '--blocks', 'logits', '--json']);
     expect(foreign.status).toBe(2);
-    expect(JSON.parse(foreign.stdout)).toMatchObject({ error: { code: 'E_CONFIG', message: "--blocks: not an option of method 'kd' (it belongs to 'meal')" } });
+    expect(JSON.parse(foreign.stdout)).toMatchObject({
+      error: { code: 'E_CONFIG', message: "--blocks: not an option of method 'kd' (it belongs to 'meal')" },
+    });
   });
 
   it('doctor reports LibTorch, CUDA, the c10d backends and the default dataset', async () => {

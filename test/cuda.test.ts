@@ -17,7 +17,16 @@ if (!info.cudaAvailable) {
   );
 }
 
-const SGD = { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false, betas: [0.9, 0.999], eps: 1e-8 } as const;
+const SGD = {
+  type: 'sgd',
+  lr: 0.05,
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 5e-4,
+  noDecayBnBias: false,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+} as const;
 
 function run(out: string, patch: Record<string, unknown>) {
   return createRun(
@@ -72,15 +81,39 @@ describe.skipIf(!info.cudaAvailable)('on a CUDA device', () => {
     expect(cudaMemoryStats(0).reserved).toBeLessThan(held.reserved);
   });
 
-  it.skipIf(info.cudaDeviceCount < 2)('trains data-parallel on two GPUs over NCCL', async () => {
-    const out = join(dir.path, 'nccl');
-    const launched = await runCli(['launch', '--nproc-per-node', '2', '--master-port', '29950', '--', 'train', '--arch', 'resnet8',
-      '--epochs', '2', '--train-limit', '3000', '--batch-size', '32', '--device', 'cuda', '--out', out, '--json']);
-    expect(launched.status, launched.stderr).toBe(0);
-    const result = JSON.parse(launched.stdout) as { worldSize: number; top1: number };
-    expect(result.worldSize).toBe(2);
-    expect(result.top1).toBeGreaterThan(0.55);
-  }, 300_000);
+  it.skipIf(info.cudaDeviceCount < 2)(
+    'trains data-parallel on two GPUs over NCCL',
+    async () => {
+      const out = join(dir.path, 'nccl');
+      const launched = await runCli([
+        'launch',
+        '--nproc-per-node',
+        '2',
+        '--master-port',
+        '29950',
+        '--',
+        'train',
+        '--arch',
+        'resnet8',
+        '--epochs',
+        '2',
+        '--train-limit',
+        '3000',
+        '--batch-size',
+        '32',
+        '--device',
+        'cuda',
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(launched.status, launched.stderr).toBe(0);
+      const result = JSON.parse(launched.stdout) as { worldSize: number; top1: number };
+      expect(result.worldSize).toBe(2);
+      expect(result.top1).toBeGreaterThan(0.55);
+    },
+    300_000,
+  );
 });
 
 describe.skipIf(info.cudaAvailable)('without a CUDA device', () => {

@@ -54,7 +54,10 @@ describe('Fashion-MNIST and the loader', () => {
     mkdirSync(bad);
     writeFileSync(join(bad, 't10k-images-idx3-ubyte'), Buffer.from([0, 0, 8, 4, 0, 0, 0, 1]));
     writeFileSync(join(bad, 't10k-labels-idx1-ubyte'), Buffer.from([0, 0, 8, 1, 0, 0, 0, 1, 3]));
-    expect(await thrown(() => Dataset.loadIdx(bad, 'test'))).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringContaining('offset 0') });
+    expect(await thrown(() => Dataset.loadIdx(bad, 'test'))).toMatchObject({
+      code: 'E_CORRUPT_FILE',
+      message: expect.stringContaining('offset 0'),
+    });
     expect(await thrown(() => Dataset.loadIdx(join(dir.path, 'nowhere'), 'test'))).toMatchObject({ code: 'E_FILE_NOT_FOUND' });
   });
 });

@@ -32,7 +32,13 @@ async function ranksAndSingle(name: string, batch: number, steps: number, method
   const prefix = join(dir.path, name);
   const runs = await Promise.all(
     [0, 1].map((rank) =>
-      worker([prefix, String(batch), String(steps), method, sync], { RANK: String(rank), WORLD_SIZE: '2', LOCAL_RANK: String(rank), MASTER_ADDR: '127.0.0.1', MASTER_PORT: port }),
+      worker([prefix, String(batch), String(steps), method, sync], {
+        RANK: String(rank),
+        WORLD_SIZE: '2',
+        LOCAL_RANK: String(rank),
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: port,
+      }),
     ),
   );
   for (const run of runs) expect(run.stderr).toBe('');
@@ -72,7 +78,8 @@ describe('distributed data parallel (2 Gloo ranks)', () => {
       ['sync1-rank0', 'sync1-single-rank0', 'nosync1-rank0', 'nosync1-single-rank0'].map((f) => tensors(join(dir.path, `${f}.ckpt`))),
     );
     const grads = names.filter((n) => n.endsWith('momentum_buffer'));
-    const worst = (a: Record<string, HostTensor>, b: Record<string, HostTensor>): number => Math.max(...grads.map((n) => relativeDifference(a[n]!, b[n]!)));
+    const worst = (a: Record<string, HostTensor>, b: Record<string, HostTensor>): number =>
+      Math.max(...grads.map((n) => relativeDifference(a[n]!, b[n]!)));
     expect(worst(sync!, syncSingle!)).toBeLessThan(1e-3);
     // Without SyncBatchNorm each rank normalises with its own half of the batch: a different gradient.
     expect(worst(local!, localSingle!)).toBeGreaterThan(1e-2);
@@ -93,8 +100,29 @@ describe('distributed data parallel (2 Gloo ranks)', () => {
     const port = String(nextPort++);
     const config = join(dir.path, 'rare-eval.json');
     writeFileSync(config, JSON.stringify({ evalEvery: 100 }));
-    const args = ['launch', '--nproc-per-node', '2', '--master-port', port, '--', 'train', '--config', config, '--arch', 'resnet8',
-      '--epochs', '30', '--train-limit', '640', '--batch-size', '32', '--threads', '1', '--out', out];
+    const args = [
+      'launch',
+      '--nproc-per-node',
+      '2',
+      '--master-port',
+      port,
+      '--',
+      'train',
+      '--config',
+      config,
+      '--arch',
+      'resnet8',
+      '--epochs',
+      '30',
+      '--train-limit',
+      '640',
+      '--batch-size',
+      '32',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    ];
     const launched = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT });
     let stderr = '';
     launched.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -105,14 +133,16 @@ describe('distributed data parallel (2 Gloo ranks)', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     // Rank 1 is the process whose environment has this job's port and RANK=1.
-    const rank1 = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((pid) => {
-      try {
-        const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-        return env.includes(`MASTER_PORT=${port}`) && env.includes('RANK=1');
-      } catch {
-        return false;
-      }
-    });
+    const rank1 = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .find((pid) => {
+        try {
+          const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+          return env.includes(`MASTER_PORT=${port}`) && env.includes('RANK=1');
+        } catch {
+          return false;
+        }
+      });
     expect(rank1).toBeDefined();
     process.kill(Number(rank1), 'SIGKILL');
     expect(await exited).toBe(1);
@@ -130,16 +160,25 @@ describe('distributed data parallel (2 Gloo ranks)', () => {
 });
 
 describe('the rank environment', () => {
-  it('reads torchrun\'s variables and names a bad or missing one', async () => {
+  it("reads torchrun's variables and names a bad or missing one", async () => {
     expect(rankEnvironment({})).toBeUndefined();
     expect(rankEnvironment({ WORLD_SIZE: '1' })).toBeUndefined();
-    expect(rankEnvironment({ WORLD_SIZE: '4', RANK: '3', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'node0', MASTER_PORT: '29500' })).toEqual({
-      rank: 3, worldSize: 4, localRank: 1, localWorldSize: 2, masterAddr: 'node0', masterPort: 29500,
+    expect(
+      rankEnvironment({ WORLD_SIZE: '4', RANK: '3', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'node0', MASTER_PORT: '29500' }),
+    ).toEqual({
+      rank: 3,
+      worldSize: 4,
+      localRank: 1,
+      localWorldSize: 2,
+      masterAddr: 'node0',
+      masterPort: 29500,
     });
     const base = { WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '29500' };
     expect((await thrown(() => rankEnvironment({ ...base, RANK: '2' }))).message).toBe('RANK 2 is outside WORLD_SIZE 2 (ranks are 0..1)');
     expect((await thrown(() => rankEnvironment({ ...base, RANK: undefined }))).message).toContain('RANK is not set');
-    expect((await thrown(() => rankEnvironment({ ...base, MASTER_PORT: 'x' }))).message).toBe("MASTER_PORT must be an integer >= 1, got 'x'");
+    expect((await thrown(() => rankEnvironment({ ...base, MASTER_PORT: 'x' }))).message).toBe(
+      "MASTER_PORT must be an integer >= 1, got 'x'",
+    );
     expect((await thrown(() => rankEnvironment({ ...base, MASTER_ADDR: '' }))).code).toBe('E_CONFIG');
     const nccl = await thrown(() =>
       ProcessGroup.join(rankEnvironment(base)!, { backend: 'nccl', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 5 }, 'cpu'),

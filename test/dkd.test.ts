@@ -50,7 +50,12 @@ describe('DKD', () => {
         runPython(
           'dkd_reference.py',
           [],
-          JSON.stringify({ student: rows(studentLogits), teachers: teacherLogits.map(rows), labels: Array.from(batch.labels().data), temperature: 4 }),
+          JSON.stringify({
+            student: rows(studentLogits),
+            teachers: teacherLogits.map(rows),
+            labels: Array.from(batch.labels().data),
+            temperature: 4,
+          }),
         ),
       ) as { ce: number; tckd: number; nckd: number };
       expect(Object.keys(stats.terms)).toEqual(['ce', 'tckd', 'nckd']);
@@ -67,8 +72,14 @@ describe('DKD', () => {
   it('needs a teacher, and names a student that is one', async () => {
     using student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     using trainer = new Trainer(student, SGD);
-    expect(await thrown(() => Objective.create('dkd', trainer, []))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('dkd objective needs at least 1 teacher') });
-    expect(await thrown(() => Objective.create('dkd', trainer, [student]))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('cannot also be one of its teachers') });
+    expect(await thrown(() => Objective.create('dkd', trainer, []))).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringContaining('dkd objective needs at least 1 teacher'),
+    });
+    expect(await thrown(() => Objective.create('dkd', trainer, [student]))).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringContaining('cannot also be one of its teachers'),
+    });
     expect(await thrown(() => Objective.create('dkd', trainer, [], { temperature: 'hot' }))).toMatchObject({ code: 'E_ARGUMENT' });
   });
 
@@ -79,8 +90,16 @@ describe('DKD', () => {
 
   it('a short DKD run from a trained teacher learns and reports the teacher', async () => {
     const base = { model: { arch: 'resnet8' }, data: { dataDir: FASHION_MNIST, trainLimit: 2000 }, batchSize: 64, seed: 4 };
-    const teacher: RunResult = await createRun(buildConfig(undefined, { ...base, method: 'supervised', epochs: 2, out: join(dir.path, 'teacher') })).execute();
-    const config = buildConfig(undefined, { ...base, method: 'dkd', teachers: [teacher.checkpoint], epochs: 2, out: join(dir.path, 'dkd') });
+    const teacher: RunResult = await createRun(
+      buildConfig(undefined, { ...base, method: 'supervised', epochs: 2, out: join(dir.path, 'teacher') }),
+    ).execute();
+    const config = buildConfig(undefined, {
+      ...base,
+      method: 'dkd',
+      teachers: [teacher.checkpoint],
+      epochs: 2,
+      out: join(dir.path, 'dkd'),
+    });
     expect(config.method === 'dkd' && config.dkd).toEqual({ temperature: 4, ceWeight: 1, alpha: 1, beta: 8 });
     const run = createRun(config);
     const result = await run.execute();

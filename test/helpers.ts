@@ -43,7 +43,18 @@ export function runCli(args: string[]): Promise<{ status: number; stdout: string
 /** The first 32 Fashion-MNIST training images, unshuffled and unaugmented, as one batch; dispose() frees it all. */
 export async function firstTrainingBatch(): Promise<{ batch: Batch; dispose: () => void }> {
   const train = await Dataset.loadIdx(FASHION_MNIST, 'train');
-  const loader = new Loader(train, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
+  const loader = new Loader(train, {
+    batchSize: 32,
+    shuffle: false,
+    dropLast: false,
+    seed: 0,
+    pad: 0,
+    flip: false,
+    workers: 1,
+    prefetch: 1,
+    mean: [0.286],
+    std: [0.353],
+  });
   const batch = (await loader.epoch(0).next()).value!;
   return {
     batch,

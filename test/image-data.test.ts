@@ -19,7 +19,19 @@ beforeAll(() => {
 afterAll(() => dir.cleanup());
 
 function loaderOptions(patch: Partial<LoaderOptions> = {}): LoaderOptions {
-  return { batchSize: 16, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 2, prefetch: 2, mean: [0], std: [1], ...patch };
+  return {
+    batchSize: 16,
+    shuffle: false,
+    dropLast: false,
+    seed: 0,
+    pad: 0,
+    flip: false,
+    workers: 2,
+    prefetch: 2,
+    mean: [0],
+    std: [1],
+    ...patch,
+  };
 }
 
 async function batches(loader: Loader, epoch = 0): Promise<Batch[]> {
@@ -48,7 +60,9 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
     expect(dataset.info).toMatchObject({ size: files.length, numClasses: 2, classes: folder.classes, shape: [3, 48, 48] });
     expect(Array.from(dataset.labels())).toEqual(folder.samples.map(([, label]) => label));
 
-    const reference = JSON.parse(runPython('image_reference.py', ['eval', root, '56', '48'], JSON.stringify(folder.samples.map(([p]) => p)))) as number[][];
+    const reference = JSON.parse(
+      runPython('image_reference.py', ['eval', root, '56', '48'], JSON.stringify(folder.samples.map(([p]) => p))),
+    ) as number[][];
     const loader = Loader.forEvaluation(dataset, { batchSize: 16, mean: [0], std: [1] });
     const [batch] = await batches(loader);
     const images = batch!.images().data as Uint8Array;
@@ -103,7 +117,11 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
     const list = join(dir.path, 'same-image.csv');
     writeFileSync(list, `path,label\n${Array.from({ length: n }, () => 'dog/large.jpg,0').join('\n')}\n`);
     const dataset = await Dataset.openImageFolder({ list, root, train: true });
-    const ours = await dataset.crops(Array.from({ length: n }, (_, i) => i), 11, 0);
+    const ours = await dataset.crops(
+      Array.from({ length: n }, (_, i) => i),
+      11,
+      0,
+    );
     const theirs = JSON.parse(runPython('image_reference.py', ['rrc', '410', '530', String(n), '3'])) as number[][];
     const summary = (h: ArrayLike<number>, w: ArrayLike<number>) => {
       const area = Array.from(h, (v, i) => (v * w[i]!) / (410 * 530)).sort((a, b) => a - b);
@@ -112,7 +130,10 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
       return [0.1, 0.25, 0.5, 0.75, 0.9].flatMap((p) => [q(area, p), q(logRatio, p)]);
     };
     const a = summary(ours.height, ours.width);
-    const b = summary(theirs.map((d) => d[2]!), theirs.map((d) => d[3]!));
+    const b = summary(
+      theirs.map((d) => d[2]!),
+      theirs.map((d) => d[3]!),
+    );
     a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(0.05));
     // Every box lies inside the image.
     for (let i = 0; i < n; i++) {
@@ -211,7 +232,10 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
     expect(result.history.at(-1)?.epoch).toBe(3);
     // A list of files (here 20 of them) instead of the class folders.
     const list = join(dir.path, 'stripes-train.csv');
-    writeFileSync(list, ['path,label', ...Array.from({ length: 10 }, (_, i) => [`horizontal/${i}.jpg,0`, `vertical/${i}.jpg,1`]).flat()].join('\n'));
+    writeFileSync(
+      list,
+      ['path,label', ...Array.from({ length: 10 }, (_, i) => [`horizontal/${i}.jpg,0`, `vertical/${i}.jpg,1`]).flat()].join('\n'),
+    );
     const listed = createRun(
       buildConfig(undefined, {
         method: 'supervised',
@@ -226,14 +250,21 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
     listed.on('step', (e) => steps.push(e.step));
     await listed.execute();
     expect(steps).toEqual([1, 2, 3]);
-    expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder' } })).toThrowError(/data\.dataDir: required when data\.dataset is 'imagefolder'/);
-    expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder', dataDir: data, augment: { pad: 4 } } })).toThrowError(/data\.augment\.pad/);
+    expect(() => buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder' } })).toThrowError(
+      /data\.dataDir: required when data\.dataset is 'imagefolder'/,
+    );
+    expect(() =>
+      buildConfig(undefined, { method: 'supervised', data: { dataset: 'imagefolder', dataDir: data, augment: { pad: 4 } } }),
+    ).toThrowError(/data\.augment\.pad/);
   });
 
   it('reads CIFAR-10 and CIFAR-100 binary files as written, and names a truncated one', async () => {
     for (const kind of ['10', '100']) {
       const cifar = join(dir.path, `cifar${kind}`);
-      const expected = JSON.parse(runPython('image_reference.py', ['cifar', cifar, kind])) as Record<string, { labels: number[]; sums: number[]; first: number[] }>;
+      const expected = JSON.parse(runPython('image_reference.py', ['cifar', cifar, kind])) as Record<
+        string,
+        { labels: number[]; sums: number[]; first: number[] }
+      >;
       for (const split of ['train', 'test'] as const) {
         const dataset = await Dataset.loadCifar(cifar, split);
         const e = expected[split]!;
@@ -247,7 +278,9 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
         loader.dispose();
         dataset.dispose();
       }
-      expect(buildConfig(undefined, { method: 'supervised', data: { dataset: `cifar${kind}`, dataDir: cifar } }).data).toMatchObject({ augment: { pad: 4, flip: true } });
+      expect(buildConfig(undefined, { method: 'supervised', data: { dataset: `cifar${kind}`, dataDir: cifar } }).data).toMatchObject({
+        augment: { pad: 4, flip: true },
+      });
     }
     const file = join(dir.path, 'cifar10', 'test_batch.bin');
     writeFileSync(file, readFileSync(file).subarray(0, 5000));
@@ -255,7 +288,10 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
       code: 'E_CORRUPT_FILE',
       message: expect.stringMatching(/test_batch\.bin: 5000 bytes is not a whole number of 3073-byte CIFAR records/),
     });
-    expect(await thrown(() => Dataset.loadCifar(dir.path, 'train'))).toMatchObject({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining('CIFAR binary files not found') });
+    expect(await thrown(() => Dataset.loadCifar(dir.path, 'train'))).toMatchObject({
+      code: 'E_FILE_NOT_FOUND',
+      message: expect.stringContaining('CIFAR binary files not found'),
+    });
   });
 
   it('reads a path,label list and names a bad line, a missing folder and an empty class', async () => {
@@ -272,7 +308,10 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
       message: expect.stringMatching(/list\.csv line 2: expected path,label/),
     });
     const missing = join(dir.path, 'nowhere');
-    expect(await thrown(() => Dataset.openImageFolder({ root: missing, train: true }))).toMatchObject({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining(missing) });
+    expect(await thrown(() => Dataset.openImageFolder({ root: missing, train: true }))).toMatchObject({
+      code: 'E_FILE_NOT_FOUND',
+      message: expect.stringContaining(missing),
+    });
     mkdirSync(join(dir.path, 'sparse', 'empty'), { recursive: true });
     mkdirSync(join(dir.path, 'sparse', 'full'), { recursive: true });
     copyFileSync(join(root, 'cat/gray.jpg'), join(dir.path, 'sparse', 'full', 'x.jpg'));

@@ -28,7 +28,14 @@ describe('Hinton KD loss', () => {
         runPython(
           'kd_reference.py',
           [],
-          JSON.stringify({ student: toRows(student), teachers: teacherLogits.map(toRows), labels: Array.from(labels.data), temperature, ceWeight, kdWeight }),
+          JSON.stringify({
+            student: toRows(student),
+            teachers: teacherLogits.map(toRows),
+            labels: Array.from(labels.data),
+            temperature,
+            ceWeight,
+            kdWeight,
+          }),
         ),
       ) as { total: number; ce: number; kd: number };
       // float32 against a float64 reference: agree to 2e-6 relative.
@@ -41,7 +48,12 @@ describe('Hinton KD loss', () => {
 
   it('names mismatched shapes', async () => {
     const error = await thrown(() =>
-      kdLoss(logits(4, 10, 1), [logits(4, 5, 2)], { data: new Int32Array(4), shape: [4] }, { temperature: 4, ceWeight: 0.1, kdWeight: 0.9 }),
+      kdLoss(
+        logits(4, 10, 1),
+        [logits(4, 5, 2)],
+        { data: new Int32Array(4), shape: [4] },
+        { temperature: 4, ceWeight: 0.1, kdWeight: 0.9 },
+      ),
     );
     expect(error).toMatchObject({ code: 'E_SHAPE', message: expect.stringContaining('teacher logits') });
   });

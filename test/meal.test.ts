@@ -2,7 +2,18 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Dataset, Loader, Model, Objective, Trainer, alignBlock, discriminatorLoss, selectTeachers, setSeed, similarityLoss } from '../src/index.js';
+import {
+  Dataset,
+  Loader,
+  Model,
+  Objective,
+  Trainer,
+  alignBlock,
+  discriminatorLoss,
+  selectTeachers,
+  setSeed,
+  similarityLoss,
+} from '../src/index.js';
 import type { Batch, HostTensor, Settings, SimilarityName, StepStats } from '../src/index.js';
 import { FASHION_MNIST, randomFloats, runPython, tempDir, thrown } from './helpers.js';
 
@@ -51,7 +62,12 @@ describe('MEAL losses against PyTorch', () => {
           student: rows(student),
           teachers: teachers.map(rows),
           temperature,
-          disc: { student: plain(student), teacher: plain(teachers[0]!), weights: Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, plain(v)])), outputRelu },
+          disc: {
+            student: plain(student),
+            teacher: plain(teachers[0]!),
+            weights: Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, plain(v)])),
+            outputRelu,
+          },
         }),
       ),
     ) as {
@@ -102,7 +118,9 @@ describe('MEAL losses against PyTorch', () => {
       code: 'E_ARGUMENT',
       message: expect.stringContaining("'hinge'"),
     });
-    expect(await thrown(() => discriminatorLoss(student, student, { 'fc1.weight': weights['fc1.weight']! }))).toMatchObject({ code: 'E_WEIGHTS' });
+    expect(await thrown(() => discriminatorLoss(student, student, { 'fc1.weight': weights['fc1.weight']! }))).toMatchObject({
+      code: 'E_WEIGHTS',
+    });
   });
 });
 
@@ -128,9 +146,23 @@ describe('MEAL update modes', () => {
   beforeAll(async () => {
     setSeed(3);
     train = await Dataset.loadIdx(FASHION_MNIST, 'train');
-    loader = new Loader(train, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
+    loader = new Loader(train, {
+      batchSize: 32,
+      shuffle: false,
+      dropLast: false,
+      seed: 0,
+      pad: 0,
+      flip: false,
+      workers: 1,
+      prefetch: 1,
+      mean: [0.286],
+      std: [0.353],
+    });
     batch = (await loader.epoch(0).next()).value!;
-    teachers.push(Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 }), Model.create({ arch: 'wrn-10-1', inChannels: 1, numClasses: 10 }));
+    teachers.push(
+      Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 }),
+      Model.create({ arch: 'wrn-10-1', inChannels: 1, numClasses: 10 }),
+    );
   });
   afterAll(() => {
     batch.dispose();
@@ -154,27 +186,22 @@ describe('MEAL update modes', () => {
     const student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     // Plain SGD, no momentum or decay: a parameter's change is exactly -lr * its gradient.
     const trainer = new Trainer(student, { type: 'sgd', lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
-    const meal = await Objective.create(
-      'meal',
-      trainer,
-      teachers,
-      {
-        blocks: [
-          { name: 'stage3', length: 16, weight: 1, adversarialWeight: 1, discriminator: true },
-          { name: 'logits', weight: 1, adversarialWeight: 1, discriminator: true },
-        ],
-        pooling: 'avg',
-        similarity: 'ce',
-        temperature: 1,
-        adversarial: true,
-        discriminator: { divisors: [2, 4], minWidth: 2, outputRelu: false },
-        ceWeight: 0,
-        teacherTrainMode: false,
-        grlScale: 1,
-        inputShape: [1, 28, 28],
-        ...options,
-      },
-    );
+    const meal = await Objective.create('meal', trainer, teachers, {
+      blocks: [
+        { name: 'stage3', length: 16, weight: 1, adversarialWeight: 1, discriminator: true },
+        { name: 'logits', weight: 1, adversarialWeight: 1, discriminator: true },
+      ],
+      pooling: 'avg',
+      similarity: 'ce',
+      temperature: 1,
+      adversarial: true,
+      discriminator: { divisors: [2, 4], minWidth: 2, outputRelu: false },
+      ceWeight: 0,
+      teacherTrainMode: false,
+      grlScale: 1,
+      inputShape: [1, 28, 28],
+      ...options,
+    });
     return {
       student,
       trainer,
@@ -189,7 +216,10 @@ describe('MEAL update modes', () => {
   }
 
   const deltas = (...files: string[]) =>
-    JSON.parse(runPython('checkpoint_deltas.py', files)) as Record<'student' | 'studentBuffers' | 'discriminators', { changedA: number; maxDeltaA: number; maxSum: number }>;
+    JSON.parse(runPython('checkpoint_deltas.py', files)) as Record<
+      'student' | 'studentBuffers' | 'discriminators',
+      { changedA: number; maxDeltaA: number; maxSum: number }
+    >;
 
   it('reports the aligned length of each block', async () => {
     const { meal, dispose } = await setup();
@@ -204,7 +234,8 @@ describe('MEAL update modes', () => {
     const after = join(dir.path, 'd1.ckpt');
     await trainer.saveCheckpoint(origin, {});
     const losses: number[] = [];
-    for (let i = 0; i < 5; i++) losses.push((await step({ phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.05 })).terms.adversarial!);
+    for (let i = 0; i < 5; i++)
+      losses.push((await step({ phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.05 })).terms.adversarial!);
     await trainer.saveCheckpoint(after, {});
     expect(Array.from((await student.forward(probe)).data)).toEqual(Array.from(before.data));
     const d = deltas(origin, after);
@@ -261,10 +292,18 @@ describe('MEAL update modes', () => {
 
   it('names a block the models do not have, listing the blocks they do', async () => {
     const error = await thrown(() => setup({ blocks: [{ name: 'layer4', weight: 1, adversarialWeight: 1, discriminator: true }] }));
-    expect(error).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringMatching(/'layer4' is not a block of the student \(resnet8\); its blocks are layer1, layer2, layer3, logits/) });
+    expect(error).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringMatching(/'layer4' is not a block of the student \(resnet8\); its blocks are layer1, layer2, layer3, logits/),
+    });
     // A ResNet's layer3 is a WRN's block3: feature names are per family, stages are not.
     const wrn = await thrown(() => setup({ blocks: [{ name: 'layer3', weight: 1, adversarialWeight: 1, discriminator: true }] }));
-    expect(wrn).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining("'layer3' is not a block of the teacher 2 (wrn-10-1); its blocks are block1, block2, block3, logits (or stage1..stage3") });
+    expect(wrn).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringContaining(
+        "'layer3' is not a block of the teacher 2 (wrn-10-1); its blocks are block1, block2, block3, logits (or stage1..stage3",
+      ),
+    });
   });
 
   it('refuses two names for one block', async () => {
@@ -275,8 +314,13 @@ describe('MEAL update modes', () => {
   });
 
   it('finds blocks by stage and by position as well as by name', async () => {
-    for (const blocks of [['stage2', '-1'], ['1', 'logits']]) {
-      const { meal, dispose } = await setup({ blocks: blocks.map((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })) });
+    for (const blocks of [
+      ['stage2', '-1'],
+      ['1', 'logits'],
+    ]) {
+      const { meal, dispose } = await setup({
+        blocks: blocks.map((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })),
+      });
       expect(meal.info().blockLengths).toEqual([14 * 14, 10]);
       dispose();
     }
@@ -284,8 +328,13 @@ describe('MEAL update modes', () => {
 
   it('refuses a teacher index out of range and a discriminator phase without discriminators', async () => {
     const { step, dispose } = await setup({ adversarial: false });
-    expect(await thrown(() => step({ phase: 'joint', teachers: [2], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('teacher index 2') });
-    expect(await thrown(() => step({ phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({ code: 'E_ARGUMENT' });
+    expect(await thrown(() => step({ phase: 'joint', teachers: [2], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringContaining('teacher index 2'),
+    });
+    expect(await thrown(() => step({ phase: 'discriminator', teachers: [0], lr: 0.1, discriminatorLr: 0.1 }))).toMatchObject({
+      code: 'E_ARGUMENT',
+    });
     const stats = await step({ phase: 'joint', teachers: [0], lr: 0.1, discriminatorLr: 0.1 });
     expect(Object.keys(stats.terms)).toEqual(['similarity']);
     dispose();

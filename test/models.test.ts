@@ -26,7 +26,10 @@ describe('model zoo', () => {
 
   it('matches torchvision parameter counts and state_dict names exactly', () => {
     const archs = ['resnet18', 'resnet50', 'wide_resnet50_2'];
-    const reference = JSON.parse(runPython('torchvision_shapes.py', archs)) as Record<string, { params: number; shapes: Record<string, number[]> }>;
+    const reference = JSON.parse(runPython('torchvision_shapes.py', archs)) as Record<
+      string,
+      { params: number; shapes: Record<string, number[]> }
+    >;
     expect(params('resnet18', 3, 1000)).toBe(11_689_512);
     for (const arch of archs) {
       const model = Model.create({ arch, inChannels: 3, numClasses: 1000 });
@@ -42,7 +45,12 @@ describe('model zoo', () => {
     expect(model.info.featureNames).toEqual(['layer1', 'layer2', 'layer3', 'logits']);
     const input = { data: randomFloats(2 * 28 * 28, 1), shape: [2, 1, 28, 28] };
     const features = await model.features(input);
-    expect(features.map((f) => f.shape)).toEqual([[2, 16, 28, 28], [2, 32, 14, 14], [2, 64, 7, 7], [2, 10]]);
+    expect(features.map((f) => f.shape)).toEqual([
+      [2, 16, 28, 28],
+      [2, 32, 14, 14],
+      [2, 64, 7, 7],
+      [2, 10],
+    ]);
     const logits = await model.forward(input);
     expect(Array.from(logits.data)).toEqual(Array.from(features[3]!.data));
     model.dispose();

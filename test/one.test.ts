@@ -96,12 +96,18 @@ describe('ONE networks', () => {
       const oneShapes = one.stateShapes();
       const trunkChannels = oneShapes['gate.fc.weight']![1]!;
       const paramNames = (s: Record<string, number[]>) => Object.keys(s).filter((n) => !/running_|num_batches/.test(n));
-      expect(one.parameterCount).toBe(plainModel.parameterCount + 2 * count(paramNames(shapes).filter(inBranch)) + (trunkChannels * 3 + 3) + 2 * 3);
+      expect(one.parameterCount).toBe(
+        plainModel.parameterCount + 2 * count(paramNames(shapes).filter(inBranch)) + (trunkChannels * 3 + 3) + 2 * 3,
+      );
       for (const name of Object.keys(shapes).filter(inBranch)) expect(oneShapes[`branches.2.${name}`]).toEqual(shapes[name]);
       for (const name of Object.keys(shapes).filter((n) => !inBranch(n))) expect(oneShapes[name]).toEqual(shapes[name]);
 
       const out = await one.oneOutputs(input);
-      expect(out.branches.map((b) => b.shape)).toEqual([[3, 10], [3, 10], [3, 10]]);
+      expect(out.branches.map((b) => b.shape)).toEqual([
+        [3, 10],
+        [3, 10],
+        [3, 10],
+      ]);
       expect(out.gate.shape).toEqual([3, 3]);
       for (let r = 0; r < 3; r++) {
         const g = Array.from(out.gate.data.subarray(3 * r, 3 * r + 3));
@@ -136,7 +142,10 @@ describe('ONE networks', () => {
     using one = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
     expect(await thrown(() => one.exportBranch(4))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('branches 1-3') });
     using plainModel = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
-    expect(await thrown(() => plainModel.exportBranch(1))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('not a ONE') });
+    expect(await thrown(() => plainModel.exportBranch(1))).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringContaining('not a ONE'),
+    });
     expect(await thrown(() => Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 1 }))).toMatchObject({
       code: 'E_ARGUMENT',
       message: expect.stringContaining('at least 2 branches'),
@@ -171,7 +180,15 @@ describe('ONE training', () => {
     expect(stats.terms.kl).toBeGreaterThan(0);
     await one.saveSafetensors(after);
     const [a, b] = await Promise.all([native().readSafetensors(before), native().readSafetensors(after)]);
-    for (const name of ['conv1.weight', 'layer1.0.conv1.weight', 'branches.0.fc.weight', 'branches.1.layer3.0.conv2.weight', 'branches.2.fc.bias', 'gate.fc.weight', 'gate.bn.weight']) {
+    for (const name of [
+      'conv1.weight',
+      'layer1.0.conv1.weight',
+      'branches.0.fc.weight',
+      'branches.1.layer3.0.conv2.weight',
+      'branches.2.fc.bias',
+      'gate.fc.weight',
+      'gate.bn.weight',
+    ]) {
       expect(maxDiff(a.tensors[name]!.data, b.tensors[name]!.data), name).toBeGreaterThan(0);
     }
   });

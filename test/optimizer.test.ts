@@ -17,7 +17,18 @@ const batches: Batch[] = [];
 
 beforeAll(async () => {
   train = await Dataset.loadIdx(FASHION_MNIST, 'train');
-  loader = new Loader(train, { batchSize: 32, shuffle: true, dropLast: false, seed: 3, pad: 2, flip: true, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
+  loader = new Loader(train, {
+    batchSize: 32,
+    shuffle: true,
+    dropLast: false,
+    seed: 3,
+    pad: 2,
+    flip: true,
+    workers: 1,
+    prefetch: 1,
+    mean: [0.286],
+    std: [0.353],
+  });
   for await (const batch of loader.epoch(0)) {
     batches.push(batch);
     if (batches.length === 4) break;
@@ -56,7 +67,10 @@ describe('optimizers against torch.optim', () => {
   for (const [name, optimizer] of cases) {
     it(`${name}: every step matches torch.optim replaying the same gradients`, async () => {
       const paths = await trajectory(name, optimizer, optimizer.lr, 3);
-      const worst = JSON.parse(runPython('optimizer_replay.py', [JSON.stringify(optimizer), ...paths])) as { params: number; state: number };
+      const worst = JSON.parse(runPython('optimizer_replay.py', [JSON.stringify(optimizer), ...paths])) as {
+        params: number;
+        state: number;
+      };
       expect(worst.params).toBeLessThan(1e-5);
       // The state is rebuilt from gradients recovered out of float32 moments (a difference of two
       // moments divided by 1 - beta1), so it carries float32 rounding amplified ~10x; a wrong rule
@@ -70,7 +84,11 @@ describe('optimizers against torch.optim', () => {
     const plain = await trajectory('no-decay', { ...base, weightDecay: 0 }, 0.1, 1);
     const decayed = await trajectory('grouped', { ...base, weightDecay: 0.01 }, 0.1, 1);
     // Same start and gradient: the first momentum buffers differ by weightDecay * p, or not at all.
-    const [a, b, start] = await Promise.all([native().readSafetensors(plain[1]!), native().readSafetensors(decayed[1]!), native().readSafetensors(plain[0]!)]);
+    const [a, b, start] = await Promise.all([
+      native().readSafetensors(plain[1]!),
+      native().readSafetensors(decayed[1]!),
+      native().readSafetensors(plain[0]!),
+    ]);
     let matrices = 0;
     let vectors = 0;
     for (const [key, buffer] of Object.entries(b.tensors)) {

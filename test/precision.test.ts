@@ -12,7 +12,16 @@ import { FASHION_MNIST, firstTrainingBatch, tempDir, thrown, supervisedStep } fr
 const dir = tempDir('distillery-amp-');
 afterAll(() => dir.cleanup());
 
-const SGD = { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false, betas: [0.9, 0.999], eps: 1e-8 } as const;
+const SGD = {
+  type: 'sgd',
+  lr: 0.05,
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 5e-4,
+  noDecayBnBias: false,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+} as const;
 const SCALE = { initScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000 };
 
 function student(): Model {
@@ -25,7 +34,9 @@ async function weights(model: Model, name: string): Promise<Buffer> {
   const path = join(dir.path, `${name}.safetensors`);
   await model.saveSafetensors(path);
   const { tensors } = await native().readSafetensors(path);
-  const learned = Object.keys(tensors).filter((n) => !/running_(mean|var)|num_batches_tracked/.test(n)).sort();
+  const learned = Object.keys(tensors)
+    .filter((n) => !/running_(mean|var)|num_batches_tracked/.test(n))
+    .sort();
   return Buffer.concat(learned.map((n) => Buffer.from(tensors[n]!.data.buffer)));
 }
 

@@ -39,7 +39,16 @@ describe('refinement', () => {
   const dir = tempDir();
   let teacher: string;
   const config = (out: string, patch: Record<string, unknown>) =>
-    buildConfig(undefined, { method: 'supervised', model: { arch: 'resnet8' }, data: { dataDir: FASHION_MNIST, trainLimit: 2000 }, epochs: 1, batchSize: 64, seed: 3, out: join(dir.path, out), ...patch });
+    buildConfig(undefined, {
+      method: 'supervised',
+      model: { arch: 'resnet8' },
+      data: { dataDir: FASHION_MNIST, trainLimit: 2000 },
+      epochs: 1,
+      batchSize: 64,
+      seed: 3,
+      out: join(dir.path, out),
+      ...patch,
+    });
 
   beforeAll(async () => {
     teacher = (await createRun(config('teacher', {})).execute()).checkpoint;
@@ -48,7 +57,16 @@ describe('refinement', () => {
 
   it('writes soft labels and the labels to train on; dropping removes confidently contradicted samples', async () => {
     const labelNoise = { type: 'symmetric' as const, rate: 0.4, seed: 0 };
-    const base = { teachers: [teacher], dataDir: FASHION_MNIST, threshold: 0.6, labelNoise, device: 'cpu', batchSize: 1000, mean: [0.286], std: [0.353] };
+    const base = {
+      teachers: [teacher],
+      dataDir: FASHION_MNIST,
+      threshold: 0.6,
+      labelNoise,
+      device: 'cpu',
+      batchSize: 1000,
+      mean: [0.286],
+      std: [0.353],
+    };
     const drop = await refineLabels({ ...base, out: join(dir.path, 'drop.labels'), mode: 'drop' });
     expect(drop.samples).toBe(60000);
     expect(drop.givenAccuracy).toBeCloseTo(0.6, 6);
@@ -80,7 +98,9 @@ describe('refinement', () => {
     const { seededSubset } = await import('../src/index.js');
     for (const i of seededSubset(60000, 2000, 3)) keptInSubset += kept[i]!;
     expect(steps[0]).toBe(Math.ceil(keptInSubset / 64));
-    const error = await thrown(() => createRun(config('bad', { data: { dataDir: FASHION_MNIST, trainLimit: 2000, labels: teacher } })).execute());
+    const error = await thrown(() =>
+      createRun(config('bad', { data: { dataDir: FASHION_MNIST, trainLimit: 2000, labels: teacher } })).execute(),
+    );
     expect(error).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringContaining('not a distillery labels file') });
   });
 });

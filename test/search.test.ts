@@ -3,10 +3,20 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Model, Objective, Trainer, chooseSubnet, describeSpec, extractSubnet, loadWeightsInto, readArchSpec, setSeed } from '../src/index.js';
+import {
+  Model,
+  Objective,
+  Trainer,
+  chooseSubnet,
+  describeSpec,
+  extractSubnet,
+  loadWeightsInto,
+  readArchSpec,
+  setSeed,
+} from '../src/index.js';
 import type { Batch, HostTensor } from '../src/index.js';
 import { native } from '../src/native.js';
-import { FASHION_MNIST, firstTrainingBatch, randomFloats, runCli, runPython, tempDir, thrown } from './helpers.js';
+import { firstTrainingBatch, randomFloats, runCli, runPython, tempDir, thrown } from './helpers.js';
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -20,7 +30,7 @@ const dir = tempDir();
 afterAll(() => dir.cleanup());
 
 describe('FLOP counter', () => {
-  it('counts what forward hooks on torchvision count, which are torchvision\'s published GFLOPS', async () => {
+  it("counts what forward hooks on torchvision count, which are torchvision's published GFLOPS", async () => {
     const cases = ['resnet18:3:224:224:1000', 'resnet50:3:224:224:1000', 'resnet18:1:28:28:10'];
     const reference = JSON.parse(runPython('flops_reference.py', cases)) as Record<string, number>;
     for (const c of cases) {
@@ -32,7 +42,7 @@ describe('FLOP counter', () => {
     expect((reference['resnet50:3:224:224:1000']! / 1e9).toFixed(2)).toBe('4.09');
   });
 
-  it('counts every branch of a ONE network, and leaves the model\'s mode alone', async () => {
+  it("counts every branch of a ONE network, and leaves the model's mode alone", async () => {
     using plain = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     using one = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
     const p = await plain.countFlops([1, 28, 28]);
@@ -56,7 +66,16 @@ describe('searched architectures', () => {
     expect(shapes['layer3.2.conv1.weight']).toEqual([1, 64, 3, 3]);
     expect(shapes['layer2.1.conv1.weight']).toBeUndefined();
     // The full widths give resnet20 itself.
-    using full = Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10, blocks: [[16, 16, 16], [32, 32, 32], [64, 64, 64]] });
+    using full = Model.create({
+      arch: 'resnet20',
+      inChannels: 1,
+      numClasses: 10,
+      blocks: [
+        [16, 16, 16],
+        [32, 32, 32],
+        [64, 64, 64],
+      ],
+    });
     expect(full.parameterCount).toBe(269434);
     expect(await thrown(() => Model.create({ arch: 'wrn-16-2', inChannels: 1, numClasses: 10, blocks: [[1], [1], [1]] }))).toMatchObject({
       code: 'E_ARGUMENT',
@@ -96,12 +115,17 @@ describe('student search', () => {
     await model.loadSafetensors(path);
   }
 
-  it('gates every block\'s inner channels and every identity block, computes the teacher\'s function at 1, and trains only the gates', async () => {
+  it("gates every block's inner channels and every identity block, computes the teacher's function at 1, and trains only the gates", async () => {
     setSeed(4);
     using teacher = Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 });
     using gated = await gatedCopy(teacher);
     const gates = Object.keys(gated.stateShapes()).filter((n) => n.endsWith('_gate'));
-    expect(gates.filter((n) => n.endsWith('block_gate')).sort()).toEqual(['layer1.0.block_gate', 'layer1.1.block_gate', 'layer2.1.block_gate', 'layer3.1.block_gate']);
+    expect(gates.filter((n) => n.endsWith('block_gate')).sort()).toEqual([
+      'layer1.0.block_gate',
+      'layer1.1.block_gate',
+      'layer2.1.block_gate',
+      'layer3.1.block_gate',
+    ]);
     expect(gated.stateShapes()['layer2.0.channel_gate']).toEqual([32]);
     expect(gated.parameterCount).toBe(teacher.parameterCount + 2 * (16 + 32 + 64) + 4);
     expect(maxDiff((await gated.forward(input)).data, (await teacher.forward(input)).data)).toBe(0);
@@ -143,7 +167,10 @@ describe('student search', () => {
       'layer2.0.channel_gate': ramp(32, [1, 2, 30]),
       'layer2.1.block_gate': [-0.7],
       'layer3.0.channel_gate': ramp(64, []),
-      'layer3.1.channel_gate': ramp(64, Array.from({ length: 60 }, (_, i) => i)),
+      'layer3.1.channel_gate': ramp(
+        64,
+        Array.from({ length: 60 }, (_, i) => i),
+      ),
     });
     const choice = { threshold: 1e-9, spec: { ...teacher.spec, blocks: gated.handle.planSubnet(1e-9).blocks }, params: 0, flops: 0 };
     expect(choice.spec.blocks).toEqual([[12], [29, 32], [64, 4]]);
@@ -176,7 +203,8 @@ describe('student search', () => {
       const lower = [...new Set(gated.handle.gateValues())].filter((v) => v < choice.threshold).at(-1);
       expect(lower, JSON.stringify(budget)).toBeDefined();
       using larger = Model.create({ ...teacher.spec, blocks: gated.handle.planSubnet(lower!).blocks });
-      const over = budget.params !== undefined ? larger.parameterCount > budget.params : (await larger.countFlops([1, 28, 28])) > budget.flops!;
+      const over =
+        budget.params !== undefined ? larger.parameterCount > budget.params : (await larger.countFlops([1, 28, 28])) > budget.flops!;
       expect(over).toBe(true);
     }
     expect(await thrown(() => chooseSubnet(gated, { params: 1000 }, [1, 28, 28]))).toMatchObject({
@@ -186,18 +214,63 @@ describe('student search', () => {
   });
 
   it('searches, writes found.json, and retrains the found student with KD from the command line', async () => {
-    const teacherRun = await runCli(['train', '--arch', 'resnet14', '--epochs', '1', '--train-limit', '1000', '--out', join(dir.path, 't'), '--json', '--quiet']);
+    const teacherRun = await runCli([
+      'train',
+      '--arch',
+      'resnet14',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '1000',
+      '--out',
+      join(dir.path, 't'),
+      '--json',
+      '--quiet',
+    ]);
     expect(teacherRun.status, teacherRun.stderr).toBe(0);
     const teacher = (JSON.parse(teacherRun.stdout) as { checkpoint: string }).checkpoint;
     const out = join(dir.path, 'search');
-    const run = await runCli(['search', '--teacher', teacher, '--budget-params', '0.08M', '--epochs', '1', '--train-limit', '500', '--out', out, '--json', '--quiet']);
+    const run = await runCli([
+      'search',
+      '--teacher',
+      teacher,
+      '--budget-params',
+      '0.08M',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '500',
+      '--out',
+      out,
+      '--json',
+      '--quiet',
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const found = await readArchSpec(join(out, 'found.json'));
     expect(found.student.params).toBeLessThanOrEqual(80_000);
     expect(found.teacher).toMatchObject({ arch: 'resnet14', params: 172_218 });
     expect(found.description).toMatch(/^resnet14 with blocks \[\[/);
-    expect(JSON.parse(readFileSync(join(out, 'found.json'), 'utf8'))).toMatchObject({ format: 'distillery.arch', budget: { params: 80_000 } });
-    const distill = await runCli(['distill', '--method', 'kd', '--teachers', teacher, '--arch-spec', join(out, 'found.json'), '--epochs', '1', '--train-limit', '500', '--out', join(dir.path, 'kd'), '--json', '--quiet']);
+    expect(JSON.parse(readFileSync(join(out, 'found.json'), 'utf8'))).toMatchObject({
+      format: 'distillery.arch',
+      budget: { params: 80_000 },
+    });
+    const distill = await runCli([
+      'distill',
+      '--method',
+      'kd',
+      '--teachers',
+      teacher,
+      '--arch-spec',
+      join(out, 'found.json'),
+      '--epochs',
+      '1',
+      '--train-limit',
+      '500',
+      '--out',
+      join(dir.path, 'kd'),
+      '--json',
+      '--quiet',
+    ]);
     expect(distill.status, distill.stderr).toBe(0);
     const result = JSON.parse(distill.stdout) as { params: number; spec: { blocks: number[][] }; top1: number };
     expect(result.spec.blocks).toEqual(found.model.blocks);
@@ -213,9 +286,20 @@ describe('architecture files', () => {
     expect(await thrown(() => readArchSpec(join(dir.path, 'nowhere.json')))).toMatchObject({ code: 'E_FILE_NOT_FOUND' });
     const notJson = join(dir.path, 'not.json');
     writeFileSync(notJson, 'resnet20 with blocks');
-    expect(await thrown(() => readArchSpec(notJson))).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringContaining('is not JSON') });
+    expect(await thrown(() => readArchSpec(notJson))).toMatchObject({
+      code: 'E_CORRUPT_FILE',
+      message: expect.stringContaining('is not JSON'),
+    });
     const incomplete = join(dir.path, 'incomplete.json');
-    writeFileSync(incomplete, JSON.stringify({ format: 'distillery.arch', version: 1, description: 'x', model: { arch: 'resnet20', inChannels: 1, numClasses: 10, blocks: [[1], [1]] } }));
+    writeFileSync(
+      incomplete,
+      JSON.stringify({
+        format: 'distillery.arch',
+        version: 1,
+        description: 'x',
+        model: { arch: 'resnet20', inChannels: 1, numClasses: 10, blocks: [[1], [1]] },
+      }),
+    );
     expect(await thrown(() => readArchSpec(incomplete))).toMatchObject({
       code: 'E_CORRUPT_FILE',
       message: expect.stringMatching(/is not a distillery architecture file \(model\.blocks: .*inputShape/),

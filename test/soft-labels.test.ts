@@ -53,8 +53,24 @@ beforeAll(async () => {
 afterAll(() => dir.cleanup());
 
 async function firstBatch(softLabels?: string): Promise<{ batch: Batch; dispose: () => void }> {
-  const dataset = await Dataset.openImageFolder({ root: join(data, 'train'), train: true, ...image, ...(softLabels ? { softLabels } : {}) });
-  const loader = new Loader(dataset, { batchSize: 16, shuffle: true, dropLast: false, seed: 5, pad: 0, flip: false, workers: 2, prefetch: 2, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+  const dataset = await Dataset.openImageFolder({
+    root: join(data, 'train'),
+    train: true,
+    ...image,
+    ...(softLabels ? { softLabels } : {}),
+  });
+  const loader = new Loader(dataset, {
+    batchSize: 16,
+    shuffle: true,
+    dropLast: false,
+    seed: 5,
+    pad: 0,
+    flip: false,
+    workers: 2,
+    prefetch: 2,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  });
   const batch = (await loader.epoch(0).next()).value!;
   return { batch, dispose: () => (batch.dispose(), loader.dispose(), dataset.dispose()) };
 }
@@ -80,7 +96,14 @@ describe('teacher soft-label caches', () => {
     for (const [batch, teachers] of steps) {
       setSeed(2);
       using student = Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
-      using trainer = new Trainer(student, { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
+      using trainer = new Trainer(student, {
+        type: 'sgd',
+        lr: 0.01,
+        momentum: 0.9,
+        nesterov: false,
+        weightDecay: 5e-4,
+        noDecayBnBias: false,
+      });
       using objective = await Objective.create('kd', trainer, teachers, kd);
       losses.push((await trainer.step(batch, objective, 0.01)).loss);
     }
@@ -108,23 +131,34 @@ describe('teacher soft-label caches', () => {
     expect(result.top1).toBeGreaterThan(0.7);
     expect(result.teachers).toBeUndefined();
 
-    const other = await thrown(() => createRun(config({ data: { dataset: 'imagefolder', dataDir: data, image: { size: 40, resize: 44, scale: [0.35, 1] }, softLabels: cache } })).execute());
-    expect(other).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringMatching(/made with crops of size 32.*this run uses size 40/) });
+    const other = await thrown(() =>
+      createRun(
+        config({ data: { dataset: 'imagefolder', dataDir: data, image: { size: 40, resize: 44, scale: [0.35, 1] }, softLabels: cache } }),
+      ).execute(),
+    );
+    expect(other).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringMatching(/made with crops of size 32.*this run uses size 40/),
+    });
     const strangers = await thrown(() => createRun(config({ teachers: [join(dir.path, 'other.ckpt')] })).execute());
     expect(strangers).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('this run names') });
-    expect((await createRun(config({ teachers: [teacher.checkpoint], epochs: 1, out: join(dir.path, 'student-named') })).execute()).epochs).toBe(1);
+    expect(
+      (await createRun(config({ teachers: [teacher.checkpoint], epochs: 1, out: join(dir.path, 'student-named') })).execute()).epochs,
+    ).toBe(1);
     const hot = await thrown(() => createRun(config({ kd: { temperature: 1 } })).execute());
     expect(hot).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('temperature 4; this run distills at 1') });
     const damaged = join(dir.path, 'damaged.softlabels');
     copyFileSync(cache, damaged);
     truncateSync(damaged, 1000);
     const truncated = await thrown(() =>
-      createRun(config({ data: { dataset: 'imagefolder', dataDir: data, image: { size: 32, resize: 36, scale: [0.35, 1] }, softLabels: damaged } })).execute(),
+      createRun(
+        config({ data: { dataset: 'imagefolder', dataDir: data, image: { size: 32, resize: 36, scale: [0.35, 1] }, softLabels: damaged } }),
+      ).execute(),
     );
     expect(truncated).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringMatching(/damaged\.softlabels holds 1000 bytes/) });
-    expect(() => buildConfig(undefined, { method: 'meal', teachers: ['t.ckpt'], data: { dataset: 'imagefolder', dataDir: data, softLabels: cache } })).toThrowError(
-      /data\.softLabels: a soft-label cache is replayed by methods 'kd' and 'mealv2'/,
-    );
+    expect(() =>
+      buildConfig(undefined, { method: 'meal', teachers: ['t.ckpt'], data: { dataset: 'imagefolder', dataDir: data, softLabels: cache } }),
+    ).toThrowError(/data\.softLabels: a soft-label cache is replayed by methods 'kd' and 'mealv2'/);
   });
 
   it('replays MEAL V2 from a cache with logits: the live-teacher step loss, and a run with no teacher', async () => {
@@ -158,7 +192,9 @@ describe('teacher soft-label caches', () => {
       using student = Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
       using trainer = new Trainer(student, { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0, noDecayBnBias: false });
       using distiller = await Objective.create('meal', trainer, teachers, options);
-      losses.push((await trainer.step(batch, distiller, 0.01, { phase: 'joint', teachers: teachers.length ? [0] : [], discriminatorLr: 1e-3 })).loss);
+      losses.push(
+        (await trainer.step(batch, distiller, 0.01, { phase: 'joint', teachers: teachers.length ? [0] : [], discriminatorLr: 1e-3 })).loss,
+      );
     }
     expect(Math.abs(losses[0]! - losses[1]!)).toBeLessThan(2e-3);
     teacherModel.dispose();
@@ -180,13 +216,21 @@ describe('teacher soft-label caches', () => {
       ).execute();
     const result = await run(mealCache);
     expect(result.top1).toBeGreaterThan(teacher.top1 - 0.1);
-    expect(await thrown(() => run(cache))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('temperature 4; this run distills at 1') });
+    expect(await thrown(() => run(cache))).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringContaining('temperature 4; this run distills at 1'),
+    });
   });
 
   it("keeps each teacher's own top-k when asked, in records a run still replays", async () => {
     const both = join(dir.path, 'per-teacher.softlabels');
     // The same teacher twice: each teacher's top-k must then be the ensemble's, bit for bit.
-    const header = await cacheTeachers({ ...cacheOptions(both), teachers: [teacher.checkpoint, teacher.checkpoint], logits: true, perTeacher: true });
+    const header = await cacheTeachers({
+      ...cacheOptions(both),
+      teachers: [teacher.checkpoint, teacher.checkpoint],
+      logits: true,
+      perTeacher: true,
+    });
     const bytes = readFileSync(both);
     const dataOffset = Math.ceil((16 + Number(bytes.readBigUInt64LE(8))) / 8) * 8;
     const k = header.topK;

@@ -29,7 +29,9 @@ async function learned(model: Model): Promise<Buffer> {
   const path = join(dir.path, 'weights.safetensors');
   await model.saveSafetensors(path);
   const { tensors } = await native().readSafetensors(path);
-  const names = Object.keys(tensors).filter((n) => !/running_(mean|var)|num_batches_tracked/.test(n)).sort();
+  const names = Object.keys(tensors)
+    .filter((n) => !/running_(mean|var)|num_batches_tracked/.test(n))
+    .sort();
   return Buffer.concat(names.map((n) => Buffer.from(tensors[n]!.data.buffer)));
 }
 
@@ -70,7 +72,7 @@ describe('training on Fashion-MNIST', () => {
     expect(error).toMatchObject({ code: 'E_CHECKPOINT', message: expect.stringContaining(join(dir.path, 'resumed', 'checkpoint.ckpt')) });
   });
 
-  it('fills in a named dataset\'s directory and normalisation', () => {
+  it("fills in a named dataset's directory and normalisation", () => {
     const mnist = buildConfig(undefined, { method: 'supervised', data: { dataset: 'mnist' } });
     expect(mnist.data).toMatchObject({ dataDir: '/usr/share/datasets/mnist', mean: [0.1307], std: [0.3081] });
     const own = buildConfig(undefined, { method: 'supervised', data: { dataset: 'mnist', dataDir: '/data/m', mean: [0.5], std: [0.5] } });
@@ -86,7 +88,12 @@ describe('training on Fashion-MNIST', () => {
 
   it('distills two teachers with MEAL to well above chance, reporting the teachers and their ensemble', async () => {
     const result = await createRun(
-      config('meal', { method: 'meal', teachers: [teacher.checkpoint, straight.checkpoint], epochs: 2, meal: { blocks: ['layer3', 'logits'], update: 'alternating' } }),
+      config('meal', {
+        method: 'meal',
+        teachers: [teacher.checkpoint, straight.checkpoint],
+        epochs: 2,
+        meal: { blocks: ['layer3', 'logits'], update: 'alternating' },
+      }),
     ).execute();
     expect(result.method).toBe('meal');
     expect(result.top1).toBeGreaterThan(0.4);
@@ -101,11 +108,19 @@ describe('training on Fashion-MNIST', () => {
 
   it('starts MEAL V2 from a pretrained student and keeps it accurate', async () => {
     const result = await createRun(
-      config('mealv2', { method: 'mealv2', teachers: [teacher.checkpoint], epochs: 1, optimizer: { lr: 0.01 }, model: { arch: 'resnet8', init: straight.checkpoint } }),
+      config('mealv2', {
+        method: 'mealv2',
+        teachers: [teacher.checkpoint],
+        epochs: 1,
+        optimizer: { lr: 0.01 },
+        model: { arch: 'resnet8', init: straight.checkpoint },
+      }),
     ).execute();
     expect(result.top1).toBeGreaterThan(straight.top1 - 0.05);
     const error = await thrown(() =>
-      createRun(config('mealv2-bad', { method: 'mealv2', teachers: [teacher.checkpoint], model: { arch: 'resnet14', init: straight.checkpoint } })).execute(),
+      createRun(
+        config('mealv2-bad', { method: 'mealv2', teachers: [teacher.checkpoint], model: { arch: 'resnet14', init: straight.checkpoint } }),
+      ).execute(),
     );
     expect(error).toMatchObject({ code: 'E_WEIGHTS', message: expect.stringMatching(/model\.init .*holds resnet8/) });
   });
@@ -119,7 +134,18 @@ describe('training on Fashion-MNIST', () => {
   it('stops on a non-finite loss without updating the weights', async () => {
     setSeed(0);
     const train = await Dataset.loadIdx(FASHION_MNIST, 'train');
-    const loader = new Loader(train, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
+    const loader = new Loader(train, {
+      batchSize: 32,
+      shuffle: false,
+      dropLast: false,
+      seed: 0,
+      pad: 0,
+      flip: false,
+      workers: 1,
+      prefetch: 1,
+      mean: [0.286],
+      std: [0.353],
+    });
     const batch = (await loader.epoch(0).next()).value!;
     const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     const trainer = new Trainer(model, { type: 'sgd', lr: 1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
@@ -154,10 +180,14 @@ describe('training on Fashion-MNIST', () => {
     expect(await thrown(() => failed.execute())).toMatchObject({ code: 'E_NAN_LOSS' });
     expect(stepsDone).toBeGreaterThan(0);
     expect(liveHandles()).toEqual(baseline);
-    const kd = await createRun(config('kd-handles', { method: 'kd', teachers: [teacher.checkpoint], epochs: 1, data: { dataDir: FASHION_MNIST, trainLimit: 500 } })).execute();
+    const kd = await createRun(
+      config('kd-handles', { method: 'kd', teachers: [teacher.checkpoint], epochs: 1, data: { dataDir: FASHION_MNIST, trainLimit: 500 } }),
+    ).execute();
     expect(kd.epochs).toBe(1);
     expect(liveHandles()).toEqual(baseline);
-    expect(await thrown(() => createRun(config('bad-teacher', { method: 'kd', teachers: [join(dir.path, 'nope.ckpt')] })).execute())).toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    expect(
+      await thrown(() => createRun(config('bad-teacher', { method: 'kd', teachers: [join(dir.path, 'nope.ckpt')] })).execute()),
+    ).toMatchObject({ code: 'E_FILE_NOT_FOUND' });
     expect(liveHandles()).toEqual(baseline);
   });
 });

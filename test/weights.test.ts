@@ -22,7 +22,10 @@ describe('weights I/O', () => {
   beforeAll(() => {
     // torchvision writes the weights and the expected logits; nothing of ours is involved.
     runPython('torchvision_fixture.py', [dir.path, 'resnet18']);
-    const json = JSON.parse(readFileSync(join(dir.path, 'resnet18.io.json'), 'utf8')) as Record<string, { shape: number[]; data: number[] }>;
+    const json = JSON.parse(readFileSync(join(dir.path, 'resnet18.io.json'), 'utf8')) as Record<
+      string,
+      { shape: number[]; data: number[] }
+    >;
     const tensor = (name: string): HostTensor => ({ data: Float32Array.from(json[name]!.data), shape: json[name]!.shape });
     fixture = { input: tensor('input'), logits: tensor('logits') };
   });
@@ -34,7 +37,7 @@ describe('weights I/O', () => {
     model.dispose();
   });
 
-  it('initialises a student from torchvision weights (MEAL V2\'s pretrained start) and refuses another network\'s', async () => {
+  it("initialises a student from torchvision weights (MEAL V2's pretrained start) and refuses another network's", async () => {
     const student = Model.create({ arch: 'resnet18', inChannels: 3, numClasses: 1000 });
     await loadWeightsInto(student, join(dir.path, 'resnet18.safetensors'));
     expect(maxAbsDiff(await student.forward(fixture.input), fixture.logits)).toBeLessThan(1e-4);
@@ -53,7 +56,9 @@ describe('weights I/O', () => {
     expect(readRecord(ckpt)).toMatchObject({ format: 'distillery.checkpoint', model: { arch: 'resnet18', numClasses: 1000 } });
     const toWeights = await runCli(['convert', ckpt, back, '--json']);
     expect(toWeights.status, toWeights.stderr).toBe(0);
-    const check = JSON.parse(runPython('torchvision_load.py', ['resnet18', back, join(dir.path, 'resnet18.io.json')])) as { maxAbsDiff: number };
+    const check = JSON.parse(runPython('torchvision_load.py', ['resnet18', back, join(dir.path, 'resnet18.io.json')])) as {
+      maxAbsDiff: number;
+    };
     expect(check.maxAbsDiff).toBeLessThan(1e-4);
   });
 
@@ -93,8 +98,14 @@ describe('weights I/O', () => {
     bytes.write('[[[[', 8);
     writeFileSync(corrupt, bytes);
     const spec = { arch: 'resnet18', inChannels: 3, numClasses: 1000 };
-    expect(await thrown(() => loadModel(truncated, 'cpu', spec))).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringContaining('truncated.safetensors') });
-    expect(await thrown(() => loadModel(corrupt, 'cpu', spec))).toMatchObject({ code: 'E_CORRUPT_FILE', message: expect.stringContaining('corrupt.safetensors') });
+    expect(await thrown(() => loadModel(truncated, 'cpu', spec))).toMatchObject({
+      code: 'E_CORRUPT_FILE',
+      message: expect.stringContaining('truncated.safetensors'),
+    });
+    expect(await thrown(() => loadModel(corrupt, 'cpu', spec))).toMatchObject({
+      code: 'E_CORRUPT_FILE',
+      message: expect.stringContaining('corrupt.safetensors'),
+    });
     expect(await thrown(() => loadModel(join(dir.path, 'missing.safetensors'), 'cpu', spec))).toMatchObject({ code: 'E_FILE_NOT_FOUND' });
   });
 });

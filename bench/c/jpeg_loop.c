@@ -18,7 +18,7 @@
 
 #include <jpeglib.h>
 
-static char **paths;
+static char** paths;
 static long count, passes = 1;
 static int size = 224;
 
@@ -27,29 +27,29 @@ struct errors {
   jmp_buf jump;
 };
 
-static void on_error(j_common_ptr cinfo) { longjmp(((struct errors *)cinfo->err)->jump, 1); }
+static void on_error(j_common_ptr cinfo) { longjmp(((struct errors*)cinfo->err)->jump, 1); }
 static void quiet(j_common_ptr cinfo, int level) { (void)cinfo, (void)level; }
 
-static uint64_t next(uint64_t *s) {
+static uint64_t next(uint64_t* s) {
   uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
-static double uniform(uint64_t *s) { return (double)(next(s) >> 11) * 0x1.0p-53; }
+static double uniform(uint64_t* s) { return (double)(next(s) >> 11) * 0x1.0p-53; }
 
 struct worker {
   long first, last, images;
 };
 
-static void *work(void *arg) {
-  struct worker *w = arg;
+static void* work(void* arg) {
+  struct worker* w = arg;
   size_t cap = 0, pcap = 0;
   unsigned char *file = NULL, *pixels = NULL;
-  unsigned char *out = malloc((size_t)3 * size * size);
+  unsigned char* out = malloc((size_t)3 * size * size);
   for (long pass = 0; pass < passes; ++pass) {
     for (long i = w->first; i < w->last; ++i) {
-      FILE *f = fopen(paths[i], "rb");
+      FILE* f = fopen(paths[i], "rb");
       if (!f) continue;
       fseek(f, 0, SEEK_END);
       long n = ftell(f);
@@ -143,7 +143,7 @@ static void *work(void *arg) {
   return NULL;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: jpeg_loop LISTFILE THREADS [SIZE] [PASSES]\n");
     return 2;
@@ -151,14 +151,14 @@ int main(int argc, char **argv) {
   int threads = atoi(argv[2]);
   if (argc > 3) size = atoi(argv[3]);
   if (argc > 4) passes = atol(argv[4]);
-  FILE *list = fopen(argv[1], "r");
+  FILE* list = fopen(argv[1], "r");
   if (!list) return 1;
   char line[4096];
   long cap = 0;
   while (fgets(line, sizeof line, list)) {
     line[strcspn(line, "\r\n")] = 0;
     if (!*line) continue;
-    if (count == cap) paths = realloc(paths, sizeof(char *) * (size_t)(cap = cap ? 2 * cap : 1024));
+    if (count == cap) paths = realloc(paths, sizeof(char*) * (size_t)(cap = cap ? 2 * cap : 1024));
     paths[count++] = strdup(line);
   }
   fclose(list);

@@ -23,8 +23,11 @@ class PromiseWorker : public Napi::AsyncWorker {
   using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
 
   PromiseWorker(Napi::Env env, Work work, ToJs to_js, Executor executor)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)), to_js_(std::move(to_js)), executor_(executor) {}
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)),
+        to_js_(std::move(to_js)),
+        executor_(executor) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
@@ -68,8 +71,8 @@ class PromiseWorker : public Napi::AsyncWorker {
 
 /** Queues `work` off the JS thread; the promise resolves with to_js(result) or rejects with a DistilleryError. */
 template <typename Result>
-Napi::Promise run_async(Napi::Env env, std::function<Result()> work,
-                        std::function<Napi::Value(Napi::Env, Result&)> to_js, Executor executor = Executor::Compute) {
+Napi::Promise run_async(Napi::Env env, std::function<Result()> work, std::function<Napi::Value(Napi::Env, Result&)> to_js,
+                        Executor executor = Executor::Compute) {
   auto* worker = new PromiseWorker<Result>(env, std::move(work), std::move(to_js), executor);
   Napi::Promise promise = worker->promise();
   worker->Queue();  // the AsyncWorker deletes itself after OnOK/OnError

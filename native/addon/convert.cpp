@@ -65,9 +65,7 @@ std::string Options::string(const char* key) const {
   return v.As<Napi::String>().Utf8Value();
 }
 
-std::string Options::string(const char* key, const std::string& fallback) const {
-  return has(key) ? string(key) : fallback;
-}
+std::string Options::string(const char* key, const std::string& fallback) const { return has(key) ? string(key) : fallback; }
 
 std::vector<float> Options::floats(const char* key, const std::vector<float>& fallback) const {
   if (!has(key)) return fallback;
@@ -95,12 +93,14 @@ std::vector<int64_t> Options::integers(const char* key) const {
       return out;
     }
   }
-  if (!v.IsArray()) fail(ErrorCode::InvalidArgument, context_, ".", key, " must be an array of integers or an Int32Array, got ", js_type(v));
+  if (!v.IsArray())
+    fail(ErrorCode::InvalidArgument, context_, ".", key, " must be an array of integers or an Int32Array, got ", js_type(v));
   const Napi::Array a = v.As<Napi::Array>();
   out.reserve(a.Length());
   for (uint32_t i = 0; i < a.Length(); ++i) {
     const Napi::Value item = a.Get(i);
-    if (!item.IsNumber()) fail(ErrorCode::InvalidArgument, context_, ".", key, "[", i, "] must be an integer, got ", js_type(item));
+    if (!item.IsNumber())
+      fail(ErrorCode::InvalidArgument, context_, ".", key, "[", i, "] must be an integer, got ", js_type(item));
     out.push_back(item.As<Napi::Number>().Int64Value());
   }
   return out;
@@ -143,11 +143,20 @@ torch::Tensor tensor_from_js(Napi::Value value, const std::string& name) {
   const Napi::TypedArray array = data.As<Napi::TypedArray>();
   torch::ScalarType dtype;
   switch (array.TypedArrayType()) {
-    case napi_float32_array: dtype = torch::kFloat; break;
-    case napi_float64_array: dtype = torch::kDouble; break;
-    case napi_int32_array: dtype = torch::kInt; break;
-    case napi_uint8_array: dtype = torch::kByte; break;
-    default: fail(ErrorCode::InvalidArgument, name, ".data must be a Float32Array, Float64Array, Int32Array or Uint8Array");
+    case napi_float32_array:
+      dtype = torch::kFloat;
+      break;
+    case napi_float64_array:
+      dtype = torch::kDouble;
+      break;
+    case napi_int32_array:
+      dtype = torch::kInt;
+      break;
+    case napi_uint8_array:
+      dtype = torch::kByte;
+      break;
+    default:
+      fail(ErrorCode::InvalidArgument, name, ".data must be a Float32Array, Float64Array, Int32Array or Uint8Array");
   }
   int64_t numel = 1;
   for (int64_t d : shape) {
@@ -155,7 +164,8 @@ torch::Tensor tensor_from_js(Napi::Value value, const std::string& name) {
     numel *= d;
   }
   if (numel != static_cast<int64_t>(array.ElementLength())) {
-    fail(ErrorCode::Shape, name, ": shape ", c10::IntArrayRef(shape), " needs ", numel, " elements, data has ", array.ElementLength());
+    fail(ErrorCode::Shape, name, ": shape ", c10::IntArrayRef(shape), " needs ", numel, " elements, data has ",
+         array.ElementLength());
   }
   torch::Tensor out = torch::empty(shape, torch::TensorOptions().dtype(dtype));
   const auto* bytes = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
@@ -166,9 +176,19 @@ torch::Tensor tensor_from_js(Napi::Value value, const std::string& name) {
 Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor) {
   torch::Tensor t = tensor.detach().cpu();
   switch (t.scalar_type()) {
-    case torch::kFloat: case torch::kDouble: case torch::kInt: case torch::kByte: break;
-    case torch::kLong: case torch::kShort: case torch::kBool: case torch::kChar: t = t.to(torch::kInt); break;
-    default: t = t.to(torch::kFloat);
+    case torch::kFloat:
+    case torch::kDouble:
+    case torch::kInt:
+    case torch::kByte:
+      break;
+    case torch::kLong:
+    case torch::kShort:
+    case torch::kBool:
+    case torch::kChar:
+      t = t.to(torch::kInt);
+      break;
+    default:
+      t = t.to(torch::kFloat);
   }
   t = t.contiguous();
   const size_t n = static_cast<size_t>(t.numel());
@@ -199,7 +219,8 @@ Napi::Object tensor_to_js(Napi::Env env, const torch::Tensor& tensor) {
     }
   }
   Napi::Array shape = Napi::Array::New(env, t.dim());
-  for (int64_t i = 0; i < t.dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(t.size(i))));
+  for (int64_t i = 0; i < t.dim(); ++i)
+    shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(t.size(i))));
   Napi::Object out = Napi::Object::New(env);
   out.Set("data", data);
   out.Set("shape", shape);
@@ -239,11 +260,13 @@ nlohmann::json json_from_js_at(Napi::Value value, const std::string& name, int d
   if (value.IsArray()) {
     const Napi::Array array = value.As<Napi::Array>();
     nlohmann::json out = nlohmann::json::array();
-    for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(json_from_js_at(array.Get(i), name + "[" + std::to_string(i) + "]", depth + 1));
+    for (uint32_t i = 0; i < array.Length(); ++i)
+      out.push_back(json_from_js_at(array.Get(i), name + "[" + std::to_string(i) + "]", depth + 1));
     return out;
   }
   if (value.IsFunction() || value.IsTypedArray() || value.IsArrayBuffer() || !value.IsObject()) {
-    fail(ErrorCode::InvalidArgument, name, " must hold plain values (numbers, strings, booleans, arrays, objects), got ", js_type(value));
+    fail(ErrorCode::InvalidArgument, name, " must hold plain values (numbers, strings, booleans, arrays, objects), got ",
+         js_type(value));
   }
   const Napi::Object object = value.As<Napi::Object>();
   const Napi::Array keys = object.GetPropertyNames();

@@ -2,8 +2,8 @@
 // Reading JS arguments (with errors that name the argument) and moving tensors across the boundary
 // as plain typed arrays: { data: Float32Array | Int32Array | ..., shape: number[] }.
 #include <napi.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <string>

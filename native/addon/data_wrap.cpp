@@ -19,12 +19,11 @@ bool is_instance(Napi::Value value, const Napi::FunctionReference& ctor) {
 // ---- Dataset ----
 
 void DatasetWrap::define(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "Dataset",
-                                    {InstanceMethod("info", &DatasetWrap::info), InstanceMethod("labels", &DatasetWrap::labels),
-                                     InstanceMethod("withLabels", &DatasetWrap::with_labels),
-                                     InstanceMethod("decodeStats", &DatasetWrap::decode_stats),
-                                     InstanceMethod("crops", &DatasetWrap::crops),
-                                     InstanceMethod("dispose", &DatasetWrap::dispose)});
+  Napi::Function ctor = DefineClass(
+      env, "Dataset",
+      {InstanceMethod("info", &DatasetWrap::info), InstanceMethod("labels", &DatasetWrap::labels),
+       InstanceMethod("withLabels", &DatasetWrap::with_labels), InstanceMethod("decodeStats", &DatasetWrap::decode_stats),
+       InstanceMethod("crops", &DatasetWrap::crops), InstanceMethod("dispose", &DatasetWrap::dispose)});
   instance(env).dataset_class = Napi::Persistent(ctor);
   exports.Set("Dataset", ctor);
 }
@@ -40,7 +39,8 @@ Napi::Object DatasetWrap::wrap(Napi::Env env, DatasetRef dataset) {
 DatasetRef DatasetWrap::unwrap(Napi::Value value, const std::string& name) {
   if (!is_instance(value, instance(value.Env()).dataset_class)) fail(ErrorCode::InvalidArgument, name, " must be a Dataset");
   const DatasetRef& dataset = Unwrap(value.As<Napi::Object>())->dataset_;
-  if (!dataset.memory && !dataset.files) fail(ErrorCode::Disposed, name, ": this Dataset was disposed (or not made by loadIdx or openImageFolder)");
+  if (!dataset.memory && !dataset.files)
+    fail(ErrorCode::Disposed, name, ": this Dataset was disposed (or not made by loadIdx or openImageFolder)");
   return dataset;
 }
 
@@ -56,7 +56,8 @@ Napi::Value DatasetWrap::info(const Napi::CallbackInfo& info) {
       out.Set("name", dataset.memory->name);
       out.Set("size", Napi::Number::New(env, static_cast<double>(dataset.memory->size())));
       out.Set("numClasses", Napi::Number::New(env, static_cast<double>(dataset.memory->num_classes)));
-      for (uint32_t i = 0; i < 3; ++i) shape.Set(i, Napi::Number::New(env, static_cast<double>(dataset.memory->images.size(i + 1))));
+      for (uint32_t i = 0; i < 3; ++i)
+        shape.Set(i, Napi::Number::New(env, static_cast<double>(dataset.memory->images.size(i + 1))));
     } else {
       const data::ImageFolder& d = *dataset.files;
       out.Set("name", d.name());
@@ -96,8 +97,8 @@ Napi::Value DatasetWrap::with_labels(const Napi::CallbackInfo& info) {
       fail(ErrorCode::Shape, "labels must be [", size, "] (one per sample of ", name, "), got ", labels.sizes());
     }
     if (labels.numel() && (labels.min().item<int64_t>() < 0 || labels.max().item<int64_t>() >= classes)) {
-      fail(ErrorCode::InvalidArgument, "labels must lie in [0, ", classes, "), got values from ",
-           labels.min().item<int64_t>(), " to ", labels.max().item<int64_t>());
+      fail(ErrorCode::InvalidArgument, "labels must lie in [0, ", classes, "), got values from ", labels.min().item<int64_t>(),
+           " to ", labels.max().item<int64_t>());
     }
     if (dataset.memory) {
       // The images are shared, not copied: a relabelled view costs only its labels.
@@ -107,21 +108,24 @@ Napi::Value DatasetWrap::with_labels(const Napi::CallbackInfo& info) {
     }
     auto files = std::make_shared<data::FileList>(dataset.files->files());
     files->labels.assign(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + size);
-    return DatasetWrap::wrap(info.Env(), {nullptr, std::make_shared<const data::ImageFolder>(name, std::move(files), dataset.files->transform(),
-                                                                                         dataset.files->cache())});
+    return DatasetWrap::wrap(
+        info.Env(), {nullptr, std::make_shared<const data::ImageFolder>(name, std::move(files), dataset.files->transform(),
+                                                                        dataset.files->cache())});
   });
 }
 
 Napi::Value DatasetWrap::decode_stats(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const DatasetRef dataset = unwrap(Value(), "this");
-    if (!dataset.files) fail(ErrorCode::InvalidArgument, "decodeStats: '", dataset.memory->name, "' is held in memory; it decodes no files");
+    if (!dataset.files)
+      fail(ErrorCode::InvalidArgument, "decodeStats: '", dataset.memory->name, "' is held in memory; it decodes no files");
     const data::DecodeStats s = dataset.files->take_stats();
     Napi::Env env = info.Env();
     Napi::Object out = Napi::Object::New(env);
     out.Set("images", Napi::Number::New(env, static_cast<double>(s.images)));
     out.Set("bytes", Napi::Number::New(env, static_cast<double>(s.bytes)));
-    out.Set("meanScale", Napi::Number::New(env, s.images ? static_cast<double>(s.eighths) / (8.0 * static_cast<double>(s.images)) : 0.0));
+    out.Set("meanScale",
+            Napi::Number::New(env, s.images ? static_cast<double>(s.eighths) / (8.0 * static_cast<double>(s.images)) : 0.0));
     return out;
   });
 }
@@ -137,7 +141,8 @@ Napi::Value DatasetWrap::crops(const Napi::CallbackInfo& info) {
     const auto seed = static_cast<uint64_t>(o.integer("seed", 0));
     const int64_t epoch = o.integer("epoch", 0);
     for (const int64_t i : indices) {
-      if (i < 0 || i >= dataset.files->size()) fail(ErrorCode::InvalidArgument, "crops: index ", i, " is out of range for ", dataset.files->size(), " samples");
+      if (i < 0 || i >= dataset.files->size())
+        fail(ErrorCode::InvalidArgument, "crops: index ", i, " is out of range for ", dataset.files->size(), " samples");
     }
     std::shared_ptr<const data::ImageFolder> files = dataset.files;
     return run_async<std::vector<data::CropDraw>>(
@@ -207,7 +212,8 @@ Napi::Value open_image_folder(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Options o(info[0], "openImageFolder");
     const std::string root = o.string("root", ""), list = o.string("list", "");
-    if (root.empty() && list.empty()) fail(ErrorCode::InvalidArgument, "openImageFolder needs root (an ImageFolder tree) or list (a path,label file)");
+    if (root.empty() && list.empty())
+      fail(ErrorCode::InvalidArgument, "openImageFolder needs root (an ImageFolder tree) or list (a path,label file)");
     data::FileTransform t;
     t.train = o.boolean("train", true);
     t.size = o.integer("size", t.size);
@@ -222,7 +228,8 @@ Napi::Value open_image_folder(const Napi::CallbackInfo& info) {
     return run_async<std::shared_ptr<const data::ImageFolder>>(
         info.Env(),
         [root, list, t, name, soft_labels] {
-          auto files = std::make_shared<const data::FileList>(list.empty() ? data::scan_image_folder(root) : data::read_file_list(list, root));
+          auto files = std::make_shared<const data::FileList>(list.empty() ? data::scan_image_folder(root)
+                                                                           : data::read_file_list(list, root));
           auto cache = soft_labels.empty() ? nullptr : std::make_shared<const data::SoftLabelCache>(soft_labels);
           return std::make_shared<const data::ImageFolder>(name, std::move(files), t, std::move(cache));
         },
@@ -236,11 +243,12 @@ Napi::Value open_image_folder(const Napi::CallbackInfo& info) {
 // ---- Batch ----
 
 void BatchWrap::define(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "Batch",
-                                    {InstanceMethod("size", &BatchWrap::size), InstanceMethod("images", &BatchWrap::images),
-                                     InstanceMethod("labels", &BatchWrap::labels), InstanceMethod("indices", &BatchWrap::indices),
-                                     InstanceMethod("crops", &BatchWrap::crops), InstanceMethod("softLabels", &BatchWrap::soft_labels),
-                                     InstanceMethod("dispose", &BatchWrap::dispose)});
+  Napi::Function ctor =
+      DefineClass(env, "Batch",
+                  {InstanceMethod("size", &BatchWrap::size), InstanceMethod("images", &BatchWrap::images),
+                   InstanceMethod("labels", &BatchWrap::labels), InstanceMethod("indices", &BatchWrap::indices),
+                   InstanceMethod("crops", &BatchWrap::crops), InstanceMethod("softLabels", &BatchWrap::soft_labels),
+                   InstanceMethod("dispose", &BatchWrap::dispose)});
   instance(env).batch_class = Napi::Persistent(ctor);
   exports.Set("Batch", ctor);
 }
@@ -266,7 +274,8 @@ const std::shared_ptr<const data::Batch>& BatchWrap::handle() const {
 }
 
 Napi::Value BatchWrap::size(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(handle()->size())); });
+  return guarded(info.Env(),
+                 [&]() -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(handle()->size())); });
 }
 Napi::Value BatchWrap::images(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value { return tensor_to_js(info.Env(), handle()->images); });
@@ -303,10 +312,11 @@ Napi::Value BatchWrap::dispose(const Napi::CallbackInfo& info) {
 // ---- Loader ----
 
 void LoaderWrap::define(Napi::Env env, Napi::Object exports) {
-  exports.Set("Loader", DefineClass(env, "Loader",
-                                    {InstanceMethod("info", &LoaderWrap::info), InstanceMethod("startEpoch", &LoaderWrap::start_epoch),
-                                     InstanceMethod("next", &LoaderWrap::next), InstanceMethod("skipped", &LoaderWrap::skipped),
-                                     InstanceMethod("dispose", &LoaderWrap::dispose)}));
+  exports.Set("Loader",
+              DefineClass(env, "Loader",
+                          {InstanceMethod("info", &LoaderWrap::info), InstanceMethod("startEpoch", &LoaderWrap::start_epoch),
+                           InstanceMethod("next", &LoaderWrap::next), InstanceMethod("skipped", &LoaderWrap::skipped),
+                           InstanceMethod("dispose", &LoaderWrap::dispose)}));
 }
 
 LoaderWrap::LoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LoaderWrap>(info) {
@@ -330,8 +340,9 @@ LoaderWrap::LoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Loader
     options.skip_bad = o.boolean("skipBadFiles", false);
     options.pin_memory = o.boolean("pinMemory", false);
     options.channels_last = o.boolean("channelsLast", false);
-    loader_ = dataset.memory ? std::make_shared<Handle>(std::move(dataset.memory), options)
-                             : std::make_shared<Handle>(std::shared_ptr<const data::SampleSource>(std::move(dataset.files)), options);
+    loader_ = dataset.memory
+                  ? std::make_shared<Handle>(std::move(dataset.memory), options)
+                  : std::make_shared<Handle>(std::shared_ptr<const data::SampleSource>(std::move(dataset.files)), options);
     live_ = LiveHandle(info.Env(), HandleKind::Loader);
   });
 }
@@ -386,9 +397,8 @@ Napi::Value LoaderWrap::next(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LoaderWrap::skipped(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(handle()->loader.skipped()));
-  });
+  return guarded(info.Env(),
+                 [&]() -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(handle()->loader.skipped())); });
 }
 
 Napi::Value LoaderWrap::dispose(const Napi::CallbackInfo& info) {

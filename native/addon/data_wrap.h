@@ -87,7 +87,8 @@ class LoaderWrap : public Napi::ObjectWrap<LoaderWrap> {
 Napi::Value load_idx(const Napi::CallbackInfo& info);
 /** loadCifar(dir, split): Promise<Dataset>, CIFAR-10 or CIFAR-100 binary files. */
 Napi::Value load_cifar(const Napi::CallbackInfo& info);
-/** openImageFolder({root | list, train, size, resize, scaleMin/Max, ratioMin/Max, flip, dctScaling, softLabels}): Promise<Dataset>. */
+/** openImageFolder({root | list, train, size, resize, scaleMin/Max, ratioMin/Max, flip, dctScaling, softLabels}):
+ * Promise<Dataset>. */
 Napi::Value open_image_folder(const Napi::CallbackInfo& info);
 
 }  // namespace distillery::addon

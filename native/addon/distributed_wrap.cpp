@@ -12,21 +12,23 @@
 namespace distillery::addon {
 
 void ProcessGroupWrap::define(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "ProcessGroup",
-                                    {InstanceMethod("info", &ProcessGroupWrap::info),
-                                     InstanceMethod("allReduce", &ProcessGroupWrap::all_reduce),
-                                     InstanceMethod("barrier", &ProcessGroupWrap::barrier),
-                                     InstanceMethod("dispose", &ProcessGroupWrap::dispose)});
+  Napi::Function ctor =
+      DefineClass(env, "ProcessGroup",
+                  {InstanceMethod("info", &ProcessGroupWrap::info), InstanceMethod("allReduce", &ProcessGroupWrap::all_reduce),
+                   InstanceMethod("barrier", &ProcessGroupWrap::barrier), InstanceMethod("dispose", &ProcessGroupWrap::dispose)});
   instance(env).process_group_class = Napi::Persistent(ctor);
   exports.Set("createProcessGroup", Napi::Function::New(env, create_process_group, "createProcessGroup"));
-  exports.Set("distributedBackends", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    Napi::Array out = Napi::Array::New(info.Env());
-    uint32_t n = 0;
-    for (const char* backend : {"gloo", "nccl"}) {
-      if (distributed::ProcessGroup::supports(backend)) out.Set(n++, backend);
-    }
-    return out;
-  }, "distributedBackends"));
+  exports.Set("distributedBackends", Napi::Function::New(
+                                         env,
+                                         [](const Napi::CallbackInfo& info) -> Napi::Value {
+                                           Napi::Array out = Napi::Array::New(info.Env());
+                                           uint32_t n = 0;
+                                           for (const char* backend : {"gloo", "nccl"}) {
+                                             if (distributed::ProcessGroup::supports(backend)) out.Set(n++, backend);
+                                           }
+                                           return out;
+                                         },
+                                         "distributedBackends"));
 }
 
 // Empty until create_process_group hands it the joined group.
@@ -84,7 +86,12 @@ Napi::Value ProcessGroupWrap::barrier(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<distributed::ProcessGroup> group = handle();
     return run_async<bool>(
-        info.Env(), [group] { group->barrier(); return true; }, [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+        info.Env(),
+        [group] {
+          group->barrier();
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
 }
 

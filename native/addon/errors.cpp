@@ -41,8 +41,6 @@ Napi::Error make_error(Napi::Env env, const CaughtError& error) {
   return Napi::Error(env, object);
 }
 
-void register_error_class(Napi::Env env, Napi::Function ctor) {
-  instance(env).error_class = Napi::Persistent(ctor);
-}
+void register_error_class(Napi::Env env, Napi::Function ctor) { instance(env).error_class = Napi::Persistent(ctor); }
 
 }  // namespace distillery::addon

@@ -67,7 +67,9 @@ Napi::Value soft_targets(const Napi::CallbackInfo& info) {
         [models, batch, temperature, top_k] {
           const train::SoftTargets r = train::soft_targets(models, *batch, temperature, top_k);
           // float16 bit patterns, for a file (as int32: a logit's sign bit makes its int16 negative).
-          const auto half_bits = [](const torch::Tensor& t) { return t.to(torch::kHalf).view(torch::kShort).to(torch::kInt).bitwise_and(0xFFFF); };
+          const auto half_bits = [](const torch::Tensor& t) {
+            return t.to(torch::kHalf).view(torch::kShort).to(torch::kInt).bitwise_and(0xFFFF);
+          };
           return Result{{"classes", r.classes.to(torch::kInt)},
                         {"values", r.values},
                         {"halfBits", half_bits(r.values)},

@@ -12,7 +12,8 @@ Napi::Value write_tensors(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const std::string path = string_arg(info, 0, "path");
     const io::TensorList tensors = named_tensors_from_js(info[1], "tensors");
-    const io::Metadata metadata = info.Length() > 2 && !info[2].IsUndefined() ? string_map_from_js(info[2], "metadata") : io::Metadata{};
+    const io::Metadata metadata =
+        info.Length() > 2 && !info[2].IsUndefined() ? string_map_from_js(info[2], "metadata") : io::Metadata{};
     return run_async<bool>(
         info.Env(),
         [path, tensors, metadata] {

@@ -11,7 +11,8 @@ static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(HandleKi
 Napi::Value live_handles(const Napi::CallbackInfo& info) {
   const LiveCounts& live = *instance(info.Env()).live;
   Napi::Object out = Napi::Object::New(info.Env());
-  for (size_t i = 0; i < live.counts.size(); ++i) out.Set(kNames[i], Napi::Number::New(info.Env(), static_cast<double>(live.counts[i].load())));
+  for (size_t i = 0; i < live.counts.size(); ++i)
+    out.Set(kNames[i], Napi::Number::New(info.Env(), static_cast<double>(live.counts[i].load())));
   return out;
 }
 }  // namespace

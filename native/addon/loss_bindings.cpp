@@ -52,8 +52,8 @@ Napi::Value kd_loss(const Napi::CallbackInfo& info) {
     const torch::Tensor labels = tensor_from_js(info[2], "labels").to(torch::kLong);
     const Options o(info[3], "options");
     torch::NoGradGuard no_grad;
-    const losses::KdLoss loss =
-        losses::kd_loss(student, teachers, labels, o.number("temperature", 4.0), o.number("ceWeight", 0.1), o.number("kdWeight", 0.9));
+    const losses::KdLoss loss = losses::kd_loss(student, teachers, labels, o.number("temperature", 4.0),
+                                                o.number("ceWeight", 0.1), o.number("kdWeight", 0.9));
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("total", loss.total.item<double>());
     out.Set("ce", loss.ce.item<double>());

@@ -3,9 +3,9 @@
 
 #include "addon/data_wrap.h"
 #include "addon/distributed_wrap.h"
+#include "addon/evaluate_bindings.h"
 #include "addon/io_bindings.h"
 #include "addon/live_handles.h"
-#include "addon/evaluate_bindings.h"
 #include "addon/loss_bindings.h"
 #include "addon/model_wrap.h"
 #include "addon/objective_wrap.h"

@@ -9,6 +9,7 @@
 #include "core/runtime.h"
 #include "io/module_state.h"
 #include "io/safetensors.h"
+#include "models/cifar_resnet.h"
 #include "models/flops.h"
 #include "models/one_net.h"
 #include "models/subnet.h"
@@ -42,7 +43,8 @@ Napi::Array nested_to_js(Napi::Env env, const std::vector<std::vector<int64_t>>&
   Napi::Array out = Napi::Array::New(env, rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     Napi::Array row = Napi::Array::New(env, rows[i].size());
-    for (size_t j = 0; j < rows[i].size(); ++j) row.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(rows[i][j])));
+    for (size_t j = 0; j < rows[i].size(); ++j)
+      row.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(rows[i][j])));
     out.Set(static_cast<uint32_t>(i), row);
   }
   return out;
@@ -60,6 +62,7 @@ void ModelWrap::define(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("flops", &ModelWrap::flops),
                                         InstanceMethod("toChannelsLast", &ModelWrap::to_channels_last),
                                         InstanceMethod("gateValues", &ModelWrap::gate_values),
+                                        InstanceMethod("gateNames", &ModelWrap::gate_names),
                                         InstanceMethod("planSubnet", &ModelWrap::plan_subnet),
                                         InstanceMethod("extractSubnet", &ModelWrap::extract_subnet),
                                         InstanceMethod("stateShapes", &ModelWrap::state_shapes),
@@ -89,7 +92,8 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     spec.branches = spec_options.integer("branches", 0);
     spec.blocks = nested_integers(spec_options.value("blocks"), "model.blocks");
     spec.gated = spec_options.boolean("gated", false);
-    const torch::Device device = parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
+    const torch::Device device =
+        parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
     models::Net net = models::build_model(spec);
     net->to(device);
     model_ = std::make_shared<train::ModelHandle>(std::move(net), spec, device);
@@ -196,7 +200,8 @@ Napi::Value ModelWrap::one_outputs(const Napi::CallbackInfo& info) {
         [](Napi::Env env, models::OneOutputs& out) -> Napi::Value {
           Napi::Object result = Napi::Object::New(env);
           Napi::Array branches = Napi::Array::New(env, out.branches.size());
-          for (size_t i = 0; i < out.branches.size(); ++i) branches.Set(static_cast<uint32_t>(i), tensor_to_js(env, out.branches[i]));
+          for (size_t i = 0; i < out.branches.size(); ++i)
+            branches.Set(static_cast<uint32_t>(i), tensor_to_js(env, out.branches[i]));
           result.Set("branches", branches);
           result.Set("gate", tensor_to_js(env, out.gate));
           result.Set("ensemble", tensor_to_js(env, out.ensemble));
@@ -269,6 +274,20 @@ Napi::Value ModelWrap::gate_values(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value ModelWrap::gate_names(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const auto& m = handle();
+    train::ModelLocks lock({m.get()});
+    std::vector<std::string> names;
+    for (const auto& p : m->net->named_parameters()) {
+      if (models::is_gate(p.key())) names.push_back(p.key());
+    }
+    Napi::Array out = Napi::Array::New(info.Env(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
+    return out;
+  });
+}
+
 Napi::Value ModelWrap::plan_subnet(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const auto& m = handle();
@@ -308,7 +327,8 @@ Napi::Value ModelWrap::state_shapes(const Napi::CallbackInfo& info) {
     Napi::Object out = Napi::Object::New(env);
     for (const auto& [name, tensor] : io::module_state(*m->net)) {
       Napi::Array shape = Napi::Array::New(env, tensor.dim());
-      for (int64_t i = 0; i < tensor.dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(tensor.size(i))));
+      for (int64_t i = 0; i < tensor.dim(); ++i)
+        shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(tensor.size(i))));
       out.Set(name, shape);
     }
     return out;

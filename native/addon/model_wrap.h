@@ -26,6 +26,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value flops(const Napi::CallbackInfo& info);
   Napi::Value to_channels_last(const Napi::CallbackInfo& info);
   Napi::Value gate_values(const Napi::CallbackInfo& info);
+  Napi::Value gate_names(const Napi::CallbackInfo& info);
   Napi::Value plan_subnet(const Napi::CallbackInfo& info);
   Napi::Value extract_subnet(const Napi::CallbackInfo& info);
   Napi::Value state_shapes(const Napi::CallbackInfo& info);

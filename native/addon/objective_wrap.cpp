@@ -41,8 +41,8 @@ Napi::Value objective_names(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void ObjectiveWrap::define(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "Objective",
-                                    {InstanceMethod("info", &ObjectiveWrap::info), InstanceMethod("dispose", &ObjectiveWrap::dispose)});
+  Napi::Function ctor = DefineClass(
+      env, "Objective", {InstanceMethod("info", &ObjectiveWrap::info), InstanceMethod("dispose", &ObjectiveWrap::dispose)});
   instance(env).objective_class = Napi::Persistent(ctor);
   exports.Set("Objective", ctor);
   exports.Set("createObjective", Napi::Function::New(env, create_objective, "createObjective"));
@@ -52,7 +52,8 @@ void ObjectiveWrap::define(Napi::Env env, Napi::Object exports) {
 ObjectiveWrap::ObjectiveWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ObjectiveWrap>(info) {
   guarded(info.Env(), [&] {
     if (info.Length() != 1 || !info[0].IsExternal()) {
-      fail(ErrorCode::InvalidArgument, "objectives are made by createObjective(name, trainer, models, settings), not new Objective()");
+      fail(ErrorCode::InvalidArgument,
+           "objectives are made by createObjective(name, trainer, models, settings), not new Objective()");
     }
     objective_ = std::move(*info[0].As<Napi::External<ObjectivePtr>>().Data());
     live_ = LiveHandle(info.Env(), HandleKind::Objective);

@@ -10,6 +10,7 @@
 #include "addon/model_wrap.h"
 #include "addon/objective_wrap.h"
 #include "core/error.h"
+#include "train/checkpoint_format.h"
 
 namespace distillery::addon {
 
@@ -17,7 +18,8 @@ std::vector<train::ModelPtr> model_list(Napi::Value value, const std::string& na
   if (!value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an array of Models");
   const Napi::Array array = value.As<Napi::Array>();
   std::vector<train::ModelPtr> out;
-  for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(ModelWrap::unwrap(array.Get(i), name + "[" + std::to_string(i) + "]"));
+  for (uint32_t i = 0; i < array.Length(); ++i)
+    out.push_back(ModelWrap::unwrap(array.Get(i), name + "[" + std::to_string(i) + "]"));
   return out;
 }
 
@@ -35,15 +37,23 @@ Napi::Object stats_to_js(Napi::Env env, const train::StepStats& s) {
 }
 
 void TrainerWrap::define(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "Trainer",
-                                    {InstanceMethod("step", &TrainerWrap::step),
-                                     InstanceMethod("saveCheckpoint", &TrainerWrap::save_checkpoint),
-                                     InstanceMethod("loadCheckpoint", &TrainerWrap::load_checkpoint),
-                                     InstanceMethod("distribute", &TrainerWrap::distribute),
-                                     InstanceMethod("setPrecision", &TrainerWrap::set_precision),
-                                     InstanceMethod("dispose", &TrainerWrap::dispose)});
+  Napi::Function ctor = DefineClass(
+      env, "Trainer",
+      {InstanceMethod("step", &TrainerWrap::step), InstanceMethod("saveCheckpoint", &TrainerWrap::save_checkpoint),
+       InstanceMethod("loadCheckpoint", &TrainerWrap::load_checkpoint), InstanceMethod("distribute", &TrainerWrap::distribute),
+       InstanceMethod("setPrecision", &TrainerWrap::set_precision), InstanceMethod("dispose", &TrainerWrap::dispose)});
   instance(env).trainer_class = Napi::Persistent(ctor);
   exports.Set("Trainer", ctor);
+  exports.Set("checkpointFormat", Napi::Function::New(
+                                      env,
+                                      [](const Napi::CallbackInfo& info) -> Napi::Value {
+                                        Napi::Object out = Napi::Object::New(info.Env());
+                                        out.Set("modelPrefix", train::kModelPrefix);
+                                        out.Set("optimizerPrefix", train::kOptimPrefix);
+                                        out.Set("rngName", train::kRngName);
+                                        return out;
+                                      },
+                                      "checkpointFormat"));
 }
 
 TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
@@ -128,7 +138,11 @@ Napi::Value TrainerWrap::distribute(const Napi::CallbackInfo& info) {
     if (!(bucket_mb > 0)) fail(ErrorCode::InvalidArgument, "distributed.bucketCapMb must be > 0, got ", bucket_mb);
     options.buckets.bucket_bytes = static_cast<int64_t>(bucket_mb * 1024 * 1024);
     return run_async<bool>(
-        info.Env(), [trainer, group, options] { trainer->distribute(group, options); return true; },
+        info.Env(),
+        [trainer, group, options] {
+          trainer->distribute(group, options);
+          return true;
+        },
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
 }
@@ -149,7 +163,11 @@ Napi::Value TrainerWrap::set_precision(const Napi::CallbackInfo& info) {
       scaler = options;
     }
     return run_async<bool>(
-        info.Env(), [trainer, precision, scaler] { trainer->set_precision(precision, scaler ? &*scaler : nullptr); return true; },
+        info.Env(),
+        [trainer, precision, scaler] {
+          trainer->set_precision(precision, scaler ? &*scaler : nullptr);
+          return true;
+        },
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
 }

@@ -9,17 +9,17 @@
 namespace distillery {
 
 enum class ErrorCode {
-  InvalidArgument,   // E_ARGUMENT: a value out of range, an unknown name
-  Shape,             // E_SHAPE: a tensor of the wrong shape or dtype
-  FileNotFound,      // E_FILE_NOT_FOUND
-  CorruptFile,       // E_CORRUPT_FILE: truncated or malformed input, with path and byte offset
-  Io,                // E_IO: a read or write that failed
-  Weights,           // E_WEIGHTS: missing, unexpected or mis-shaped parameters when loading
-  NonFinite,         // E_NAN_LOSS: a loss that is NaN or infinite
-  Device,            // E_DEVICE: an unknown or unavailable device
-  Disposed,          // E_DISPOSED: a handle used after dispose()
-  Distributed,       // E_DISTRIBUTED: rendezvous failed, a collective failed, or a rank left
-  Torch,             // E_TORCH: any other LibTorch error, message kept
+  InvalidArgument,  // E_ARGUMENT: a value out of range, an unknown name
+  Shape,            // E_SHAPE: a tensor of the wrong shape or dtype
+  FileNotFound,     // E_FILE_NOT_FOUND
+  CorruptFile,      // E_CORRUPT_FILE: truncated or malformed input, with path and byte offset
+  Io,               // E_IO: a read or write that failed
+  Weights,          // E_WEIGHTS: missing, unexpected or mis-shaped parameters when loading
+  NonFinite,        // E_NAN_LOSS: a loss that is NaN or infinite
+  Device,           // E_DEVICE: an unknown or unavailable device
+  Disposed,         // E_DISPOSED: a handle used after dispose()
+  Distributed,      // E_DISTRIBUTED: rendezvous failed, a collective failed, or a rank left
+  Torch,            // E_TORCH: any other LibTorch error, message kept
 };
 
 /** Stable string form of an ErrorCode, as seen from JavaScript. */

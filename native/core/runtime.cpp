@@ -84,7 +84,8 @@ TorchInfo torch_info() {
   info.cuda_available = torch::cuda::is_available();
   info.cuda_device_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
   Dl_info where{};
-  info.library_path = dladdr(reinterpret_cast<void*>(&at::show_config), &where) != 0 && where.dli_fname != nullptr ? where.dli_fname : "";
+  info.library_path =
+      dladdr(reinterpret_cast<void*>(&at::show_config), &where) != 0 && where.dli_fname != nullptr ? where.dli_fname : "";
   const auto& hooks = at::detail::getCUDAHooks();
   info.cudnn_available = info.cuda_available && hooks.hasCuDNN();
   info.cudnn_version = info.cudnn_available ? hooks.versionCuDNN() : 0;
@@ -96,7 +97,8 @@ void check_torch_runtime() {
   const TorchInfo info = torch_info();
   if (!info.runtime_version.empty() && info.runtime_version != info.compiled_version) {
     fail(ErrorCode::Torch, "the loaded LibTorch is ", info.runtime_version, " but distillery was built against ",
-         info.compiled_version, " (", info.source, "): rebuild the addon with `DISTILLERY_FORCE_BUILD=1 npm rebuild distillery`, "
+         info.compiled_version, " (", info.source,
+         "): rebuild the addon with `DISTILLERY_FORCE_BUILD=1 npm rebuild distillery`, "
          "or point LIBTORCH / LD_LIBRARY_PATH at the LibTorch it was built with");
   }
 }

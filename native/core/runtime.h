@@ -34,8 +34,8 @@ struct TorchInfo {
   int cuda_device_count;
   std::string library_path;  // the libtorch (libtorch_cpu) this process loaded
   bool cudnn_available;
-  int64_t cudnn_version;          // e.g. 90100 for 9.1.0; 0 when absent
-  int64_t cuda_runtime_version;   // e.g. 12040; 0 when absent
+  int64_t cudnn_version;         // e.g. 90100 for 9.1.0; 0 when absent
+  int64_t cuda_runtime_version;  // e.g. 12040; 0 when absent
 };
 TorchInfo torch_info();
 

@@ -18,7 +18,6 @@ CropFlip draw_crop_flip(uint64_t seed, int64_t pad, bool flip);
 
 /** Writes one C x H x W sample from `src` to `dst` (not overlapping), cropped at `t` from the image
  *  padded by `pad` zeros on every side, then mirrored left-right if t.flip. */
-void crop_flip(const uint8_t* src, uint8_t* dst, int64_t channels, int64_t height, int64_t width, int64_t pad,
-               const CropFlip& t);
+void crop_flip(const uint8_t* src, uint8_t* dst, int64_t channels, int64_t height, int64_t width, int64_t pad, const CropFlip& t);
 
 }  // namespace distillery::data

@@ -34,7 +34,8 @@ Layout layout(const std::string& dir, const std::string& split) {
 }  // namespace
 
 ImageDataset load_cifar_split(const std::string& dir, const std::string& split) {
-  if (split != "train" && split != "test") fail(ErrorCode::InvalidArgument, "unknown CIFAR split '", split, "': use \"train\" or \"test\"");
+  if (split != "train" && split != "test")
+    fail(ErrorCode::InvalidArgument, "unknown CIFAR split '", split, "': use \"train\" or \"test\"");
   const Layout l = layout(dir, split);
   const int64_t record = l.label_bytes + kPixels;
   std::vector<io::ReadableFile> files;

@@ -44,14 +44,16 @@ CenterCropGeometry center_crop(int64_t height, int64_t width, int64_t resize, in
   // torchvision: the shorter side becomes `resize`, the other int(resize * long / short).
   if (width <= height) {
     g.resized_width = resize;
-    g.resized_height = static_cast<int64_t>(static_cast<double>(resize) * static_cast<double>(height) / static_cast<double>(width));
+    g.resized_height =
+        static_cast<int64_t>(static_cast<double>(resize) * static_cast<double>(height) / static_cast<double>(width));
   } else {
     g.resized_height = resize;
-    g.resized_width = static_cast<int64_t>(static_cast<double>(resize) * static_cast<double>(width) / static_cast<double>(height));
+    g.resized_width =
+        static_cast<int64_t>(static_cast<double>(resize) * static_cast<double>(width) / static_cast<double>(height));
   }
   if (size > g.resized_height || size > g.resized_width) {
-    fail(ErrorCode::InvalidArgument, "center crop ", size, " is larger than the resized ", g.resized_height, "x",
-         g.resized_width, " image (resize must be at least the crop size)");
+    fail(ErrorCode::InvalidArgument, "center crop ", size, " is larger than the resized ", g.resized_height, "x", g.resized_width,
+         " image (resize must be at least the crop size)");
   }
   g.top = round_half_even(static_cast<double>(g.resized_height - size) / 2.0);
   g.left = round_half_even(static_cast<double>(g.resized_width - size) / 2.0);

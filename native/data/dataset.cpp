@@ -25,7 +25,8 @@ void check_normalization(const std::vector<float>& mean, const std::vector<float
   check_stat(mean, "mean", channels);
   check_stat(std, "std", channels);
   for (const float s : std) {
-    if (s == 0.0f || !std::isfinite(s)) fail(ErrorCode::InvalidArgument, "normalization std must be finite and non-zero, got ", s);
+    if (s == 0.0f || !std::isfinite(s))
+      fail(ErrorCode::InvalidArgument, "normalization std must be finite and non-zero, got ", s);
   }
 }
 
@@ -33,8 +34,7 @@ torch::Tensor normalize_images(const Batch& batch, const torch::Device& device) 
   const torch::Tensor& images = batch.images;
   if (!images.defined()) fail(ErrorCode::Shape, "normalize_images got a batch without images");
   if (images.dim() != 4 || images.scalar_type() != torch::kUInt8) {
-    fail(ErrorCode::Shape, "normalize_images expects uint8 images [B, C, H, W], got ", images.scalar_type(),
-         " ", images.sizes());
+    fail(ErrorCode::Shape, "normalize_images expects uint8 images [B, C, H, W], got ", images.scalar_type(), " ", images.sizes());
   }
   check_normalization(batch.mean, batch.std, images.size(1));
   // Copy the uint8 pixels (a quarter of the float bytes) and convert on the device; the op order

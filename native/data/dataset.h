@@ -20,10 +20,10 @@ struct ImageDataset {
 
 /** One batch as the loader emits it: raw uint8 pixels, normalised later on the step's device. */
 struct Batch {
-  torch::Tensor images;   // uint8 [B, C, H, W]
-  torch::Tensor labels;   // int64 [B]
-  torch::Tensor indices;  // int64 [B], positions in the dataset (for soft-label lookups)
-  torch::Tensor crops;    // int32 [B, 5]: top, left, height, width, flip of each training crop (image files only)
+  torch::Tensor images;        // uint8 [B, C, H, W]
+  torch::Tensor labels;        // int64 [B]
+  torch::Tensor indices;       // int64 [B], positions in the dataset (for soft-label lookups)
+  torch::Tensor crops;         // int32 [B, 5]: top, left, height, width, flip of each training crop (image files only)
   torch::Tensor soft_indices;  // int64 [B, k]: replayed soft labels' classes (a soft-label cache only)
   torch::Tensor soft_values;   // float [B, k]: their probabilities
   torch::Tensor soft_logits;   // float [B, classes]: replayed mean teacher logits (a cache that has them)

@@ -96,8 +96,8 @@ FileList read_file_list(const std::string& list_path, const std::string& root) {
       used = 0;
     }
     if (path.empty() || used != label.size() || value < 0) {
-      fail(ErrorCode::CorruptFile, "file list ", list_path, " line ", number,
-           ": expected path,label with a label >= 0, got '", line, "'");
+      fail(ErrorCode::CorruptFile, "file list ", list_path, " line ", number, ": expected path,label with a label >= 0, got '",
+           line, "'");
     }
     list.paths.push_back(path);
     list.labels.push_back(value);

@@ -75,8 +75,7 @@ class IdxStream {
     const uint64_t at = offset_;
     const size_t got = read_some(dst, n);
     if (got < n) {
-      fail(ErrorCode::CorruptFile, path_, ": truncated: expected ", n, " bytes of ", what, " at offset ", at, ", got ",
-           got);
+      fail(ErrorCode::CorruptFile, path_, ": truncated: expected ", n, " bytes of ", what, " at offset ", at, ", got ", got);
     }
   }
 
@@ -90,8 +89,7 @@ class IdxStream {
   void expect_end() {
     uint8_t extra;
     if (read_some(&extra, 1) != 0) {
-      fail(ErrorCode::CorruptFile, path_, ": unexpected bytes after the data the header declares, at offset ",
-           offset_ - 1);
+      fail(ErrorCode::CorruptFile, path_, ": unexpected bytes after the data the header declares, at offset ", offset_ - 1);
     }
   }
 
@@ -148,8 +146,7 @@ torch::Tensor read_idx(const std::string& path, int64_t dims) {
     const uint32_t size = in.read_be32("dimension size");
     if (size == 0 && d > 0) fail(ErrorCode::CorruptFile, path, ": dimension ", d, " is 0 at offset ", at);
     if (size != 0 && total > kMaxBytes / size) {
-      fail(ErrorCode::CorruptFile, path, ": dimension size ", size, " at offset ", at,
-           " makes the data larger than 2^48 bytes");
+      fail(ErrorCode::CorruptFile, path, ": dimension size ", size, " at offset ", at, " makes the data larger than 2^48 bytes");
     }
     sizes.push_back(size);
     total *= size;
@@ -207,8 +204,8 @@ ImageDataset load_idx_split(const std::string& dir, const std::string& split, in
   const int64_t max_label = n == 0 ? -1 : *std::max_element(label_data, label_data + n);
   if (num_classes > 0 && max_label >= num_classes) {
     const int64_t i = std::find_if(label_data, label_data + n, [&](uint8_t l) { return l >= num_classes; }) - label_data;
-    fail(ErrorCode::CorruptFile, label_path, ": label ", int{label_data[i]}, " at offset ", kLabelOffset + i,
-         " (sample ", i, ") is out of range for ", num_classes, " classes");
+    fail(ErrorCode::CorruptFile, label_path, ": label ", int{label_data[i]}, " at offset ", kLabelOffset + i, " (sample ", i,
+         ") is out of range for ", num_classes, " classes");
   }
 
   ImageDataset out;

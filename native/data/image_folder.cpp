@@ -59,16 +59,19 @@ ImageFolder::ImageFolder(std::string name, std::shared_ptr<const FileList> files
     : name_(std::move(name)), files_(std::move(files)), transform_(transform), cache_(std::move(cache)) {
   if (!files_ || files_->paths.empty()) fail(ErrorCode::InvalidArgument, "image dataset '", name_, "' lists no files");
   if (files_->labels.size() != files_->paths.size()) {
-    fail(ErrorCode::Shape, "image dataset '", name_, "' has ", files_->paths.size(), " files but ", files_->labels.size(), " labels");
+    fail(ErrorCode::Shape, "image dataset '", name_, "' has ", files_->paths.size(), " files but ", files_->labels.size(),
+         " labels");
   }
   check_transform(transform_);
   const int64_t top = *std::max_element(files_->labels.begin(), files_->labels.end());
   num_classes_ = files_->classes.empty() ? top + 1 : static_cast<int64_t>(files_->classes.size());
   if (top >= num_classes_) {
-    fail(ErrorCode::InvalidArgument, "image dataset '", name_, "': label ", top, " is out of range for ", num_classes_, " classes");
+    fail(ErrorCode::InvalidArgument, "image dataset '", name_, "': label ", top, " is out of range for ", num_classes_,
+         " classes");
   }
   if (cache_) {
-    if (!transform_.train) fail(ErrorCode::InvalidArgument, "a soft-label cache replays training crops; '", name_, "' uses the evaluation transform");
+    if (!transform_.train)
+      fail(ErrorCode::InvalidArgument, "a soft-label cache replays training crops; '", name_, "' uses the evaluation transform");
     if (cache_->samples() != size()) {
       fail(ErrorCode::InvalidArgument, "soft-label cache ", cache_->path(), " holds ", cache_->samples(), " samples, '", name_,
            "' has ", size(), ": it was made for other data");
@@ -103,9 +106,7 @@ CropDraw ImageFolder::crop_for(int64_t index, uint64_t seed) const {
   return draw_crop(info.height, info.width, transform_, seed);
 }
 
-DecodeStats ImageFolder::take_stats() const {
-  return {images_.exchange(0), bytes_.exchange(0), eighths_.exchange(0)};
-}
+DecodeStats ImageFolder::take_stats() const { return {images_.exchange(0), bytes_.exchange(0), eighths_.exchange(0)}; }
 
 void ImageFolder::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* dst, const SampleExtras& extras) const {
   ThreadBuffers& b = buffers();
@@ -122,7 +123,8 @@ void ImageFolder::write(int64_t index, int64_t epoch, uint64_t seed, uint8_t* ds
   bool flip = false;
   const DecodePlanner plan = [&](const ImageInfo& info) -> DecodePlan {
     if (t.train && cache_) {
-      const CachedCrop c = cache_->read(index, epoch % cache_->crops(), extras.soft_indices, extras.soft_values, extras.soft_logits);
+      const CachedCrop c =
+          cache_->read(index, epoch % cache_->crops(), extras.soft_indices, extras.soft_values, extras.soft_logits);
       crop = {c.top, c.left, c.height, c.width};
       flip = c.flip;
     } else if (t.train) {

@@ -140,8 +140,7 @@ void decode_jpeg(const uint8_t* data, size_t size, const std::string& name, cons
     if (cmyk) cmyk_to_rgb(scratch.rows.data(), out.pixels.data() + at * row_bytes, columns);
   }
   if (d.errors.truncated) {
-    fail(ErrorCode::CorruptFile, name, ": truncated JPEG (the data ends before the image does; ", size,
-         " bytes in the file)");
+    fail(ErrorCode::CorruptFile, name, ": truncated JPEG (the data ends before the image does; ", size, " bytes in the file)");
   }
   out.height = rows;
   out.width = columns;

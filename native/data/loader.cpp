@@ -34,8 +34,7 @@ void check_options(const LoaderOptions& o, const SampleSource& d) {
 Loader::Loader(std::shared_ptr<const ImageDataset> dataset, LoaderOptions options)
     : Loader(Shared{}, std::make_shared<const MemorySource>(std::move(dataset), options.pad, options.flip), options) {}
 
-Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderOptions options)
-    : Loader(Shared{}, std::move(source), options) {
+Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderOptions options) : Loader(Shared{}, std::move(source), options) {
   if (options_.pad != 0 || options_.flip) {
     fail(ErrorCode::InvalidArgument, "pad and flip apply to in-memory datasets; '", source_->name(),
          "' augments its samples through its own transform");
@@ -135,9 +134,8 @@ void Loader::work() {
     int64_t k;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      work_cv_.wait(lock, [&] {
-        return stopping_ || error_ || next_build_ >= batches_ || next_build_ < consumed_ + options_.prefetch;
-      });
+      work_cv_.wait(
+          lock, [&] { return stopping_ || error_ || next_build_ >= batches_ || next_build_ < consumed_ + options_.prefetch; });
       if (stopping_ || error_ || next_build_ >= batches_) return;
       k = next_build_++;
     }
@@ -203,7 +201,8 @@ Batch Loader::build(int64_t batch) {
     try {
       source_->write(index, epoch_, sample_seed(options_.seed, epoch_, index), images + kept * sample_bytes, extras);
     } catch (const Error& e) {
-      const bool unreadable = e.code() == ErrorCode::CorruptFile || e.code() == ErrorCode::FileNotFound || e.code() == ErrorCode::Io;
+      const bool unreadable =
+          e.code() == ErrorCode::CorruptFile || e.code() == ErrorCode::FileNotFound || e.code() == ErrorCode::Io;
       if (!options_.skip_bad || !unreadable) throw;
       skipped_.fetch_add(1);
       continue;
@@ -213,7 +212,8 @@ Batch Loader::build(int64_t batch) {
     ++kept;
   }
   if (kept < size) {
-    for (torch::Tensor* t : {&out.images, &out.labels, &out.indices, &out.crops, &out.soft_indices, &out.soft_values, &out.soft_logits}) {
+    for (torch::Tensor* t :
+         {&out.images, &out.labels, &out.indices, &out.crops, &out.soft_indices, &out.soft_values, &out.soft_logits}) {
       if (t->defined()) *t = t->narrow(0, 0, kept);
     }
   }

@@ -23,13 +23,13 @@ struct LoaderOptions {
   bool drop_last = false;  // drop this rank's last batch when it is short
   uint64_t seed = 0;
   // In-memory datasets only (a file dataset's transform does its own augmentation):
-  int64_t pad = 0;    // RandomCrop(size, padding=pad): zero-pad, crop back at offsets uniform in [0, 2*pad]
-  bool flip = false;  // RandomHorizontalFlip(p=0.5)
-  bool skip_bad = false;  // leave out samples whose file cannot be read (counted) instead of failing
-  bool pin_memory = false;  // page-locked batches, for copies to a GPU that overlap compute (CUDA only)
-  bool channels_last = false;  // batch images [B, C, H, W] laid out as NHWC in memory (torch.channels_last)
-  int workers = 0;    // threads building batches; 0 = all cores
-  int prefetch = 4;   // batches ready or being built at once; more workers than this stay idle
+  int64_t pad = 0;                // RandomCrop(size, padding=pad): zero-pad, crop back at offsets uniform in [0, 2*pad]
+  bool flip = false;              // RandomHorizontalFlip(p=0.5)
+  bool skip_bad = false;          // leave out samples whose file cannot be read (counted) instead of failing
+  bool pin_memory = false;        // page-locked batches, for copies to a GPU that overlap compute (CUDA only)
+  bool channels_last = false;     // batch images [B, C, H, W] laid out as NHWC in memory (torch.channels_last)
+  int workers = 0;                // threads building batches; 0 = all cores
+  int prefetch = 4;               // batches ready or being built at once; more workers than this stay idle
   std::vector<float> mean{0.0f};  // copied into each Batch for normalize_images, 1 or C values
   std::vector<float> std{1.0f};
   std::vector<int64_t> subset;  // when non-empty, the only dataset indices visited
@@ -84,8 +84,8 @@ class Loader {
   std::vector<int64_t> order_;
 
   std::mutex mutex_;
-  std::condition_variable work_cv_;   // workers wait for room in the window
-  std::condition_variable ready_cv_;  // the consumer waits for its batch
+  std::condition_variable work_cv_;          // workers wait for room in the window
+  std::condition_variable ready_cv_;         // the consumer waits for its batch
   std::vector<std::optional<Batch>> slots_;  // batch k waits in slot k % prefetch until taken
   int64_t next_build_ = 0;
   int64_t consumed_ = 0;

@@ -11,12 +11,12 @@ MemorySource::MemorySource(std::shared_ptr<const ImageDataset> dataset, int64_t 
     : dataset_(std::move(dataset)), pad_(pad), flip_(flip) {
   if (!dataset_) fail(ErrorCode::InvalidArgument, "loader needs a dataset");
   const ImageDataset& d = *dataset_;
-  if (!d.images.defined() || d.images.dim() != 4 || d.images.scalar_type() != torch::kUInt8 ||
-      !d.images.is_contiguous() || !d.images.device().is_cpu()) {
+  if (!d.images.defined() || d.images.dim() != 4 || d.images.scalar_type() != torch::kUInt8 || !d.images.is_contiguous() ||
+      !d.images.device().is_cpu()) {
     fail(ErrorCode::Shape, "loader dataset '", d.name, "' needs contiguous CPU uint8 images [N, C, H, W]");
   }
-  if (!d.labels.defined() || d.labels.dim() != 1 || d.labels.scalar_type() != torch::kLong ||
-      !d.labels.is_contiguous() || !d.labels.device().is_cpu() || d.labels.size(0) != d.images.size(0)) {
+  if (!d.labels.defined() || d.labels.dim() != 1 || d.labels.scalar_type() != torch::kLong || !d.labels.is_contiguous() ||
+      !d.labels.device().is_cpu() || d.labels.size(0) != d.images.size(0)) {
     fail(ErrorCode::Shape, "loader dataset '", d.name, "' needs contiguous CPU int64 labels [", d.images.size(0), "]");
   }
   if (pad_ < 0) fail(ErrorCode::InvalidArgument, "pad must be >= 0, got ", pad_);

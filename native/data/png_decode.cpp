@@ -51,8 +51,8 @@ void decode_png(const uint8_t* data, size_t size, const std::string& name, const
   const int64_t rows = std::min(region.top + region.height, height) - top;
   const int64_t columns = std::min(region.left + region.width, width) - left;
   if (rows <= 0 || columns <= 0) {
-    fail(ErrorCode::InvalidArgument, name, ": region ", region.height, "x", region.width, " at (", region.top, ", ",
-         region.left, ") lies outside the ", height, "x", width, " image");
+    fail(ErrorCode::InvalidArgument, name, ": region ", region.height, "x", region.width, " at (", region.top, ", ", region.left,
+         ") lies outside the ", height, "x", width, " image");
   }
   out.pixels.resize(static_cast<size_t>(rows * columns * 3));
   for (int64_t y = 0; y < rows; ++y) {

@@ -56,8 +56,8 @@ void resize_bilinear(const uint8_t* src, int64_t height, int64_t width, int64_t 
                      int64_t out_width, const Window& window, bool flip, ResizeScratch& scratch, uint8_t* dst, bool hwc) {
   if (out_height < 1 || out_width < 1 || window.top < 0 || window.left < 0 || window.height < 1 || window.width < 1 ||
       window.top + window.height > out_height || window.left + window.width > out_width) {
-    fail(ErrorCode::InvalidArgument, "resize window ", window.height, "x", window.width, " at (", window.top, ", ",
-         window.left, ") does not fit the ", out_height, "x", out_width, " output");
+    fail(ErrorCode::InvalidArgument, "resize window ", window.height, "x", window.width, " at (", window.top, ", ", window.left,
+         ") does not fit the ", out_height, "x", out_width, " output");
   }
   AxisTaps& rows = scratch.rows;
   AxisTaps& cols = scratch.columns;

@@ -34,8 +34,7 @@ uint64_t epoch_seed(uint64_t seed, int64_t epoch) { return combine(mix64(seed), 
 
 uint64_t sample_seed(uint64_t seed, int64_t epoch, int64_t index) {
   // A different first constant from epoch_seed keeps the two streams unrelated.
-  return combine(combine(mix64(seed ^ 0x5851f42d4c957f2dULL), static_cast<uint64_t>(epoch)),
-                 static_cast<uint64_t>(index));
+  return combine(combine(mix64(seed ^ 0x5851f42d4c957f2dULL), static_cast<uint64_t>(epoch)), static_cast<uint64_t>(index));
 }
 
 uint64_t SplitMix64::next() {
@@ -49,8 +48,8 @@ uint64_t SplitMix64::below(uint64_t bound) {
 
 int64_t samples_per_rank(int64_t n, int64_t world_size) { return (n + world_size - 1) / world_size; }
 
-std::vector<int64_t> epoch_indices(const std::vector<int64_t>& pool, bool shuffle, uint64_t seed, int64_t epoch,
-                                   int64_t rank, int64_t world_size) {
+std::vector<int64_t> epoch_indices(const std::vector<int64_t>& pool, bool shuffle, uint64_t seed, int64_t epoch, int64_t rank,
+                                   int64_t world_size) {
   std::vector<int64_t> order = pool;
   if (shuffle && order.size() > 1) {
     std::mt19937_64 rng(epoch_seed(seed, epoch));

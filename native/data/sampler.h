@@ -35,7 +35,7 @@ int64_t samples_per_rank(int64_t n, int64_t world_size);
  *  from epoch_seed (std::shuffle's output differs between standard libraries). As in PyTorch's
  *  DistributedSampler the list is padded by wrapping to a multiple of world_size, and rank r takes
  *  positions r, r + world_size, ... so the ranks are disjoint apart from the padding. */
-std::vector<int64_t> epoch_indices(const std::vector<int64_t>& pool, bool shuffle, uint64_t seed, int64_t epoch,
-                                   int64_t rank, int64_t world_size);
+std::vector<int64_t> epoch_indices(const std::vector<int64_t>& pool, bool shuffle, uint64_t seed, int64_t epoch, int64_t rank,
+                                   int64_t world_size);
 
 }  // namespace distillery::data

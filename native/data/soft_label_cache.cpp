@@ -24,15 +24,18 @@ int64_t soft_record_bytes(int64_t top_k, int64_t logits, int64_t teachers) {
 }
 
 SoftLabelCache::SoftLabelCache(const std::string& path) : path_(path), file_(io::open_readable(path)) {
-  if (file_.size < 16) fail(ErrorCode::CorruptFile, "soft-label cache ", path, " is too short to hold a header (", file_.size, " bytes)");
+  if (file_.size < 16)
+    fail(ErrorCode::CorruptFile, "soft-label cache ", path, " is too short to hold a header (", file_.size, " bytes)");
   map_ = std::make_unique<io::MappedFile>(file_, path);
   const unsigned char* bytes = map_->data();
   if (std::memcmp(bytes, kMagic, sizeof(kMagic)) != 0) {
-    fail(ErrorCode::CorruptFile, path, " is not a distillery soft-label cache (no DSTLSOFT signature); write one with `distillery cache-teachers`");
+    fail(ErrorCode::CorruptFile, path,
+         " is not a distillery soft-label cache (no DSTLSOFT signature); write one with `distillery cache-teachers`");
   }
   uint64_t length = 0;
   std::memcpy(&length, bytes + 8, sizeof(length));
-  if (length > file_.size - 16) fail(ErrorCode::CorruptFile, "soft-label cache ", path, ": header length ", length, " runs past the end of the file");
+  if (length > file_.size - 16)
+    fail(ErrorCode::CorruptFile, "soft-label cache ", path, ": header length ", length, " runs past the end of the file");
   try {
     header_ = nlohmann::json::parse(bytes + 16, bytes + 16 + length);
   } catch (const nlohmann::json::exception& e) {
@@ -53,8 +56,8 @@ SoftLabelCache::SoftLabelCache(const std::string& path) : path_(path), file_(io:
   data_offset_ = static_cast<int64_t>((16 + length + 7) / 8 * 8);
   const int64_t expected = data_offset_ + samples_ * crops_ * record_bytes_;
   if (static_cast<int64_t>(file_.size) != expected) {
-    fail(ErrorCode::CorruptFile, "soft-label cache ", path, " holds ", file_.size, " bytes, its header promises ", expected,
-         " (", samples_, " samples x ", crops_, " crops); it is truncated or was not finished");
+    fail(ErrorCode::CorruptFile, "soft-label cache ", path, " holds ", file_.size, " bytes, its header promises ", expected, " (",
+         samples_, " samples x ", crops_, " crops); it is truncated or was not finished");
   }
 }
 

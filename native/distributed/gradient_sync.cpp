@@ -34,9 +34,7 @@ struct GradientSync::State {
   // Autograd may run hooks of CUDA tensors on its device threads.
   std::mutex mutex;
 
-  void launch(Bucket& bucket) {
-    bucket.work = group->all_reduce_async(bucket.flat);
-  }
+  void launch(Bucket& bucket) { bucket.work = group->all_reduce_async(bucket.flat); }
 
   void arrive(size_t index, const torch::Tensor& grad) {
     std::lock_guard<std::mutex> lock(mutex);

@@ -66,7 +66,9 @@ class CollectivesOf : public Collectives {
       return group_->broadcast(tensors, options);
     });
   }
-  void barrier() override { launch("barrier", [&] { return group_->barrier(); })(); }
+  void barrier() override {
+    launch("barrier", [&] { return group_->barrier(); })();
+  }
 
  private:
   template <typename Start>
@@ -109,16 +111,18 @@ ProcessGroup::ProcessGroup(const GroupOptions& options) : options_(options), imp
     fail(ErrorCode::InvalidArgument, "distributed: MASTER_PORT must be in [1, 65535], got ", options.master_port);
   }
   if (options.backend != "gloo" && options.backend != "nccl") {
-    fail(ErrorCode::InvalidArgument, "distributed: unknown backend '", options.backend, "': use \"gloo\" (CPU) or \"nccl\" (CUDA)");
+    fail(ErrorCode::InvalidArgument, "distributed: unknown backend '", options.backend,
+         "': use \"gloo\" (CPU) or \"nccl\" (CUDA)");
   }
   if (options.backend == "nccl" && !options.device.is_cuda()) {
     fail(ErrorCode::InvalidArgument, "distributed: the nccl backend needs this rank's CUDA device, got ", options.device.str());
   }
   if (!supports(options.backend)) {
-    fail(ErrorCode::Distributed, "distributed: this build of distillery has no ", options.backend, " backend: ",
-         options.backend == "gloo"
-             ? "Gloo needs libgloo's headers when the addon is built (sudo apt-get install libgloo-dev, then npx cmake-js compile)"
-             : "NCCL needs a CUDA LibTorch with c10d NCCL support (docs/install.md, CUDA)");
+    fail(
+        ErrorCode::Distributed, "distributed: this build of distillery has no ", options.backend, " backend: ",
+        options.backend == "gloo"
+            ? "Gloo needs libgloo's headers when the addon is built (sudo apt-get install libgloo-dev, then npx cmake-js compile)"
+            : "NCCL needs a CUDA LibTorch with c10d NCCL support (docs/install.md, CUDA)");
   }
 #ifdef DISTILLERY_WITH_C10D
   try {
@@ -130,10 +134,12 @@ ProcessGroup::ProcessGroup(const GroupOptions& options) : options_(options), imp
     store_options.timeout = options.timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
   } catch (const std::exception& e) {
-    const std::string detail = dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what();
-    fail(ErrorCode::Distributed, "distributed: rank ", options.rank, " could not join the rendezvous at ", options.master_addr, ":",
-         options.master_port, " (", options.world_size, " ranks): ", detail,
-         options.rank == 0 ? "; is the port already in use? choose another with --master-port" : "; is rank 0 running and reachable?");
+    const std::string detail =
+        dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what();
+    fail(ErrorCode::Distributed, "distributed: rank ", options.rank, " could not join the rendezvous at ", options.master_addr,
+         ":", options.master_port, " (", options.world_size, " ranks): ", detail,
+         options.rank == 0 ? "; is the port already in use? choose another with --master-port"
+                           : "; is rank 0 running and reachable?");
   }
   const int rank = static_cast<int>(options.rank);
   const int size = static_cast<int>(options.world_size);

@@ -20,8 +20,7 @@ class AllReduceSum : public torch::autograd::Function<AllReduceSum> {
     group->all_reduce(out);
     return out;
   }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
     auto* group = reinterpret_cast<ProcessGroup*>(ctx->saved_data["group"].toInt());
     torch::Tensor g = grads[0].contiguous().clone();
     group->all_reduce(g);
@@ -43,8 +42,9 @@ torch::Tensor sync_batch_norm(const torch::Tensor& x, const torch::Tensor& weigh
   const int64_t channels = x.size(1);
   const std::vector<int64_t> dims{0, 2, 3};
   // float64 sums keep E[x^2] - E[x]^2 accurate enough to match a single process's two-pass variance.
-  const torch::Tensor local = torch::cat({x.sum(dims, false, torch::kDouble), (x * x).sum(dims, false, torch::kDouble),
-                                          torch::full({1}, static_cast<double>(x.numel() / channels), x.options().dtype(torch::kDouble))});
+  const torch::Tensor local =
+      torch::cat({x.sum(dims, false, torch::kDouble), (x * x).sum(dims, false, torch::kDouble),
+                  torch::full({1}, static_cast<double>(x.numel() / channels), x.options().dtype(torch::kDouble))});
   const torch::Tensor global = AllReduceSum::apply(local, &group);
   const torch::Tensor count = global.narrow(0, 2 * channels, 1);
   const torch::Tensor mean = global.narrow(0, 0, channels) / count;

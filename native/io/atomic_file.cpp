@@ -29,9 +29,7 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
   fail(ErrorCode::Io, what, " '", path, "': ", std::strerror(error != 0 ? error : EIO));
 }
 
-fs::path directory_of(const fs::path& target) {
-  return target.has_parent_path() ? target.parent_path() : fs::path(".");
-}
+fs::path directory_of(const fs::path& target) { return target.has_parent_path() ? target.parent_path() : fs::path("."); }
 
 std::string random_suffix() {
   std::random_device device;
@@ -105,8 +103,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
   std::error_code error;
   fs::create_directories(directory_of(target), error);
   if (error) {
-    fail(ErrorCode::Io, "cannot create directory '", directory_of(target).string(), "' for '", path,
-         "': ", error.message());
+    fail(ErrorCode::Io, "cannot create directory '", directory_of(target).string(), "' for '", path, "': ", error.message());
   }
   TempFile temp(target, path);
   errno = 0;

@@ -36,8 +36,8 @@ std::string format_shape(const torch::Tensor& tensor) {
   return out.str();
 }
 
-void list(std::ostringstream& out, const std::vector<std::string>& items, const char* singular,
-          const char* plural, const char* separator) {
+void list(std::ostringstream& out, const std::vector<std::string>& items, const char* singular, const char* plural,
+          const char* separator) {
   if (items.empty()) return;
   if (out.tellp() > 0) out << "; ";
   out << items.size() << ' ' << (items.size() == 1 ? singular : plural) << " (";
@@ -51,9 +51,8 @@ void list(std::ostringstream& out, const std::vector<std::string>& items, const 
 
 TensorList module_state(const torch::nn::Module& module, const std::string& prefix) {
   TensorList state;
-  for_each_tensor(module, prefix, [&](std::string name, const torch::Tensor& tensor) {
-    state.emplace_back(std::move(name), tensor.detach());
-  });
+  for_each_tensor(module, prefix,
+                  [&](std::string name, const torch::Tensor& tensor) { state.emplace_back(std::move(name), tensor.detach()); });
   return state;
 }
 
@@ -94,8 +93,8 @@ void load_module_state(torch::nn::Module& module, const TensorList& state, const
       list(problems, unexpected, "unexpected key", "unexpected keys", ", ");
     }
     list(problems, mismatched, "shape mismatch", "shape mismatches", "; ");
-    fail(ErrorCode::Weights, "weights do not fit the module", prefix.empty() ? "" : " (prefix '" + prefix + "')",
-         ": ", problems.str());
+    fail(ErrorCode::Weights, "weights do not fit the module", prefix.empty() ? "" : " (prefix '" + prefix + "')", ": ",
+         problems.str());
   }
 
   torch::NoGradGuard no_grad;

@@ -38,8 +38,7 @@ ReadableFile open_readable(const std::string& path) {
   return ReadableFile{std::move(fd), static_cast<std::uint64_t>(info.st_size)};
 }
 
-void read_exact(const ReadableFile& file, const std::string& path, std::uint64_t offset, void* out,
-                std::size_t size) {
+void read_exact(const ReadableFile& file, const std::string& path, std::uint64_t offset, void* out, std::size_t size) {
   auto* cursor = static_cast<unsigned char*>(out);
   while (size > 0) {
     const ssize_t got = ::pread(file.fd.get(), cursor, size, static_cast<off_t>(offset));

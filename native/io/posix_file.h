@@ -35,8 +35,7 @@ struct ReadableFile {
 ReadableFile open_readable(const std::string& path);
 
 /** Reads exactly `size` bytes at `offset`; E_IO (naming `path`) on a failed or short read. */
-void read_exact(const ReadableFile& file, const std::string& path, std::uint64_t offset, void* out,
-                std::size_t size);
+void read_exact(const ReadableFile& file, const std::string& path, std::uint64_t offset, void* out, std::size_t size);
 
 /** A private read-only mapping of a whole file (which must not be empty), unmapped on destruction. */
 class MappedFile {

@@ -162,12 +162,12 @@ void check_layout(const std::string& path, const Header& header, std::uint64_t f
   for (const Entry& entry : header.entries) {
     const std::uint64_t at = header.data_start + entry.begin;
     if (entry.end < entry.begin) {
-      corrupt(path, "tensor '", entry.name, "' at byte offset ", at, " has data_offsets [", entry.begin, ", ",
-              entry.end, "] that end before they begin");
+      corrupt(path, "tensor '", entry.name, "' at byte offset ", at, " has data_offsets [", entry.begin, ", ", entry.end,
+              "] that end before they begin");
     }
     if (entry.end > buffer_size) {
-      corrupt(path, "tensor '", entry.name, "' at byte offset ", at, " has data_offsets [", entry.begin, ", ",
-              entry.end, "] outside the ", buffer_size, "-byte data buffer");
+      corrupt(path, "tensor '", entry.name, "' at byte offset ", at, " has data_offsets [", entry.begin, ", ", entry.end,
+              "] outside the ", buffer_size, "-byte data buffer");
     }
     if (entry.begin < expected_begin) {
       corrupt(path, "tensor '", entry.name, "' at byte offset ", at, " overlaps the tensor before it, which ends at byte offset ",
@@ -207,9 +207,8 @@ Header parse_header(const std::string& path, std::string_view text, std::uint64_
       header.entries.push_back(parse_entry(path, key, value));
     }
   }
-  std::sort(header.entries.begin(), header.entries.end(), [](const Entry& a, const Entry& b) {
-    return std::make_pair(a.begin, a.end) < std::make_pair(b.begin, b.end);
-  });
+  std::sort(header.entries.begin(), header.entries.end(),
+            [](const Entry& a, const Entry& b) { return std::make_pair(a.begin, a.end) < std::make_pair(b.begin, b.end); });
   check_layout(path, header, file_size);
   return header;
 }
@@ -239,9 +238,8 @@ std::vector<Outgoing> prepare_tensors(const TensorList& tensors) {
     out.push_back({&name, tensor.detach().to(torch::kCPU).contiguous(), rank_for_writing(name, tensor)});
   }
   // Largest alignment first keeps every tensor's bytes aligned within the 8-aligned buffer.
-  std::sort(out.begin(), out.end(), [](const Outgoing& a, const Outgoing& b) {
-    return a.rank != b.rank ? a.rank > b.rank : *a.name < *b.name;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const Outgoing& a, const Outgoing& b) { return a.rank != b.rank ? a.rank > b.rank : *a.name < *b.name; });
   return out;
 }
 
@@ -289,8 +287,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
   check_minimum_size(path, file.size);
   const MappedFile map(file, path);
   const std::uint64_t n = header_length(path, map.data(), file.size);
-  const Header header = parse_header(
-      path, std::string_view(reinterpret_cast<const char*>(map.data() + kLengthBytes), n), file.size);
+  const Header header =
+      parse_header(path, std::string_view(reinterpret_cast<const char*>(map.data() + kLengthBytes), n), file.size);
 
   SafetensorsFile result{{}, header.metadata};
   result.tensors.reserve(header.entries.size());

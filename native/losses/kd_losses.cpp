@@ -27,12 +27,11 @@ torch::Tensor ensemble_probabilities(const std::vector<torch::Tensor>& teacher_l
 torch::Tensor kd_kl_loss(const torch::Tensor& student_logits, const torch::Tensor& teacher_probs, double temperature) {
   if (!(temperature > 0)) fail(ErrorCode::InvalidArgument, "temperature must be > 0, got ", temperature);
   const torch::Tensor log_q = torch::log_softmax(student_logits.to(torch::kFloat) / temperature, 1);
-  return F::kl_div(log_q, teacher_probs, F::KLDivFuncOptions().reduction(torch::kBatchMean)) *
-         (temperature * temperature);
+  return F::kl_div(log_q, teacher_probs, F::KLDivFuncOptions().reduction(torch::kBatchMean)) * (temperature * temperature);
 }
 
-KdLoss kd_loss(const torch::Tensor& student_logits, const std::vector<torch::Tensor>& teacher_logits,
-               const torch::Tensor& labels, double temperature, double ce_weight, double kd_weight) {
+KdLoss kd_loss(const torch::Tensor& student_logits, const std::vector<torch::Tensor>& teacher_logits, const torch::Tensor& labels,
+               double temperature, double ce_weight, double kd_weight) {
   if (student_logits.dim() != 2) fail(ErrorCode::Shape, "student logits must be [batch, classes], got ", student_logits.sizes());
   for (const auto& z : teacher_logits) check_logits(z, "teacher", student_logits);
   if (labels.dim() != 1 || labels.size(0) != student_logits.size(0)) {
@@ -47,10 +46,12 @@ KdLoss kd_loss(const torch::Tensor& student_logits, const std::vector<torch::Ten
 
 torch::Tensor expand_soft_labels(const torch::Tensor& classes, const torch::Tensor& values, int64_t num_classes) {
   if (classes.dim() != 2 || !classes.sizes().equals(values.sizes())) {
-    fail(ErrorCode::Shape, "soft labels need classes and values of one shape [B, k], got ", classes.sizes(), " and ", values.sizes());
+    fail(ErrorCode::Shape, "soft labels need classes and values of one shape [B, k], got ", classes.sizes(), " and ",
+         values.sizes());
   }
   const int64_t k = classes.size(1);
-  if (k > num_classes || (classes.numel() && (classes.min().item<int64_t>() < 0 || classes.max().item<int64_t>() >= num_classes))) {
+  if (k > num_classes ||
+      (classes.numel() && (classes.min().item<int64_t>() < 0 || classes.max().item<int64_t>() >= num_classes))) {
     fail(ErrorCode::Shape, "soft labels name classes outside the student's ", num_classes, " (k = ", k, ")");
   }
   const torch::Tensor v = values.to(torch::kFloat);

@@ -28,7 +28,7 @@ struct KdLoss {
 };
 
 /** w_ce * CE(z_s, y) + w_kd * kd_kl_loss, checked for shapes. */
-KdLoss kd_loss(const torch::Tensor& student_logits, const std::vector<torch::Tensor>& teacher_logits,
-               const torch::Tensor& labels, double temperature, double ce_weight, double kd_weight);
+KdLoss kd_loss(const torch::Tensor& student_logits, const std::vector<torch::Tensor>& teacher_logits, const torch::Tensor& labels,
+               double temperature, double ce_weight, double kd_weight);
 
 }  // namespace distillery::losses

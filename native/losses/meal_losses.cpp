@@ -73,14 +73,16 @@ torch::Tensor similarity_loss(const torch::Tensor& student, const std::vector<to
     case Similarity::L2Soft:
       return F::mse_loss(torch::softmax(s, 1), ensemble_probabilities(teachers, 1.0));
     case Similarity::Cosine:
-      return 1.0 - F::cosine_similarity(s, teacher_consensus(teachers).to(torch::kFloat), F::CosineSimilarityFuncOptions().dim(1)).mean();
+      return 1.0 - F::cosine_similarity(s, teacher_consensus(teachers).to(torch::kFloat), F::CosineSimilarityFuncOptions().dim(1))
+                       .mean();
   }
   fail(ErrorCode::InvalidArgument, "unknown similarity loss");
 }
 
 namespace {
 torch::Tensor side_targets(const torch::Tensor& scores, bool teacher) {
-  if (scores.dim() != 2 || scores.size(1) != 2) fail(ErrorCode::Shape, "discriminator scores must be [N, 2], got ", scores.sizes());
+  if (scores.dim() != 2 || scores.size(1) != 2)
+    fail(ErrorCode::Shape, "discriminator scores must be [N, 2], got ", scores.sizes());
   torch::Tensor target = torch::zeros_like(scores);
   target.select(1, teacher ? 1 : 0).fill_(1.0);
   return target;

@@ -10,7 +10,8 @@ namespace F = torch::nn::functional;
 OneLoss one_loss(const std::vector<torch::Tensor>& branch_logits, const torch::Tensor& ensemble_logits,
                  const torch::Tensor& labels, double temperature, double kl_weight) {
   if (branch_logits.empty()) fail(ErrorCode::InvalidArgument, "the ONE loss needs at least one branch");
-  if (ensemble_logits.dim() != 2) fail(ErrorCode::Shape, "ensemble logits must be [batch, classes], got ", ensemble_logits.sizes());
+  if (ensemble_logits.dim() != 2)
+    fail(ErrorCode::Shape, "ensemble logits must be [batch, classes], got ", ensemble_logits.sizes());
   for (const auto& z : branch_logits) {
     if (!z.sizes().equals(ensemble_logits.sizes())) {
       fail(ErrorCode::Shape, "branch logits must be [batch, classes] = ", ensemble_logits.sizes(), ", got ", z.sizes());

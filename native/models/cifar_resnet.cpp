@@ -23,8 +23,7 @@ class BasicBlockImpl : public nn::Module {
         extra_channels_(out - in) {
     const bool reshapes = stride != 1 || in != out;
     if (reshapes && shortcut == CifarShortcut::Projection) {
-      downsample_ = register_module(
-          "downsample", nn::Sequential(conv1x1(in, out, stride), BatchNorm2d(out)));
+      downsample_ = register_module("downsample", nn::Sequential(conv1x1(in, out, stride), BatchNorm2d(out)));
     }
     zero_pad_ = reshapes && shortcut == CifarShortcut::ZeroPad;
     if (gated) {
@@ -78,9 +77,8 @@ class CifarResNetImpl : public StagedNetImpl {
       nn::Sequential stage;
       const int64_t width = options.widths[s + 1];
       if (s == 2) trunk_channels_ = planes;
-      const std::vector<int64_t> inner = options.blocks.empty()
-                                             ? std::vector<int64_t>((options.depth - 2) / 6, width)
-                                             : options.blocks[s];
+      const std::vector<int64_t> inner =
+          options.blocks.empty() ? std::vector<int64_t>((options.depth - 2) / 6, width) : options.blocks[s];
       for (size_t b = 0; b < inner.size(); ++b) {
         const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
         stage->push_back(std::make_shared<BasicBlockImpl>(planes, inner[b], width, stride, options.shortcut, options.gated));
@@ -117,9 +115,7 @@ class CifarResNetImpl : public StagedNetImpl {
     for (size_t s = 0; s + 1 < stages_.size(); ++s) stages_[s] = replace_module(stage_name(s), other.stages_[s]);
   }
 
-  std::vector<std::string> feature_names() const override {
-    return {"layer1", "layer2", "layer3", "logits"};
-  }
+  std::vector<std::string> feature_names() const override { return {"layer1", "layer2", "layer3", "logits"}; }
 
  private:
   static std::string stage_name(size_t s) { return "layer" + std::to_string(s + 1); }
@@ -143,19 +139,20 @@ bool is_gate(const std::string& name) {
 Net make_cifar_resnet(const CifarResNetOptions& options, int64_t in_channels, int64_t num_classes) {
   if (!options.blocks.empty()) {
     if (options.blocks.size() != 3) {
-      fail(ErrorCode::InvalidArgument, "a CIFAR ResNet has 3 stages: blocks must list 3 stages of inner widths, got ", options.blocks.size());
+      fail(ErrorCode::InvalidArgument, "a CIFAR ResNet has 3 stages: blocks must list 3 stages of inner widths, got ",
+           options.blocks.size());
     }
     for (size_t s = 0; s < 3; ++s) {
       if (options.blocks[s].empty()) fail(ErrorCode::InvalidArgument, "blocks: stage ", s + 1, " needs at least one block");
       for (const int64_t w : options.blocks[s]) {
-        if (w < 1) fail(ErrorCode::InvalidArgument, "blocks: stage ", s + 1, " has a block of inner width ", w, "; widths must be >= 1");
+        if (w < 1)
+          fail(ErrorCode::InvalidArgument, "blocks: stage ", s + 1, " has a block of inner width ", w, "; widths must be >= 1");
       }
     }
     return std::make_shared<CifarResNetImpl>(options, in_channels, num_classes);
   }
   if (options.depth < 8 || (options.depth - 2) % 6 != 0) {
-    fail(ErrorCode::InvalidArgument, "CIFAR ResNet depth must be 6n+2 with n >= 1 (8, 14, 20, ...), got ",
-         options.depth);
+    fail(ErrorCode::InvalidArgument, "CIFAR ResNet depth must be 6n+2 with n >= 1 (8, 14, 20, ...), got ", options.depth);
   }
   return std::make_shared<CifarResNetImpl>(options, in_channels, num_classes);
 }

@@ -9,7 +9,8 @@ namespace distillery::models {
 DiscriminatorImpl::DiscriminatorImpl(int64_t in_features, const DiscriminatorOptions& options)
     : in_features_(in_features), output_relu_(options.output_relu) {
   if (in_features < 1) fail(ErrorCode::InvalidArgument, "a discriminator needs at least one input feature, got ", in_features);
-  if (options.min_width < 1) fail(ErrorCode::InvalidArgument, "discriminator minimum width must be >= 1, got ", options.min_width);
+  if (options.min_width < 1)
+    fail(ErrorCode::InvalidArgument, "discriminator minimum width must be >= 1, got ", options.min_width);
   int64_t width = in_features;
   std::vector<int64_t> widths;
   for (int64_t divisor : options.divisors) {

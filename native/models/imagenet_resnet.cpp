@@ -17,8 +17,7 @@ class BasicBlockImpl : public nn::Module {
  public:
   static constexpr int64_t kExpansion = 1;
 
-  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t /*base_width*/,
-                 nn::Sequential downsample)
+  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t /*base_width*/, nn::Sequential downsample)
       : conv1_(register_module("conv1", conv3x3(inplanes, planes, stride))),
         bn1_(register_module("bn1", BatchNorm2d(planes))),
         relu_(register_module("relu", nn::ReLU(nn::ReLUOptions(true)))),
@@ -47,8 +46,7 @@ class BottleneckImpl : public nn::Module {
  public:
   static constexpr int64_t kExpansion = 4;
 
-  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t base_width,
-                 nn::Sequential downsample) {
+  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t base_width, nn::Sequential downsample) {
     const int64_t width = planes * base_width / 64;
     conv1_ = register_module("conv1", conv1x1(inplanes, width));
     bn1_ = register_module("bn1", BatchNorm2d(width));
@@ -84,8 +82,7 @@ class ImageNetResNetImpl : public StagedNetImpl {
  public:
   ImageNetResNetImpl(const ImageNetResNetOptions& options, int64_t in_channels, int64_t num_classes)
       : base_width_(options.width_per_group) {
-    conv1_ = register_module(
-        "conv1", nn::Conv2d(nn::Conv2dOptions(in_channels, inplanes_, 7).stride(2).padding(3).bias(false)));
+    conv1_ = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in_channels, inplanes_, 7).stride(2).padding(3).bias(false)));
     bn1_ = register_module("bn1", BatchNorm2d(inplanes_));
     relu_ = register_module("relu", nn::ReLU(nn::ReLUOptions(true)));
     maxpool_ = register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
@@ -120,9 +117,7 @@ class ImageNetResNetImpl : public StagedNetImpl {
     for (size_t s = 0; s + 1 < stages_.size(); ++s) stages_[s] = replace_module(stage_name(s), other.stages_[s]);
   }
 
-  std::vector<std::string> feature_names() const override {
-    return {"layer1", "layer2", "layer3", "layer4", "logits"};
-  }
+  std::vector<std::string> feature_names() const override { return {"layer1", "layer2", "layer3", "layer4", "logits"}; }
 
  private:
   // torchvision's _make_layer: only the first block of a stage strides or changes width.
@@ -164,8 +159,7 @@ Net make_imagenet_resnet(const ImageNetResNetOptions& options, int64_t in_channe
   if (options.block == ResNetBlock::Basic) {
     // torchvision refuses other widths for BasicBlock; so do we, rather than silently ignore it.
     if (options.width_per_group != 64) {
-      fail(ErrorCode::InvalidArgument, "BasicBlock ResNets only support width_per_group 64, got ",
-           options.width_per_group);
+      fail(ErrorCode::InvalidArgument, "BasicBlock ResNets only support width_per_group 64, got ", options.width_per_group);
     }
     return std::make_shared<ImageNetResNetImpl<BasicBlockImpl>>(options, in_channels, num_classes);
   }

@@ -67,8 +67,6 @@ torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& x) {
                            at::globalContext().userEnabledCuDNN());
 }
 
-torch::Tensor global_pool(const torch::Tensor& x) {
-  return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-}
+torch::Tensor global_pool(const torch::Tensor& x) { return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1); }
 
 }  // namespace distillery::models

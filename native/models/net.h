@@ -57,7 +57,7 @@ class StagedNetImpl : public NetImpl {
 using StagedNet = std::shared_ptr<StagedNetImpl>;
 
 struct ModelSpec {
-  std::string arch;        // a name from list_archs(), e.g. "resnet20", "wrn-16-2", "resnet18"
+  std::string arch;  // a name from list_archs(), e.g. "resnet20", "wrn-16-2", "resnet18"
   int64_t in_channels = 3;
   int64_t num_classes = 10;
   int64_t branches = 0;  // >= 2: ONE's multi-branch version of `arch`; 0: the plain network

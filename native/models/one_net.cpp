@@ -72,8 +72,7 @@ std::vector<std::string> OneNetImpl::output_names() const {
 
 void OneNetImpl::copy_branch(size_t index, NetImpl& target) const {
   if (index >= branches_.size()) {
-    fail(ErrorCode::InvalidArgument, "branch ", index + 1, " does not exist: this ONE network has branches 1-",
-         branches_.size());
+    fail(ErrorCode::InvalidArgument, "branch ", index + 1, " does not exist: this ONE network has branches 1-", branches_.size());
   }
   // Each branch is the whole plain network, under the plain names: a strict state copy is the export.
   io::load_module_state(target, io::module_state(*branches_[index]), "", true);

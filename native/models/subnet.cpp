@@ -36,7 +36,8 @@ std::vector<std::vector<GatedBlock>> gated_blocks(const NetImpl& gated) {
       stages[s].push_back(std::move(block));
     }
     if (stages[s].empty()) {
-      fail(ErrorCode::InvalidArgument, "not a gated CIFAR ResNet: no ", block_name(s, 0), "channel_gate (build the search network with gated: true)");
+      fail(ErrorCode::InvalidArgument, "not a gated CIFAR ResNet: no ", block_name(s, 0),
+           "channel_gate (build the search network with gated: true)");
     }
   }
   return stages;
@@ -82,7 +83,8 @@ SubnetPlan plan_subnet(const NetImpl& gated, double threshold) {
     if (plan.source[s].empty()) {
       int64_t best = 0;
       for (size_t b = 1; b < stages[s].size(); ++b) {
-        if (stages[s][b].effective.max().item<double>() > stages[s][best].effective.max().item<double>()) best = static_cast<int64_t>(b);
+        if (stages[s][b].effective.max().item<double>() > stages[s][best].effective.max().item<double>())
+          best = static_cast<int64_t>(b);
       }
       plan.source[s].push_back(best);
       plan.channels[s].push_back({stages[s][best].effective.argmax().item<int64_t>()});
@@ -98,8 +100,8 @@ void extract_subnet(const NetImpl& gated, const SubnetPlan& plan, NetImpl& targe
     int64_t count = 0;
     while (target_params.find(block_name(s, count) + "conv1.weight") != nullptr) ++count;
     if (count != static_cast<int64_t>(plan.source[s].size())) {
-      fail(ErrorCode::Weights, "the extracted network has ", count, " block(s) in stage ", s + 1, ", the plan ", plan.source[s].size(),
-           ": build it with the plan's blocks");
+      fail(ErrorCode::Weights, "the extracted network has ", count, " block(s) in stage ", s + 1, ", the plan ",
+           plan.source[s].size(), ": build it with the plan's blocks");
     }
   }
   auto params = gated.named_parameters();
@@ -136,8 +138,8 @@ void extract_subnet(const NetImpl& gated, const SubnetPlan& plan, NetImpl& targe
     for (auto& item : items) {
       const torch::Tensor v = value(item.key());
       if (!v.sizes().equals(item.value().sizes())) {
-        fail(ErrorCode::Weights, "the extracted network's '", item.key(), "' is ", item.value().sizes(), " but the plan gives ", v.sizes(),
-             ": build it with the plan's blocks");
+        fail(ErrorCode::Weights, "the extracted network's '", item.key(), "' is ", item.value().sizes(), " but the plan gives ",
+             v.sizes(), ": build it with the plan's blocks");
       }
       item.value().copy_(v);
     }

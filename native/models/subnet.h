@@ -10,9 +10,9 @@
 namespace distillery::models {
 
 struct SubnetPlan {
-  std::vector<std::vector<int64_t>> blocks;                  // inner width of each kept block, per stage: ModelSpec::blocks
-  std::vector<std::vector<int64_t>> source;                  // the gated network's index of each kept block
-  std::vector<std::vector<std::vector<int64_t>>> channels;   // the kept inner channels of each kept block
+  std::vector<std::vector<int64_t>> blocks;                 // inner width of each kept block, per stage: ModelSpec::blocks
+  std::vector<std::vector<int64_t>> source;                 // the gated network's index of each kept block
+  std::vector<std::vector<std::vector<int64_t>>> channels;  // the kept inner channels of each kept block
 };
 
 /**

@@ -96,9 +96,7 @@ class WideResNetImpl : public StagedNetImpl {
     for (size_t g = 0; g + 1 < groups_.size(); ++g) groups_[g] = replace_module(group_name(g), other.groups_[g]);
   }
 
-  std::vector<std::string> feature_names() const override {
-    return {"block1", "block2", "block3", "logits"};
-  }
+  std::vector<std::string> feature_names() const override { return {"block1", "block2", "block3", "logits"}; }
 
  private:
   static std::string group_name(size_t g) { return "block" + std::to_string(g + 1); }
@@ -114,8 +112,7 @@ class WideResNetImpl : public StagedNetImpl {
 
 Net make_wide_resnet(const WideResNetOptions& options, int64_t in_channels, int64_t num_classes) {
   if (options.depth < 10 || (options.depth - 4) % 6 != 0) {
-    fail(ErrorCode::InvalidArgument, "WRN depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...), got ",
-         options.depth);
+    fail(ErrorCode::InvalidArgument, "WRN depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...), got ", options.depth);
   }
   if (options.widen < 1) fail(ErrorCode::InvalidArgument, "WRN widen factor must be >= 1, got ", options.widen);
   if (options.dropout < 0 || options.dropout >= 1) {

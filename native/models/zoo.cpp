@@ -35,9 +35,7 @@ Arch cifar(const std::string& name, int64_t depth, std::array<int64_t, 4> widths
 }
 
 Factory imagenet(ResNetBlock block, std::array<int64_t, 4> layers, int64_t width_per_group = 64) {
-  return [=](int64_t in, int64_t classes) {
-    return make_imagenet_resnet({block, layers, width_per_group}, in, classes);
-  };
+  return [=](int64_t in, int64_t classes) { return make_imagenet_resnet({block, layers, width_per_group}, in, classes); };
 }
 
 // WRN names are parsed, not looked up; these are the ones worth advertising.
@@ -102,8 +100,8 @@ Net build_model(const ModelSpec& spec) {
       if (arch.name == spec.arch) found = &arch;
     }
     if (found == nullptr || !found->cifar) {
-      fail(ErrorCode::InvalidArgument, spec.gated ? "student search" : "custom blocks", " works on CIFAR ResNets (resnet8 ... resnet110, ",
-           "resnet8x4, resnet32x4), not '", spec.arch, "'");
+      fail(ErrorCode::InvalidArgument, spec.gated ? "student search" : "custom blocks",
+           " works on CIFAR ResNets (resnet8 ... resnet110, ", "resnet8x4, resnet32x4), not '", spec.arch, "'");
     }
     CifarResNetOptions options = *found->cifar;
     options.blocks = spec.blocks;
@@ -118,8 +116,7 @@ Net build_model(const ModelSpec& spec) {
   }
   std::ostringstream valid;
   for (const auto& name : list_archs()) valid << name << ", ";
-  fail(ErrorCode::InvalidArgument, "unknown arch '", spec.arch, "'; valid: ", valid.str(),
-       "or any wrn-D-K with (D-4)%6==0");
+  fail(ErrorCode::InvalidArgument, "unknown arch '", spec.arch, "'; valid: ", valid.str(), "or any wrn-D-K with (D-4)%6==0");
 }
 
 StagedNet build_staged_model(const ModelSpec& spec) {

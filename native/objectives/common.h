@@ -8,6 +8,7 @@
 namespace distillery::objectives {
 
 /** E_ARGUMENT unless `setup` holds between `min` and `max` models; `role` names them ("teacher"). */
-void require_models(const train::ObjectiveSetup& setup, const std::string& objective, size_t min, size_t max, const std::string& role);
+void require_models(const train::ObjectiveSetup& setup, const std::string& objective, size_t min, size_t max,
+                    const std::string& role);
 
 }  // namespace distillery::objectives

@@ -25,10 +25,12 @@ class Kd : public train::Objective {
     train::ObjectiveLoss out;
     if (teachers_.empty()) {
       if (!c.batch->soft_indices.defined()) {
-        fail(ErrorCode::InvalidArgument, "KD without teacher models needs batches that replay soft labels (a dataset opened with a soft-label cache)");
+        fail(ErrorCode::InvalidArgument,
+             "KD without teacher models needs batches that replay soft labels (a dataset opened with a soft-label cache)");
       }
       const torch::Tensor logits = c.trainer.forward(*student, c.x);
-      const torch::Tensor target = losses::expand_soft_labels(c.batch->soft_indices, c.batch->soft_values, logits.size(1)).to(student->device);
+      const torch::Tensor target =
+          losses::expand_soft_labels(c.batch->soft_indices, c.batch->soft_values, logits.size(1)).to(student->device);
       out.terms.push_back({"ce", torch::nn::functional::cross_entropy(logits, c.y), ce_weight_});
       out.terms.push_back({"kd", losses::kd_kl_loss(logits, target, temperature_), kd_weight_});
       out.predictions = logits;

@@ -21,9 +21,9 @@ namespace F = torch::nn::functional;
 namespace {
 
 struct MealBlock {
-  std::string name;        // a feature name of the student and every teacher ("layer3", "logits")
-  int64_t length = 0;      // aligned length; 0: the student block's H*W (logits: the class count)
-  double weight = 1.0;     // gamma_j, on the similarity loss
+  std::string name;                 // a feature name of the student and every teacher ("layer3", "logits")
+  int64_t length = 0;               // aligned length; 0: the student block's H*W (logits: the class count)
+  double weight = 1.0;              // gamma_j, on the similarity loss
   double adversarial_weight = 1.0;  // eta_j, on the discriminator loss
   bool discriminator = true;
 };
@@ -157,7 +157,8 @@ class Meal : public train::Objective {
   };
   std::vector<torch::Tensor> student_blocks(const std::vector<torch::Tensor>& features) const;
   const std::vector<torch::Tensor>& teacher_blocks(size_t teacher, train::StepContext& c);
-  torch::Tensor adversarial_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher, Phase phase);
+  torch::Tensor adversarial_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
+                                 Phase phase);
 
   std::vector<train::ModelPtr> teachers_;
   bool cached_ = false;  // no teacher models: batches replay a soft-label cache
@@ -190,7 +191,8 @@ Meal::Meal(const train::ObjectiveSetup& setup)
   const std::vector<int64_t> input_shape = setup.settings.integers("inputShape");
   if (blocks.empty()) fail(ErrorCode::InvalidArgument, "meal.blocks: name at least one block (e.g. \"logits\")");
   if (input_shape.size() != 3) {
-    fail(ErrorCode::InvalidArgument, "MEAL needs the input shape [C, H, W] to size its blocks, got ", input_shape.size(), " numbers");
+    fail(ErrorCode::InvalidArgument, "MEAL needs the input shape [C, H, W] to size its blocks, got ", input_shape.size(),
+         " numbers");
   }
   std::vector<train::ModelHandle*> all{student.get()};
   for (const auto& t : teachers_) all.push_back(t.get());
@@ -221,8 +223,10 @@ Meal::Meal(const train::ObjectiveSetup& setup)
       r.length = block.length != 0 ? block.length : s.size(2) * s.size(3);
     }
     if (cached_ && (s.dim() != 2 || blocks.size() != 1)) {
-      fail(ErrorCode::InvalidArgument, "MEAL without teacher models replays a soft-label cache, which holds the ensemble's logits "
-           "only: meal.blocks must be [logits] (as MEAL V2's), got '", block.name, "'", blocks.size() > 1 ? " among others" : "");
+      fail(ErrorCode::InvalidArgument,
+           "MEAL without teacher models replays a soft-label cache, which holds the ensemble's logits "
+           "only: meal.blocks must be [logits] (as MEAL V2's), got '",
+           block.name, "'", blocks.size() > 1 ? " among others" : "");
     }
     for (size_t k = 0; k < teachers_.size(); ++k) {
       const size_t index = block_index(*teachers_[k], block.name, "teacher " + std::to_string(k + 1));
@@ -268,12 +272,14 @@ const std::vector<torch::Tensor>& Meal::teacher_blocks(size_t teacher, train::St
   const std::vector<torch::Tensor> features = c.trainer.features(*model, c.input_for(*model));
   std::vector<torch::Tensor> aligned;
   for (const Resolved& r : blocks_) {
-    aligned.push_back(losses::align_block(features[r.teacher_index[teacher]], r.length, pooling_).to(c.trainer.student()->device));
+    aligned.push_back(
+        losses::align_block(features[r.teacher_index[teacher]], r.length, pooling_).to(c.trainer.student()->device));
   }
   return cached_teachers_.emplace(teacher, std::move(aligned)).first->second;
 }
 
-torch::Tensor Meal::adversarial_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher, Phase phase) {
+torch::Tensor Meal::adversarial_loss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
+                                     Phase phase) {
   torch::Tensor total = torch::zeros({}, student.front().options().dtype(torch::kFloat));
   for (size_t j = 0; j < blocks_.size(); ++j) {
     models::Discriminator* d = adversary_->find(blocks_[j].block.name);
@@ -294,13 +300,15 @@ train::ObjectiveLoss Meal::compute(train::StepContext& c) {
   const std::vector<int64_t> selected = c.args.integers("teachers", {});
   const double discriminator_lr = c.args.number("discriminatorLr", c.lr);
   if (cached_ && (!c.batch->soft_indices.defined() || !c.batch->soft_logits.defined())) {
-    fail(ErrorCode::InvalidArgument, "this MEAL step has no teacher models, so its batches must replay a soft-label cache with logits "
+    fail(ErrorCode::InvalidArgument,
+         "this MEAL step has no teacher models, so its batches must replay a soft-label cache with logits "
          "(distillery cache-teachers --logits)");
   }
   if (!cached_ && selected.empty()) fail(ErrorCode::InvalidArgument, "a MEAL step needs at least one teacher index");
   for (int64_t k : selected) {
     if (k < 0 || static_cast<size_t>(k) >= teachers_.size()) {
-      fail(ErrorCode::InvalidArgument, "teacher index ", k, " is out of range: this MEAL run has ", teachers_.size(), " teacher(s)");
+      fail(ErrorCode::InvalidArgument, "teacher index ", k, " is out of range: this MEAL run has ", teachers_.size(),
+           " teacher(s)");
     }
   }
   if (!adversary_ && (phase == Phase::Discriminator || phase == Phase::Reversal)) {

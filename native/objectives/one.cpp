@@ -15,8 +15,8 @@ class One : public train::Objective {
   explicit One(const train::ObjectiveSetup& setup) : temperature_(setup.settings.number("temperature", 3.0)) {
     const train::ModelPtr& student = setup.trainer->student();
     if (dynamic_cast<models::OneNetImpl*>(student->net.get()) == nullptr) {
-      fail(ErrorCode::InvalidArgument, "method 'one' trains a multi-branch network, but the student is a plain ", student->spec.arch,
-           ": build it with branches >= 2 (--branches 3)");
+      fail(ErrorCode::InvalidArgument, "method 'one' trains a multi-branch network, but the student is a plain ",
+           student->spec.arch, ": build it with branches >= 2 (--branches 3)");
     }
     if (!(temperature_ > 0)) fail(ErrorCode::InvalidArgument, "one.temperature must be > 0, got ", temperature_);
   }

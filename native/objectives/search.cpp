@@ -21,7 +21,8 @@ class Search : public train::Objective {
       if (models::is_gate(p.key())) gates_.push_back(p.value());
     }
     if (gates_.empty()) {
-      fail(ErrorCode::InvalidArgument, "a search step needs the gated network (spec gated: true), got a plain ", student->spec.arch);
+      fail(ErrorCode::InvalidArgument, "a search step needs the gated network (spec gated: true), got a plain ",
+           student->spec.arch);
     }
     if (!(temperature_ > 0)) fail(ErrorCode::InvalidArgument, "search.temperature must be > 0, got ", temperature_);
   }
@@ -34,7 +35,8 @@ class Search : public train::Objective {
     {
       torch::NoGradGuard no_grad;
       teacher_->net->eval();
-      target = losses::ensemble_probabilities({c.trainer.forward(*teacher_, c.input_for(*teacher_)).to(student->device)}, temperature_);
+      target = losses::ensemble_probabilities({c.trainer.forward(*teacher_, c.input_for(*teacher_)).to(student->device)},
+                                              temperature_);
     }
     student->net->eval();
     const torch::Tensor logits = c.trainer.forward(*student, c.x);

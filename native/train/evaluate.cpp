@@ -116,7 +116,8 @@ SoftTargets soft_targets(const std::vector<ModelPtr>& models, const data::Batch&
     }
   }
   const torch::Tensor probs = losses::ensemble_probabilities(logits, temperature);
-  if (top_k < 1 || top_k > probs.size(1)) fail(ErrorCode::InvalidArgument, "top-k must be in [1, ", probs.size(1), "], got ", top_k);
+  if (top_k < 1 || top_k > probs.size(1))
+    fail(ErrorCode::InvalidArgument, "top-k must be in [1, ", probs.size(1), "], got ", top_k);
   auto [values, classes] = probs.topk(top_k, 1);
   const torch::Tensor stacked = torch::stack(logits);
   auto [teacher_values, teacher_classes] = torch::softmax(stacked / temperature, 2).topk(top_k, 2);

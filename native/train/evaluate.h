@@ -26,9 +26,9 @@ std::vector<EvalStats> evaluate_outputs(const ModelPtr& model, const data::Batch
 
 /** What a soft-label cache stores of an ensemble on a batch, on the CPU. */
 struct SoftTargets {
-  torch::Tensor classes;      // int64 [B, top_k]: the largest of the averaged softmax at the temperature
-  torch::Tensor values;       // float [B, top_k]: their probabilities
-  torch::Tensor mean_logits;  // float [B, K]: the teachers' mean logits (MEAL V2's discriminator input)
+  torch::Tensor classes;          // int64 [B, top_k]: the largest of the averaged softmax at the temperature
+  torch::Tensor values;           // float [B, top_k]: their probabilities
+  torch::Tensor mean_logits;      // float [B, K]: the teachers' mean logits (MEAL V2's discriminator input)
   torch::Tensor teacher_classes;  // int64 [T, B, top_k]: each teacher's own top-k at the temperature
   torch::Tensor teacher_values;   // float [T, B, top_k]
 };

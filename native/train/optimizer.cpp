@@ -33,10 +33,8 @@ Optimizer::Optimizer(const torch::nn::Module& module, const OptimizerConfig& con
     impl_ = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(config.lr));
   } else if (config.type == "adamw") {
     auto options = [&](double wd) {
-      return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(config.lr)
-                                                              .betas({config.beta1, config.beta2})
-                                                              .eps(config.eps)
-                                                              .weight_decay(wd));
+      return std::make_unique<torch::optim::AdamWOptions>(
+          torch::optim::AdamWOptions(config.lr).betas({config.beta1, config.beta2}).eps(config.eps).weight_decay(wd));
     };
     std::vector<torch::optim::OptimizerParamGroup> groups;
     if (!decay.empty()) groups.emplace_back(decay, options(config.weight_decay));

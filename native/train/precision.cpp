@@ -45,9 +45,12 @@ Precision parse_precision(const std::string& name) {
 
 const char* precision_name(Precision precision) {
   switch (precision) {
-    case Precision::Float32: return "fp32";
-    case Precision::BFloat16: return "bf16";
-    case Precision::Float16: return "fp16";
+    case Precision::Float32:
+      return "fp32";
+    case Precision::BFloat16:
+      return "bf16";
+    case Precision::Float16:
+      return "fp16";
   }
   return "fp32";
 }
@@ -80,11 +83,13 @@ AutocastScope::~AutocastScope() {
 
 LossScaler::LossScaler(const LossScalerOptions& options) : options_(options), scale_(options.init_scale) {
   if (!(options.init_scale > 0)) fail(ErrorCode::InvalidArgument, "lossScale.initScale must be > 0, got ", options.init_scale);
-  if (!(options.growth_factor > 1)) fail(ErrorCode::InvalidArgument, "lossScale.growthFactor must be > 1, got ", options.growth_factor);
+  if (!(options.growth_factor > 1))
+    fail(ErrorCode::InvalidArgument, "lossScale.growthFactor must be > 1, got ", options.growth_factor);
   if (!(options.backoff_factor > 0 && options.backoff_factor < 1)) {
     fail(ErrorCode::InvalidArgument, "lossScale.backoffFactor must be in (0, 1), got ", options.backoff_factor);
   }
-  if (options.growth_interval < 1) fail(ErrorCode::InvalidArgument, "lossScale.growthInterval must be >= 1, got ", options.growth_interval);
+  if (options.growth_interval < 1)
+    fail(ErrorCode::InvalidArgument, "lossScale.growthInterval must be >= 1, got ", options.growth_interval);
 }
 
 bool LossScaler::unscale(const std::vector<torch::Tensor>& params) const {

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "io/module_state.h"
 #include "io/safetensors.h"
+#include "train/checkpoint_format.h"
 #include "train/checks.h"
 
 #include <cmath>
@@ -10,17 +11,12 @@
 
 namespace distillery::train {
 
-namespace {
-constexpr const char* kModelPrefix = "model.";
-constexpr const char* kOptimPrefix = "optim.";
-constexpr const char* kRngName = "rng.cpu";
-}  // namespace
-
 Trainer::Trainer(ModelPtr student, const OptimizerConfig& config)
     : student_(std::move(student)), optimizer_(*student_->net, config) {}
 
 StepStats Trainer::step(Objective& objective, const std::shared_ptr<const data::Batch>& batch, double lr, const Settings& args) {
-  if (objective.owner() != this) fail(ErrorCode::InvalidArgument, "this objective was made for another trainer: make one for this trainer");
+  if (objective.owner() != this)
+    fail(ErrorCode::InvalidArgument, "this objective was made for another trainer: make one for this trainer");
   const std::vector<ModelPtr> models = objective.models();
   std::vector<ModelHandle*> all{student_.get()};
   for (const auto& m : models) all.push_back(m.get());
@@ -30,7 +26,8 @@ StepStats Trainer::step(Objective& objective, const std::shared_ptr<const data::
   for (const auto& m : models) check_batch(*batch, largest_label, *m);
   torch::AutoGradMode grad(true);
   student_->net->train();
-  StepContext context{*this, batch, data::normalize_images(*batch, student_->device), batch->labels.to(student_->device), lr, args};
+  StepContext context{*this, batch, data::normalize_images(*batch, student_->device), batch->labels.to(student_->device),
+                      lr,    args};
   const ObjectiveLoss out = objective.compute(context);
   if (out.terms.empty()) fail(ErrorCode::InvalidArgument, "an objective returned no loss terms");
   torch::Tensor total;

@@ -24,10 +24,10 @@ namespace distillery::train {
 struct StepStats {
   double loss = 0;
   std::vector<std::pair<std::string, double>> terms;  // in the objective's order
-  int64_t correct = 0;  // top-1 hits of the objective's predictions on the (augmented) batch
+  int64_t correct = 0;                                // top-1 hits of the objective's predictions on the (augmented) batch
   int64_t count = 0;
-  bool skipped = false;    // the loss scaler found inf/NaN gradients and skipped the update
-  double loss_scale = 0;   // the scale after this step (0: no loss scaling)
+  bool skipped = false;   // the loss scaler found inf/NaN gradients and skipped the update
+  double loss_scale = 0;  // the scale after this step (0: no loss scaling)
 };
 
 using Metadata = std::map<std::string, std::string>;

@@ -2,7 +2,7 @@
 // ResNets), or safetensors weights to a checkpoint that `distill --teachers` and `eval` accept.
 import { DistilleryError } from '../errors.js';
 import type { ConvertOptions } from '../config/commands.js';
-import { CHECKPOINT_FORMAT, loadModel, readRecord, recordMetadata } from '../io/checkpoint.js';
+import { CHECKPOINT_FORMAT, checkpointModelPrefix, loadModel, readRecord, recordMetadata } from '../io/checkpoint.js';
 import type { OutputOptions } from './options.js';
 import { printResult } from './output.js';
 
@@ -11,7 +11,10 @@ export async function convertCommand(input: string, output: string, options: Con
   const record = readRecord(input);
   const toWeights = record?.format === CHECKPOINT_FORMAT;
   if (!toWeights && record === undefined && options.arch === undefined) {
-    throw new DistilleryError(`${input} is a safetensors file without distillery metadata: pass --arch (and --in-channels, --num-classes) to say which network it holds`, 'E_ARGUMENT');
+    throw new DistilleryError(
+      `${input} is a safetensors file without distillery metadata: pass --arch (and --in-channels, --num-classes) to say which network it holds`,
+      'E_ARGUMENT',
+    );
   }
   const spec = record?.model ?? { arch: options.arch as string, inChannels: options.inChannels, numClasses: options.numClasses };
   const model = await loadModel(input, 'cpu', record === undefined ? spec : undefined);
@@ -20,12 +23,24 @@ export async function convertCommand(input: string, output: string, options: Con
       await model.saveSafetensors(output, recordMetadata({ format: 'distillery.weights', version: 1, model: model.spec }));
     } else {
       const metadata = recordMetadata({
-        format: CHECKPOINT_FORMAT, version: 1, model: model.spec, epoch: 0, step: 0, trainSeconds: 0, trainImages: 0, config: null, history: [],
+        format: CHECKPOINT_FORMAT,
+        version: 1,
+        model: model.spec,
+        epoch: 0,
+        step: 0,
+        trainSeconds: 0,
+        trainImages: 0,
+        config: null,
+        history: [],
       });
-      await model.saveSafetensors(output, metadata, 'model.');
+      await model.saveSafetensors(output, metadata, checkpointModelPrefix());
     }
   } finally {
     model.dispose();
   }
-  printResult(out, { input, output, kind: toWeights ? 'weights' : 'checkpoint', model: spec }, `wrote ${output} (${toWeights ? 'safetensors weights' : 'checkpoint'} of ${spec.arch})`);
+  printResult(
+    out,
+    { input, output, kind: toWeights ? 'weights' : 'checkpoint', model: spec },
+    `wrote ${output} (${toWeights ? 'safetensors weights' : 'checkpoint'} of ${spec.arch})`,
+  );
 }

@@ -34,7 +34,11 @@ export function doctorChecks(): DoctorCheck[] {
   const info = addon.torchInfo();
   const checks: DoctorCheck[] = [];
   checks.push({ name: 'node', ok: Number(process.versions.node.split('.')[0]) >= 20, detail: process.version, fix: 'Node.js 20 or newer' });
-  let runtime: DoctorCheck = { name: 'libtorch', ok: true, detail: `${info.runtimeVersion || info.compiledVersion} (${info.source}) ${info.libraryPath}` };
+  let runtime: DoctorCheck = {
+    name: 'libtorch',
+    ok: true,
+    detail: `${info.runtimeVersion || info.compiledVersion} (${info.source}) ${info.libraryPath}`,
+  };
   try {
     addon.checkRuntime();
   } catch (error) {
@@ -50,11 +54,17 @@ export function doctorChecks(): DoctorCheck[] {
     ok: info.cudaAvailable,
     detail: info.cudaAvailable
       ? `${info.cudaDeviceCount} device(s), CUDA runtime ${version(info.cudaRuntimeVersion, [1000, 10])}`
-      : info.builtWithCuda ? 'CUDA LibTorch, no device' : 'not in this LibTorch',
+      : info.builtWithCuda
+        ? 'CUDA LibTorch, no device'
+        : 'not in this LibTorch',
     ...(info.cudaAvailable ? {} : { fix: cudaFix }),
   });
   info.devices.forEach((d, i) =>
-    checks.push({ name: `cuda:${i}`, ok: true, detail: `${d.name}, ${(d.totalMemory / 2 ** 30).toFixed(1)} GiB, compute capability ${d.capability}` }),
+    checks.push({
+      name: `cuda:${i}`,
+      ok: true,
+      detail: `${d.name}, ${(d.totalMemory / 2 ** 30).toFixed(1)} GiB, compute capability ${d.capability}`,
+    }),
   );
   if (info.cudaAvailable) {
     checks.push({
@@ -72,7 +82,8 @@ export function doctorChecks(): DoctorCheck[] {
     ...(backends.includes('gloo') ? {} : { fix: 'sudo apt-get install libgloo-dev, then DISTILLERY_FORCE_BUILD=1 npm rebuild distillery' }),
   });
   for (const [name, defaults] of Object.entries(DATASET_DEFAULTS)) {
-    const present = existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte.gz')) || existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte'));
+    const present =
+      existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte.gz')) || existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte'));
     checks.push({
       name,
       ok: present,
@@ -91,7 +102,9 @@ export function doctorCommand(output: OutputOptions): void {
   } else if (!output.quiet) {
     const width = Math.max(...checks.map((c) => c.name.length));
     for (const c of checks) {
-      process.stderr.write(`${c.ok ? 'ok ' : '-- '} ${c.name.padEnd(width)}  ${c.detail}${c.fix && !c.ok ? `\n     ${' '.repeat(width)}  fix: ${c.fix}` : ''}\n`);
+      process.stderr.write(
+        `${c.ok ? 'ok ' : '-- '} ${c.name.padEnd(width)}  ${c.detail}${c.fix && !c.ok ? `\n     ${' '.repeat(width)}  fix: ${c.fix}` : ''}\n`,
+      );
     }
   }
   const broken = checks.find((c) => c.name === 'libtorch' && !c.ok);

@@ -2,7 +2,14 @@
 // checkpoint and as safetensors weights that load and evaluate with no trace of the other branches.
 import type { ExportOptions } from '../config/commands.js';
 import { DistilleryError } from '../errors.js';
-import { CHECKPOINT_FORMAT, loadModel, readCheckpointRecord, recordMetadata, WEIGHTS_FORMAT } from '../io/checkpoint.js';
+import {
+  CHECKPOINT_FORMAT,
+  checkpointModelPrefix,
+  loadModel,
+  readCheckpointRecord,
+  recordMetadata,
+  WEIGHTS_FORMAT,
+} from '../io/checkpoint.js';
 import type { OutputOptions } from './options.js';
 import { printResult } from './output.js';
 
@@ -16,7 +23,10 @@ export async function exportCommand(input: string, options: ExportOptions, outpu
   const record = readCheckpointRecord(input);
   const branches = record.model.branches ?? 0;
   if (branches < 2) {
-    throw new DistilleryError(`${input} holds a plain ${record.model.arch}, not a ONE network: there are no branches to export (use it as it is, or \`distillery convert\`)`, 'E_ARGUMENT');
+    throw new DistilleryError(
+      `${input} holds a plain ${record.model.arch}, not a ONE network: there are no branches to export (use it as it is, or \`distillery convert\`)`,
+      'E_ARGUMENT',
+    );
   }
   if (options.branch > branches) {
     throw new DistilleryError(`--branch ${options.branch}: ${input} has branches 1-${branches}`, 'E_ARGUMENT');
@@ -30,7 +40,11 @@ export async function exportCommand(input: string, options: ExportOptions, outpu
       const model = plain.spec;
       const exportedFrom = { checkpoint: input, branch: options.branch };
       // The run's config stays in the checkpoint: it records the input normalisation eval needs.
-      await plain.saveSafetensors(paths.checkpoint, recordMetadata({ ...record, format: CHECKPOINT_FORMAT, model, history: [], exportedFrom }), 'model.');
+      await plain.saveSafetensors(
+        paths.checkpoint,
+        recordMetadata({ ...record, format: CHECKPOINT_FORMAT, model, history: [], exportedFrom }),
+        checkpointModelPrefix(),
+      );
       await plain.saveSafetensors(paths.weights, recordMetadata({ format: WEIGHTS_FORMAT, version: 1, model, exportedFrom }));
       printResult(
         output,

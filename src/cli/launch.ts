@@ -27,7 +27,10 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 /** Runs `command` (a distillery command line) once per local rank; resolves when all ranks succeed. */
 export async function launchCommand(options: LaunchOptions, command: string[]): Promise<void> {
   if (command.length === 0) {
-    throw new DistilleryError('launch needs the command each rank runs, after --: distillery launch --nproc-per-node 2 -- distill ...', 'E_ARGUMENT');
+    throw new DistilleryError(
+      'launch needs the command each rank runs, after --: distillery launch --nproc-per-node 2 -- distill ...',
+      'E_ARGUMENT',
+    );
   }
   if (!DATA_PARALLEL.has(command[0]!)) {
     throw new DistilleryError(
@@ -95,7 +98,7 @@ export async function launchCommand(options: LaunchOptions, command: string[]): 
       const interrupted = failure.code === 130;
       throw new DistilleryError(
         `rank ${failure.rank} (pid ${failure.pid}) ${failure.how}${interrupted ? ' (interrupted)' : ''}; the other ranks were stopped. ` +
-          'Rank 0 writes the run\'s checkpoint each epoch: rerun the same launch command with --resume to continue from it',
+          "Rank 0 writes the run's checkpoint each epoch: rerun the same launch command with --resume to continue from it",
         interrupted ? 'E_INTERRUPTED' : 'E_DISTRIBUTED',
       );
     }

@@ -72,7 +72,10 @@ export async function resolveRunConfig(
     const owners = new Map<string, string[]>();
     for (const { flag, owner } of foreign) owners.set(flag.flag, [...(owners.get(flag.flag) ?? []), owner]);
     throw new ConfigError(
-      [...owners].map(([flag, names]) => `${flag}: not an option of method '${method?.name ?? name}' (it belongs to ${names.map((n) => `'${n}'`).join(' and ')})`),
+      [...owners].map(
+        ([flag, names]) =>
+          `${flag}: not an option of method '${method?.name ?? name}' (it belongs to ${names.map((n) => `'${n}'`).join(' and ')})`,
+      ),
     );
   }
   const flags = flagsToConfig(raw, method ? methodFlags(method) : []);

@@ -16,7 +16,13 @@ export async function quickstartCommand(options: QuickstartOptions, output: Outp
   const result = await quickstart(options, (config, label) => runWithProgress(config, output, label));
   const { rows, kdGain, mealGain, seconds } = result;
   const table = formatTable(
-    rows.map((r) => ({ role: r.role, arch: r.arch, top1: r.top1 * 100, params: r.params, imagesPerSecond: r.imagesPerSecond === null ? null : Math.round(r.imagesPerSecond) })),
+    rows.map((r) => ({
+      role: r.role,
+      arch: r.arch,
+      top1: r.top1 * 100,
+      params: r.params,
+      imagesPerSecond: r.imagesPerSecond === null ? null : Math.round(r.imagesPerSecond),
+    })),
     [
       { key: 'role', header: 'model' },
       { key: 'arch' },

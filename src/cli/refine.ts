@@ -8,10 +8,13 @@ import { percent, printResult } from './output.js';
 /** Runs the refinement and prints what changed. */
 export async function refineCommand(options: RefineOptions, output: OutputOptions): Promise<void> {
   setThreads(options.threads);
-  const labelNoise = options.noiseRate === undefined ? undefined : { type: options.noiseType, rate: options.noiseRate, seed: options.noiseSeed };
+  const labelNoise =
+    options.noiseRate === undefined ? undefined : { type: options.noiseType, rate: options.noiseRate, seed: options.noiseSeed };
   const result = await refineLabels({ ...options, ...(labelNoise ? { labelNoise } : {}) });
   const accuracy =
-    result.givenAccuracy === undefined ? '' : `; correct labels ${percent(result.givenAccuracy)} given -> ${percent(result.refinedAccuracy ?? 0)} kept`;
+    result.givenAccuracy === undefined
+      ? ''
+      : `; correct labels ${percent(result.givenAccuracy)} given -> ${percent(result.refinedAccuracy ?? 0)} kept`;
   printResult(
     output,
     result,

@@ -29,7 +29,9 @@ export async function executeWithProgress(run: TrainingRun, output: OutputOption
     progress.update({ step: e.batch, images, loss: e.loss });
     if (e.batch === e.batches) progress.end();
   });
-  run.on('eval', (e) => progress.note(`${label} epoch ${e.epoch + 1}: test top-1 ${percent(e.top1)}, top-5 ${percent(e.top5)}, loss ${e.loss.toFixed(4)}`));
+  run.on('eval', (e) =>
+    progress.note(`${label} epoch ${e.epoch + 1}: test top-1 ${percent(e.top1)}, top-5 ${percent(e.top5)}, loss ${e.loss.toFixed(4)}`),
+  );
   run.on('log', (e) => progress.note(e.message));
   // First Ctrl-C: finish the epoch and write its checkpoint (resume continues there); second: quit now,
   // which is safe too since checkpoints are replaced atomically.
@@ -38,7 +40,7 @@ export async function executeWithProgress(run: TrainingRun, output: OutputOption
     if (stopping) process.exit(130);
     stopping = true;
     run.requestStop();
-    progress.note('stopping after this epoch\'s checkpoint (Ctrl-C again to quit now)');
+    progress.note("stopping after this epoch's checkpoint (Ctrl-C again to quit now)");
   };
   process.on('SIGINT', onSignal);
   let result: RunResult;
@@ -61,12 +63,25 @@ function comparison(result: RunResult): string {
   const rows = [
     ...(result.teachers ?? []).map((t, i) => ({ model: `teacher ${i + 1}`, arch: t.arch, top1: t.top1 * 100, top5: t.top5 * 100 })),
     ...(result.teachers && result.ensemble
-      ? [{ model: 'teacher ensemble', arch: result.teachers.map((t) => t.arch).join('+'), top1: result.ensemble.top1 * 100, top5: result.ensemble.top5 * 100 }]
+      ? [
+          {
+            model: 'teacher ensemble',
+            arch: result.teachers.map((t) => t.arch).join('+'),
+            top1: result.ensemble.top1 * 100,
+            top5: result.ensemble.top5 * 100,
+          },
+        ]
       : []),
-    ...(result.outputs ?? []).map((o) => ({ model: `${result.method} ${o.name}`, arch: result.arch, top1: o.top1 * 100, top5: o.top5 * 100 })),
+    ...(result.outputs ?? []).map((o) => ({
+      model: `${result.method} ${o.name}`,
+      arch: result.arch,
+      top1: o.top1 * 100,
+      top5: o.top5 * 100,
+    })),
   ];
   if (rows.length === 0) return '';
-  if (!result.outputs) rows.push({ model: `student (${result.method})`, arch: result.arch, top1: result.top1 * 100, top5: result.top5 * 100 });
+  if (!result.outputs)
+    rows.push({ model: `student (${result.method})`, arch: result.arch, top1: result.top1 * 100, top5: result.top5 * 100 });
   const table = formatTable(rows, [
     { key: 'model' },
     { key: 'arch' },

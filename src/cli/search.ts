@@ -9,13 +9,30 @@ import { executeWithProgress } from './run-command.js';
 
 /** Runs the search of `config` (method 'search', one teacher) and prints the found student next to its teacher. */
 export async function searchCommand(config: ResolvedRunConfig, output: OutputOptions): Promise<void> {
-  const { found, foundPath, weightsPath, run } = await searchStudent(config, (r) => executeWithProgress(r, output, `search ${config.model.arch}`));
+  const { found, foundPath, weightsPath, run } = await searchStudent(config, (r) =>
+    executeWithProgress(r, output, `search ${config.model.arch}`),
+  );
   const table = formatTable(
     [
-      { network: `teacher ${found.teacher.arch}`, params: found.teacher.params, mflops: found.teacher.flops / 1e6, top1: (found.teacher.top1 ?? NaN) * 100 },
-      { network: found.description, params: found.student.params, mflops: found.student.flops / 1e6, top1: (found.student.top1 ?? NaN) * 100 },
+      {
+        network: `teacher ${found.teacher.arch}`,
+        params: found.teacher.params,
+        mflops: found.teacher.flops / 1e6,
+        top1: (found.teacher.top1 ?? NaN) * 100,
+      },
+      {
+        network: found.description,
+        params: found.student.params,
+        mflops: found.student.flops / 1e6,
+        top1: (found.student.top1 ?? NaN) * 100,
+      },
     ],
-    [{ key: 'network' }, { key: 'params' }, { key: 'mflops', header: 'MFLOPs', decimals: 2 }, { key: 'top1', header: 'top-1 % (before retraining)', decimals: 2 }],
+    [
+      { key: 'network' },
+      { key: 'params' },
+      { key: 'mflops', header: 'MFLOPs', decimals: 2 },
+      { key: 'top1', header: 'top-1 % (before retraining)', decimals: 2 },
+    ],
   );
   printResult(
     output,

@@ -1,18 +1,18 @@
-import { z } from "zod";
+import { z } from 'zod';
 
-import { ConfigError } from "./errors.js";
+import { ConfigError } from './errors.js';
 
 // Options of the commands that do not train (eval, convert) and of quickstart; validated like runs.
 
 const device = z
   .string()
   .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
-  .default("cpu");
+  .default('cpu');
 const count = z.coerce.number().int().min(0);
 
 /** `distillery eval`: score checkpoints (several: their averaged-softmax ensemble). */
 export const EvalOptions = z.object({
-  dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
+  dataDir: z.string().min(1).default('/usr/share/datasets/fashion-mnist'),
   batchSize: z.coerce.number().int().min(1).default(512),
   device,
   threads: count.default(0),
@@ -46,13 +46,18 @@ export type ExportOptions = z.output<typeof ExportOptions>;
 export const RefineOptions = z.object({
   teachers: z
     .string()
-    .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
-    .pipe(z.array(z.string()).min(1, "name at least one teacher checkpoint")),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string()).min(1, 'name at least one teacher checkpoint')),
   out: z.string().min(1),
-  dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
+  dataDir: z.string().min(1).default('/usr/share/datasets/fashion-mnist'),
   threshold: z.coerce.number().min(0).max(1).default(0.5),
-  mode: z.enum(["relabel", "drop"]).default("relabel"),
-  noiseType: z.enum(["symmetric", "pairflip"]).default("symmetric"),
+  mode: z.enum(['relabel', 'drop']).default('relabel'),
+  noiseType: z.enum(['symmetric', 'pairflip']).default('symmetric'),
   noiseRate: z.coerce.number().min(0).max(1).optional(),
   noiseSeed: count.default(0),
   batchSize: z.coerce.number().int().min(1).default(512),
@@ -79,7 +84,10 @@ export const BenchLoaderOptions = z
     epochs: z.coerce.number().int().min(1).default(1),
     skipBadFiles: z.boolean().default(false),
   })
-  .refine((o) => o.data !== undefined || o.list !== undefined, { message: "name the images: --data DIR (an ImageFolder tree) or --list FILE", path: ["data"] });
+  .refine((o) => o.data !== undefined || o.list !== undefined, {
+    message: 'name the images: --data DIR (an ImageFolder tree) or --list FILE',
+    path: ['data'],
+  });
 /** Parsed bench-loader options. */
 export type BenchLoaderOptions = z.output<typeof BenchLoaderOptions>;
 
@@ -89,10 +97,10 @@ export const LaunchOptions = z
     nprocPerNode: z.coerce.number().int().min(1),
     nnodes: z.coerce.number().int().min(1).default(1),
     nodeRank: z.coerce.number().int().min(0).default(0),
-    masterAddr: z.string().min(1).default("127.0.0.1"),
+    masterAddr: z.string().min(1).default('127.0.0.1'),
     masterPort: z.coerce.number().int().min(1).max(65535).default(29500),
   })
-  .refine((o) => o.nodeRank < o.nnodes, { message: "must be below --nnodes (nodes are numbered 0 to nnodes - 1)", path: ["nodeRank"] });
+  .refine((o) => o.nodeRank < o.nnodes, { message: 'must be below --nnodes (nodes are numbered 0 to nnodes - 1)', path: ['nodeRank'] });
 /** Parsed launch options. */
 export type LaunchOptions = z.output<typeof LaunchOptions>;
 
@@ -100,8 +108,13 @@ export type LaunchOptions = z.output<typeof LaunchOptions>;
 export const CacheTeachersOptions = z.object({
   teachers: z
     .string()
-    .transform((list) => list.split(",").map((item) => item.trim()).filter(Boolean))
-    .pipe(z.array(z.string()).min(1, "name at least one teacher checkpoint")),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string()).min(1, 'name at least one teacher checkpoint')),
   data: z.string().min(1),
   list: z.string().min(1).optional(),
   out: z.string().min(1),
@@ -123,10 +136,10 @@ export type CacheTeachersOptions = z.output<typeof CacheTeachersOptions>;
 
 /** `distillery quickstart`: the end-to-end demonstration on the embedded defaults. */
 export const QuickstartOptions = z.object({
-  out: z.string().min(1).default("runs/quickstart"),
-  dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
-  teachers: z.string().default("resnet20,resnet14"),
-  student: z.string().min(1).default("resnet8"),
+  out: z.string().min(1).default('runs/quickstart'),
+  dataDir: z.string().min(1).default('/usr/share/datasets/fashion-mnist'),
+  teachers: z.string().default('resnet20,resnet14'),
+  student: z.string().min(1).default('resnet8'),
   teacherEpochs: z.coerce.number().int().min(1).default(4),
   studentEpochs: z.coerce.number().int().min(1).default(4),
   trainLimit: z.coerce.number().int().min(1).default(20000),
@@ -144,7 +157,7 @@ export function parseCommandOptions<T extends z.ZodType>(schema: T, options: Rec
   if (result.success) return result.data;
   throw new ConfigError(
     result.error.issues.map((issue) => {
-      const key = issue.path.map(String).join(".");
+      const key = issue.path.map(String).join('.');
       const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
       return `${flag}: ${issue.message}`;
     }),

@@ -9,9 +9,9 @@ export interface DatasetDefaults {
 }
 
 /** The datasets distillery knows by name ("idx" is any MNIST-format directory: pass data.dataDir). */
-export const DATASET_DEFAULTS: Readonly<Record<"fashion-mnist" | "mnist", DatasetDefaults>> = {
-  "fashion-mnist": { dataDir: "/usr/share/datasets/fashion-mnist", mean: [0.286], std: [0.353] },
-  mnist: { dataDir: "/usr/share/datasets/mnist", mean: [0.1307], std: [0.3081] },
+export const DATASET_DEFAULTS: Readonly<Record<'fashion-mnist' | 'mnist', DatasetDefaults>> = {
+  'fashion-mnist': { dataDir: '/usr/share/datasets/fashion-mnist', mean: [0.286], std: [0.353] },
+  mnist: { dataDir: '/usr/share/datasets/mnist', mean: [0.1307], std: [0.3081] },
 };
 
 /** ImageNet's per-channel statistics, torchvision's normalisation for ImageFolder datasets. */
@@ -24,20 +24,20 @@ export interface NamedDataset {
 }
 
 /** Every name but "fashion-mnist", whose settings are the schema's own defaults. */
-export const NAMED_DATASETS: Readonly<Record<"mnist" | "idx" | "cifar10" | "cifar100" | "imagefolder", NamedDataset>> = {
+export const NAMED_DATASETS: Readonly<Record<'mnist' | 'idx' | 'cifar10' | 'cifar100' | 'imagefolder', NamedDataset>> = {
   mnist: { defaults: { ...DATASET_DEFAULTS.mnist } },
-  idx: { defaults: {}, dirHint: "the directory holding the IDX files" },
+  idx: { defaults: {}, dirHint: 'the directory holding the IDX files' },
   // The training sets' statistics, with the usual CIFAR augmentation.
   cifar10: {
     defaults: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616], augment: { pad: 4, flip: true } },
-    dirHint: "the folder holding the CIFAR binary files, e.g. cifar-10-batches-bin",
+    dirHint: 'the folder holding the CIFAR binary files, e.g. cifar-10-batches-bin',
   },
   cifar100: {
     defaults: { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762], augment: { pad: 4, flip: true } },
-    dirHint: "the folder holding the CIFAR binary files, e.g. cifar-100-binary",
+    dirHint: 'the folder holding the CIFAR binary files, e.g. cifar-100-binary',
   },
   imagefolder: {
     defaults: { mean: [...IMAGENET_NORMALIZATION.mean], std: [...IMAGENET_NORMALIZATION.std], augment: { pad: 0, flip: true } },
-    dirHint: "the folder holding train/ and val/, one subfolder per class in each",
+    dirHint: 'the folder holding train/ and val/, one subfolder per class in each',
   },
 };

@@ -1,11 +1,11 @@
-import { readFile } from "node:fs/promises";
-import { extname } from "node:path";
-import YAML from "yaml";
-import { ConfigError } from "./errors.js";
-import { describeIssues } from "./issues.js";
-import { type ConfigPatch, mergeConfig } from "./merge.js";
-import { NAMED_DATASETS } from "./datasets.js";
-import { RunConfig } from "./schemas.js";
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import { ConfigError } from './errors.js';
+import { describeIssues } from './issues.js';
+import { type ConfigPatch, mergeConfig } from './merge.js';
+import { NAMED_DATASETS } from './datasets.js';
+import { RunConfig } from './schemas.js';
 
 /** A validated run configuration whose output directory has been resolved. */
 export type ResolvedRunConfig = RunConfig & { out: string };
@@ -13,25 +13,23 @@ export type ResolvedRunConfig = RunConfig & { out: string };
 /** Reads a YAML (.yml, .yaml) or JSON (.json) config file into an unvalidated mapping. */
 export async function loadConfigFile(path: string): Promise<ConfigPatch> {
   const extension = extname(path).toLowerCase();
-  if (![".yml", ".yaml", ".json"].includes(extension)) {
-    throw new ConfigError([
-      `config file '${path}': unsupported extension '${extension}' (expected .yml, .yaml or .json)`,
-    ]);
+  if (!['.yml', '.yaml', '.json'].includes(extension)) {
+    throw new ConfigError([`config file '${path}': unsupported extension '${extension}' (expected .yml, .yaml or .json)`]);
   }
-  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") throw new ConfigError([`config file not found: '${path}'`], "E_FILE_NOT_FOUND");
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new ConfigError([`config file not found: '${path}'`], 'E_FILE_NOT_FOUND');
     throw new ConfigError([`config file '${path}': ${error.message}`]);
   });
   let parsed: unknown;
   try {
-    parsed = extension === ".json" ? JSON.parse(text) : YAML.parse(text);
+    parsed = extension === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (error) {
-    const format = extension === ".json" ? "JSON" : "YAML";
+    const format = extension === '.json' ? 'JSON' : 'YAML';
     throw new ConfigError([`config file '${path}' is not valid ${format}: ${(error as Error).message}`]);
   }
   // An empty YAML document parses to null: treat it as "no settings".
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError([`config file '${path}': expected a mapping of settings at the top level`]);
   }
   return parsed as ConfigPatch;
@@ -49,9 +47,12 @@ export function buildConfig(fileConfig: ConfigPatch | undefined, flags: ConfigPa
 // own defaults are Fashion-MNIST's.
 function withDatasetDefaults(config: ConfigPatch): ConfigPatch {
   const data = config.data;
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return config;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return config;
   const dataset = (data as Record<string, unknown>).dataset;
-  const named = typeof dataset === "string" && Object.hasOwn(NAMED_DATASETS, dataset) ? NAMED_DATASETS[dataset as keyof typeof NAMED_DATASETS] : undefined;
+  const named =
+    typeof dataset === 'string' && Object.hasOwn(NAMED_DATASETS, dataset)
+      ? NAMED_DATASETS[dataset as keyof typeof NAMED_DATASETS]
+      : undefined;
   if (named === undefined) return config;
   if (named.dirHint !== undefined && (data as Record<string, unknown>).dataDir === undefined) {
     throw new ConfigError([`data.dataDir: required when data.dataset is '${dataset}' (${named.dirHint})`]);
@@ -60,6 +61,6 @@ function withDatasetDefaults(config: ConfigPatch): ConfigPatch {
 }
 
 /** Where a run writes when no `out` is given: runs/<method>-<arch>. */
-export function defaultOutDir(config: Pick<RunConfig, "method" | "model">): string {
+export function defaultOutDir(config: Pick<RunConfig, 'method' | 'model'>): string {
   return `runs/${config.method}-${config.model.arch}`;
 }

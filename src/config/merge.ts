@@ -17,11 +17,11 @@ export function mergeConfig(base: ConfigPatch, patch: ConfigPatch): ConfigPatch 
 }
 
 function isMapping(value: unknown): value is ConfigPatch {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // A patch that switches a section's `type` (e.g. --optimizer adamw over an sgd file) replaces the
 // section: the old variant's keys (momentum, milestones…) would be unknown keys to the new one.
 function sameVariant(base: ConfigPatch, patch: ConfigPatch): boolean {
-  return patch["type"] === undefined || base["type"] === undefined || patch["type"] === base["type"];
+  return patch['type'] === undefined || base['type'] === undefined || patch['type'] === base['type'];
 }

@@ -1,6 +1,6 @@
-import { z } from "zod";
-import { METHODS, methodNamed } from "../methods/registry.js";
-import { ScheduleConfig } from "../train/schedules.js";
+import { z } from 'zod';
+import { METHODS, methodNamed } from '../methods/registry.js';
+import { ScheduleConfig } from '../train/schedules.js';
 
 // Nested sections use .prefault({}) so an omitted section is parsed, and so gets its defaults.
 
@@ -8,8 +8,8 @@ import { ScheduleConfig } from "../train/schedules.js";
 export const DataConfig = z
   .strictObject({
     /** fashion-mnist, mnist and idx are IDX files, cifar10 and cifar100 CIFAR binary files, all in memory; imagefolder is JPEG/PNG files under dataDir/train and dataDir/val. */
-    dataset: z.enum(["fashion-mnist", "mnist", "idx", "cifar10", "cifar100", "imagefolder"]).default("fashion-mnist"),
-    dataDir: z.string().min(1).default("/usr/share/datasets/fashion-mnist"),
+    dataset: z.enum(['fashion-mnist', 'mnist', 'idx', 'cifar10', 'cifar100', 'imagefolder']).default('fashion-mnist'),
+    dataDir: z.string().min(1).default('/usr/share/datasets/fashion-mnist'),
     /** Train on a seeded random subset of this many images. */
     trainLimit: z.number().int().positive().optional(),
     augment: z
@@ -28,15 +28,17 @@ export const DataConfig = z
         /** Decode JPEGs at 1/2, 1/4 or 1/8 scale when the crop still has `size` pixels a side. */
         dctScaling: z.boolean().default(true),
       })
-      .refine((image) => image.scale[0] <= image.scale[1] && image.ratio[0] <= image.ratio[1], { message: "scale and ratio are [min, max] with min <= max" })
-      .refine((image) => image.resize >= image.size, { path: ["resize"], message: "must be at least 'data.image.size' (the centre crop)" })
+      .refine((image) => image.scale[0] <= image.scale[1] && image.ratio[0] <= image.ratio[1], {
+        message: 'scale and ratio are [min, max] with min <= max',
+      })
+      .refine((image) => image.resize >= image.size, { path: ['resize'], message: "must be at least 'data.image.size' (the centre crop)" })
       .prefault({}),
     /** imagefolder: files of `path,label` lines (paths relative to the split's folder) instead of scanning the class folders. */
     lists: z.strictObject({ train: z.string().min(1).optional(), val: z.string().min(1).optional() }).optional(),
     /** imagefolder + kd or mealv2: replay the crops and teacher soft labels of this cache (`distillery cache-teachers`); no teacher runs. */
     softLabels: z.string().min(1).optional(),
     /** imagefolder: a file that cannot be read stops the run naming it ('error'), or is left out and counted ('skip'). */
-    badFiles: z.enum(["error", "skip"]).default("error"),
+    badFiles: z.enum(['error', 'skip']).default('error'),
     /** Batches laid out NHWC in memory (PyTorch's channels_last), which convolutions on a GPU prefer. */
     channelsLast: z.boolean().default(false),
     /** Loader threads; 0 means one per core. */
@@ -48,7 +50,7 @@ export const DataConfig = z
      */
     labelNoise: z
       .strictObject({
-        type: z.enum(["symmetric", "pairflip"]).default("symmetric"),
+        type: z.enum(['symmetric', 'pairflip']).default('symmetric'),
         rate: z.number().min(0).max(1),
         seed: z.number().int().min(0).default(0),
       })
@@ -60,23 +62,23 @@ export const DataConfig = z
     std: z.array(z.number().positive()).min(1).default([0.353]),
   })
   .refine((data) => data.mean.length === data.std.length, {
-    path: ["std"],
+    path: ['std'],
     message: "expected as many entries as 'data.mean' (one per channel)",
   })
-  .refine((data) => data.dataset !== "imagefolder" || data.augment.pad === 0, {
-    path: ["augment", "pad"],
+  .refine((data) => data.dataset !== 'imagefolder' || data.augment.pad === 0, {
+    path: ['augment', 'pad'],
     message: "must be 0 for 'imagefolder': RandomResizedCrop does the cropping",
   })
-  .refine((data) => data.lists === undefined || data.dataset === "imagefolder", {
-    path: ["lists"],
+  .refine((data) => data.lists === undefined || data.dataset === 'imagefolder', {
+    path: ['lists'],
     message: "lists image files: set data.dataset to 'imagefolder'",
   })
-  .refine((data) => data.softLabels === undefined || data.dataset === "imagefolder", {
-    path: ["softLabels"],
+  .refine((data) => data.softLabels === undefined || data.dataset === 'imagefolder', {
+    path: ['softLabels'],
     message: "replays crops of image files: set data.dataset to 'imagefolder'",
   })
   .refine((data) => data.labels === undefined || data.labelNoise === undefined, {
-    path: ["labelNoise"],
+    path: ['labelNoise'],
     message: "not with 'data.labels': a labels file already holds the (noisy) labels it was refined from",
   });
 /** Parsed data options. */
@@ -84,10 +86,10 @@ export type DataConfig = z.output<typeof DataConfig>;
 
 // `type` may be omitted for SGD so that a lone `--lr` or `optimizer: {lr: …}` needs no type.
 /** Optimizer options; `type` selects SGD (the default) or AdamW. */
-export const OptimizerConfig = z.discriminatedUnion("type", [
+export const OptimizerConfig = z.discriminatedUnion('type', [
   z
     .strictObject({
-      type: z.literal("sgd").default("sgd"),
+      type: z.literal('sgd').default('sgd'),
       lr: z.number().positive().default(0.1),
       momentum: z.number().min(0).lt(1).default(0.9),
       nesterov: z.boolean().default(false),
@@ -95,11 +97,11 @@ export const OptimizerConfig = z.discriminatedUnion("type", [
       noDecayBnBias: z.boolean().default(false),
     })
     .refine((sgd) => !sgd.nesterov || sgd.momentum > 0, {
-      path: ["nesterov"],
+      path: ['nesterov'],
       message: "Nesterov momentum needs 'optimizer.momentum' > 0",
     }),
   z.strictObject({
-    type: z.literal("adamw"),
+    type: z.literal('adamw'),
     lr: z.number().positive().default(1e-3),
     betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
     eps: z.number().positive().default(1e-8),
@@ -112,13 +114,16 @@ export type OptimizerConfig = z.output<typeof OptimizerConfig>;
 
 /** Which network to build; channel and class counts default to the dataset's. */
 export const ModelConfig = z.strictObject({
-  arch: z.string().min(1).default("resnet20"),
+  arch: z.string().min(1).default('resnet20'),
   inChannels: z.number().int().positive().optional(),
   numClasses: z.number().int().positive().optional(),
   /** Initial weights: a distillery checkpoint or a safetensors file (e.g. torchvision-named ResNet weights). */
   init: z.string().min(1).optional(),
   /** CIFAR ResNets: the inner width of every block, per stage (3 stages), e.g. a searched student's. */
-  blocks: z.array(z.array(z.number().int().min(1)).min(1)).length(3).optional(),
+  blocks: z
+    .array(z.array(z.number().int().min(1)).min(1))
+    .length(3)
+    .optional(),
   /** A student found by `distillery search` (its found.json): sets arch, blocks, channels and classes; its inherited weights are `init`'s to give. */
   archSpec: z.string().min(1).optional(),
 });
@@ -141,7 +146,7 @@ export type LossScaleConfig = z.output<typeof LossScaleConfig>;
 /** Data-parallel training, active when the process runs under `distillery launch` (or WORLD_SIZE > 1). */
 export const DistributedConfig = z.strictObject({
   /** gloo on CPU, nccl on CUDA; auto picks by device. */
-  backend: z.enum(["auto", "gloo", "nccl"]).default("auto"),
+  backend: z.enum(['auto', 'gloo', 'nccl']).default('auto'),
   /** BatchNorm statistics over every rank's samples (PyTorch's SyncBatchNorm); default per-rank, as DDP. */
   syncBatchNorm: z.boolean().default(false),
   /** Gradient bucket size in MiB (DDP's bucket_cap_mb). */
@@ -158,7 +163,7 @@ const commonRunOptions = {
   data: DataConfig.prefault({}),
   optimizer: OptimizerConfig.prefault({}),
   // A step decay at fixed fractions of the run cannot be a static default, so cosine is.
-  schedule: ScheduleConfig.prefault({ type: "cosine" }),
+  schedule: ScheduleConfig.prefault({ type: 'cosine' }),
   epochs: z.number().int().min(1).default(10),
   batchSize: z.number().int().min(1).default(128),
   evalBatchSize: z.number().int().min(1).default(512),
@@ -166,9 +171,9 @@ const commonRunOptions = {
   device: z
     .string()
     .regex(/^(cpu|cuda(:\d+)?)$/, { message: "'cpu', 'cuda' or 'cuda:<index>'" })
-    .default("cpu"),
+    .default('cpu'),
   /** Autocast of forward passes: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling); fp32 by default. */
-  precision: z.enum(["fp32", "bf16", "fp16"]).default("fp32"),
+  precision: z.enum(['fp32', 'bf16', 'fp16']).default('fp32'),
   lossScale: LossScaleConfig.prefault({}),
   /** cuDNN autotuning of convolution algorithms (torch.backends.cudnn.benchmark); CUDA only. */
   cudnnBenchmark: z.boolean().default(false),
@@ -190,51 +195,50 @@ export type CommonRunConfig = z.output<typeof CommonRunConfig> & { method: strin
 
 type Methods = (typeof METHODS)[number];
 // A method with options carries them under its own name (`kd: {...}`); a run carries only its method's section.
-type MethodSection<M, Mode extends "in" | "out"> = M extends { name: infer N extends string; options: infer O extends z.ZodType }
-  ? { method: N } & (Mode extends "out" ? { [K in N]: z.output<O> } : { [K in N]?: z.input<O> })
+type MethodSection<M, Mode extends 'in' | 'out'> = M extends { name: infer N extends string; options: infer O extends z.ZodType }
+  ? { method: N } & (Mode extends 'out' ? { [K in N]: z.output<O> } : { [K in N]?: z.input<O> })
   : M extends { name: infer N extends string }
     ? { method: N }
     : never;
 
 /** A parsed run configuration, defaults filled in: the common options and the chosen method's section. */
-export type RunConfig = CommonRunConfig & MethodSection<Methods, "out">;
+export type RunConfig = CommonRunConfig & MethodSection<Methods, 'out'>;
 /** What a user may write for a run: defaulted fields optional. */
-export type RunConfigInput = z.input<typeof CommonRunConfig> & MethodSection<Methods, "in">;
+export type RunConfigInput = z.input<typeof CommonRunConfig> & MethodSection<Methods, 'in'>;
 
 const variants = METHODS.map((method) =>
-  z.strictObject({
-    ...commonRunOptions,
+  CommonRunConfig.extend({
     method: z.literal(method.name),
-    ...("options" in method ? { [method.name]: (method.options as z.ZodType).prefault({}) } : {}),
+    ...('options' in method ? { [method.name]: (method.options as z.ZodType).prefault({}) } : {}),
   }),
 );
-const replaying = METHODS.filter((m) => "softLabels" in m).map((m) => `'${m.name}'`);
+const replaying = METHODS.filter((m) => 'softLabels' in m).map((m) => `'${m.name}'`);
 
 /** Everything a training or distillation run needs, derived from the method registry; `out` is resolved later from method and arch. */
 export const RunConfig = z
-  .discriminatedUnion("method", variants as unknown as [(typeof variants)[number], ...(typeof variants)[number][]])
-  .refine((run) => run.data.softLabels === undefined || "softLabels" in methodNamed(run.method)!, {
-    path: ["data", "softLabels"],
-    message: `a soft-label cache is replayed by methods ${replaying.join(" and ")} (it stores the ensemble's outputs, not what other methods match)`,
+  .discriminatedUnion('method', variants as unknown as [(typeof variants)[number], ...(typeof variants)[number][]])
+  .refine((run) => run.data.softLabels === undefined || 'softLabels' in methodNamed(run.method)!, {
+    path: ['data', 'softLabels'],
+    message: `a soft-label cache is replayed by methods ${replaying.join(' and ')} (it stores the ensemble's outputs, not what other methods match)`,
   })
-  .refine((run) => methodNamed(run.method)?.teachers !== "required" || run.teachers.length > 0 || run.data.softLabels !== undefined, {
-    path: ["teachers"],
-    message: "distillation needs at least one teacher checkpoint (e.g. --teachers a.ckpt,b.ckpt)",
+  .refine((run) => methodNamed(run.method)?.teachers !== 'required' || run.teachers.length > 0 || run.data.softLabels !== undefined, {
+    path: ['teachers'],
+    message: 'distillation needs at least one teacher checkpoint (e.g. --teachers a.ckpt,b.ckpt)',
     // Report this alongside unrelated errors; skip it only when the run, its method or teachers are themselves bad.
     when: ({ value, issues }) =>
-      typeof value === "object" &&
+      typeof value === 'object' &&
       value !== null &&
-      !issues.some((issue) => issue.path?.[0] === "method" || issue.path?.[0] === "teachers"),
+      !issues.some((issue) => issue.path?.[0] === 'method' || issue.path?.[0] === 'teachers'),
   })
-  .refine((run) => run.precision !== "fp16" || run.device.startsWith("cuda"), {
-    path: ["precision"],
-    message: "fp16 autocast runs on CUDA devices only: use bf16 on CPU (or --device cuda)",
+  .refine((run) => run.precision !== 'fp16' || run.device.startsWith('cuda'), {
+    path: ['precision'],
+    message: 'fp16 autocast runs on CUDA devices only: use bf16 on CPU (or --device cuda)',
   })
-  .refine((run) => methodNamed(run.method)?.teachers !== "one" || run.teachers.length <= 1, {
-    path: ["teachers"],
-    message: "this method looks inside one teacher: give exactly one",
+  .refine((run) => methodNamed(run.method)?.teachers !== 'one' || run.teachers.length <= 1, {
+    path: ['teachers'],
+    message: 'this method looks inside one teacher: give exactly one',
   })
-  .refine((run) => methodNamed(run.method)?.teachers !== "none" || run.teachers.length === 0, {
-    path: ["teachers"],
+  .refine((run) => methodNamed(run.method)?.teachers !== 'none' || run.teachers.length === 0, {
+    path: ['teachers'],
     message: "this method reads no teachers: leave 'teachers' out",
   }) as unknown as z.ZodType<RunConfig, RunConfigInput>;

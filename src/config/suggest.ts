@@ -1,6 +1,6 @@
 /** The candidate most like `word` (case, '-' and '_' ignored), if any is close enough to be a likely typo. */
 export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
-  const normalize = (s: string): string => s.toLowerCase().replace(/[-_]/g, "");
+  const normalize = (s: string): string => s.toLowerCase().replace(/[-_]/g, '');
   const target = normalize(word);
   // Allow about one edit per three characters, so short keys only match near-exact typos.
   const budget = Math.max(1, Math.floor(target.length / 3));

@@ -1,7 +1,15 @@
 // Datasets (held in native memory, or image files decoded as they are batched) and the threaded
 // loader that batches them.
 import { DistilleryError } from '../errors.js';
-import type { NativeBatch, NativeCrops, NativeDataset, NativeDatasetInfo, NativeDecodeStats, NativeLoader, NativeLoaderOptions } from '../native.js';
+import type {
+  NativeBatch,
+  NativeCrops,
+  NativeDataset,
+  NativeDatasetInfo,
+  NativeDecodeStats,
+  NativeLoader,
+  NativeLoaderOptions,
+} from '../native.js';
 import { native } from '../native.js';
 
 export type Split = 'train' | 'test';
@@ -48,7 +56,18 @@ export class Dataset {
 
   /** Image files (JPEG or PNG, told apart by content) with torchvision's ImageFolder numbering and transforms. */
   static async openImageFolder(options: ImageFolderOptions): Promise<Dataset> {
-    const { root, list, train, size = 224, resize = 256, scale = [0.08, 1], ratio = [3 / 4, 4 / 3], flip = true, dctScaling = true, softLabels } = options;
+    const {
+      root,
+      list,
+      train,
+      size = 224,
+      resize = 256,
+      scale = [0.08, 1],
+      ratio = [3 / 4, 4 / 3],
+      flip = true,
+      dctScaling = true,
+      softLabels,
+    } = options;
     return new Dataset(
       await native().openImageFolder({
         ...(root === undefined ? {} : { root }),
@@ -151,10 +170,23 @@ export class Loader {
       shard?: { rank: number; worldSize: number };
     },
   ): Loader {
-    const { batchSize, mean, std, workers = 0, prefetch = 2, skipBadFiles = false, pinMemory = false, channelsLast = false, shard } = options;
+    const {
+      batchSize,
+      mean,
+      std,
+      workers = 0,
+      prefetch = 2,
+      skipBadFiles = false,
+      pinMemory = false,
+      channelsLast = false,
+      shard,
+    } = options;
     const subset =
       shard && shard.worldSize > 1
-        ? Int32Array.from({ length: Math.ceil(Math.max(0, dataset.size - shard.rank) / shard.worldSize) }, (_, k) => shard.rank + k * shard.worldSize)
+        ? Int32Array.from(
+            { length: Math.ceil(Math.max(0, dataset.size - shard.rank) / shard.worldSize) },
+            (_, k) => shard.rank + k * shard.worldSize,
+          )
         : undefined;
     return new Loader(dataset, {
       batchSize,

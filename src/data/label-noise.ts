@@ -18,7 +18,8 @@ export interface LabelNoise {
  * a random draw around it); returns the new labels and which samples were flipped.
  */
 export function injectLabelNoise(labels: Int32Array, numClasses: number, noise: LabelNoise): { labels: Int32Array; flipped: Uint8Array } {
-  if (!(noise.rate >= 0 && noise.rate <= 1)) throw new DistilleryError(`label noise rate must be in [0, 1], got ${noise.rate}`, 'E_ARGUMENT');
+  if (!(noise.rate >= 0 && noise.rate <= 1))
+    throw new DistilleryError(`label noise rate must be in [0, 1], got ${noise.rate}`, 'E_ARGUMENT');
   if (numClasses < 2) throw new DistilleryError(`label noise needs at least 2 classes, got ${numClasses}`, 'E_ARGUMENT');
   const out = Int32Array.from(labels);
   const flipped = new Uint8Array(labels.length);

@@ -17,7 +17,10 @@ function integer(env: NodeJS.ProcessEnv, name: string, min: number, fallback?: n
   const raw = env[name];
   if (raw === undefined || raw === '') {
     if (fallback !== undefined) return fallback;
-    throw new DistilleryError(`${name} is not set: WORLD_SIZE > 1 needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT (distillery launch sets them)`, 'E_CONFIG');
+    throw new DistilleryError(
+      `${name} is not set: WORLD_SIZE > 1 needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT (distillery launch sets them)`,
+      'E_CONFIG',
+    );
   }
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) {
@@ -31,7 +34,8 @@ export function rankEnvironment(env: NodeJS.ProcessEnv = process.env): RankEnvir
   const worldSize = integer(env, 'WORLD_SIZE', 1, 1);
   if (worldSize === 1) return undefined;
   const rank = integer(env, 'RANK', 0);
-  if (rank >= worldSize) throw new DistilleryError(`RANK ${rank} is outside WORLD_SIZE ${worldSize} (ranks are 0..${worldSize - 1})`, 'E_CONFIG');
+  if (rank >= worldSize)
+    throw new DistilleryError(`RANK ${rank} is outside WORLD_SIZE ${worldSize} (ranks are 0..${worldSize - 1})`, 'E_CONFIG');
   const masterPort = integer(env, 'MASTER_PORT', 1);
   if (masterPort > 65535) throw new DistilleryError(`MASTER_PORT must be a port (1..65535), got ${masterPort}`, 'E_CONFIG');
   const masterAddr = env.MASTER_ADDR;

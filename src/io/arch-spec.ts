@@ -14,7 +14,10 @@ const Spec = z.object({
   arch: z.string().min(1),
   inChannels: z.number().int().positive(),
   numClasses: z.number().int().positive(),
-  blocks: z.array(z.array(z.number().int().min(1)).min(1)).length(3).optional(),
+  blocks: z
+    .array(z.array(z.number().int().min(1)).min(1))
+    .length(3)
+    .optional(),
 });
 
 const Size = z.object({ params: z.number(), flops: z.number(), top1: z.number().optional() });
@@ -50,13 +53,19 @@ export async function writeArchSpec(path: string, spec: ArchSpecFile): Promise<v
 /** Reads and checks an architecture file; `weightsPath` is its weights file resolved against the file's directory. */
 export async function readArchSpec(path: string): Promise<ArchSpecFile & { weightsPath?: string }> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new DistilleryError(`cannot read the architecture file ${path}: ${error.message}`, error.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO');
+    throw new DistilleryError(
+      `cannot read the architecture file ${path}: ${error.message}`,
+      error.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO',
+    );
   });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new DistilleryError(`${path} is not JSON (${(error as Error).message}): pass the found.json that \`distillery search\` wrote`, 'E_CORRUPT_FILE');
+    throw new DistilleryError(
+      `${path} is not JSON (${(error as Error).message}): pass the found.json that \`distillery search\` wrote`,
+      'E_CORRUPT_FILE',
+    );
   }
   const result = ArchSpecSchema.safeParse(parsed);
   if (!result.success) {

@@ -7,6 +7,11 @@ import type { ModelSpec } from '../models/model.js';
 import { Model } from '../models/model.js';
 import { native } from '../native.js';
 
+/** The prefix of the student's tensors in a trainer checkpoint (`model.`), as the native trainer writes it. */
+export function checkpointModelPrefix(): string {
+  return native().checkpointFormat().modelPrefix;
+}
+
 export const CHECKPOINT_FORMAT = 'distillery.checkpoint';
 export const WEIGHTS_FORMAT = 'distillery.weights';
 const METADATA_KEY = 'distillery';
@@ -84,7 +89,10 @@ export function trainedNormalization(path: string): { mean: number[]; std: numbe
 export function readCheckpointRecord(path: string): CheckpointRecord {
   const record = readRecord(path);
   if (record?.format !== CHECKPOINT_FORMAT) {
-    throw new DistilleryError(`${path} is not a distillery checkpoint (no "${METADATA_KEY}" checkpoint record in its metadata)`, 'E_CHECKPOINT');
+    throw new DistilleryError(
+      `${path} is not a distillery checkpoint (no "${METADATA_KEY}" checkpoint record in its metadata)`,
+      'E_CHECKPOINT',
+    );
   }
   return record;
 }
@@ -98,11 +106,14 @@ export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec):
   const record = readRecord(path);
   const modelSpec = record?.model ?? spec;
   if (modelSpec === undefined) {
-    throw new DistilleryError(`${path} does not say which network it holds: pass the architecture (--arch, --in-channels, --num-classes)`, 'E_ARGUMENT');
+    throw new DistilleryError(
+      `${path} does not say which network it holds: pass the architecture (--arch, --in-channels, --num-classes)`,
+      'E_ARGUMENT',
+    );
   }
   const model = Model.create(modelSpec, device);
   try {
-    await model.loadSafetensors(path, { prefix: record?.format === CHECKPOINT_FORMAT ? 'model.' : '', strict: true });
+    await model.loadSafetensors(path, { prefix: record?.format === CHECKPOINT_FORMAT ? checkpointModelPrefix() : '', strict: true });
   } catch (error) {
     model.dispose();
     throw error;
@@ -139,7 +150,7 @@ export async function loadWeightsInto(model: Model, path: string, options: { ign
       'E_WEIGHTS',
     );
   }
-  const prefix = record?.format === CHECKPOINT_FORMAT ? 'model.' : '';
-  const optional = options.ignoreGates ? Object.keys(model.stateShapes()).filter((name) => /(channel|block)_gate$/.test(name)) : [];
+  const prefix = record?.format === CHECKPOINT_FORMAT ? checkpointModelPrefix() : '';
+  const optional = options.ignoreGates ? model.handle.gateNames() : [];
   await model.loadSafetensors(path, { prefix, strict: true, optional });
 }

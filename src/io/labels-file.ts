@@ -69,5 +69,11 @@ export async function readLabelsFile(path: string): Promise<RefinedLabels> {
   if (probs.shape.join() !== `${n},${record.numClasses}` || [given, labels, keep].some((t) => t.shape.join() !== `${n}`)) {
     return bad(`its tensor shapes disagree with its record (${n} samples, ${record.numClasses} classes)`);
   }
-  return { record, probs: probs.data as Float32Array, given: given.data as Int32Array, labels: labels.data as Int32Array, keep: keep.data as Uint8Array };
+  return {
+    record,
+    probs: probs.data as Float32Array,
+    given: given.data as Int32Array,
+    labels: labels.data as Int32Array,
+    keep: keep.data as Uint8Array,
+  };
 }

@@ -2,7 +2,18 @@
 // ensemble's top-k probabilities on each, so distillation replays them and no teacher runs. The
 // native loader reads the file (native/data/soft_label_cache.h documents the layout); this module
 // writes it, resumably, and checks that a cache fits the run that wants to replay it.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  ftruncateSync,
+} from 'node:fs';
 
 import { DistilleryError } from '../errors.js';
 
@@ -161,19 +172,24 @@ export function checkSoftLabelHeader(headerJson: string, use: SoftLabelUse): Sof
   const refuse = (what: string) => {
     throw new DistilleryError(`soft-label cache ${use.path} ${what}; make a new one with \`distillery cache-teachers\``, 'E_ARGUMENT');
   };
-  if (header.format !== SOFT_LABEL_FORMAT || header.version !== 1) refuse(`has format ${header.format} v${header.version}, expected ${SOFT_LABEL_FORMAT} v1`);
-  if (header.dataset.fingerprint !== use.fingerprint) refuse(`was made for other data (${header.dataset.root}: its file list or labels differ from this dataset's)`);
+  if (header.format !== SOFT_LABEL_FORMAT || header.version !== 1)
+    refuse(`has format ${header.format} v${header.version}, expected ${SOFT_LABEL_FORMAT} v1`);
+  if (header.dataset.fingerprint !== use.fingerprint)
+    refuse(`was made for other data (${header.dataset.root}: its file list or labels differ from this dataset's)`);
   if (header.numClasses !== use.numClasses) refuse(`holds ${header.numClasses} classes, the dataset has ${use.numClasses}`);
-  if (header.temperature !== use.temperature) refuse(`holds probabilities at temperature ${header.temperature}; this run distills at ${use.temperature}`);
+  if (header.temperature !== use.temperature)
+    refuse(`holds probabilities at temperature ${header.temperature}; this run distills at ${use.temperature}`);
   const made = header.teachers.map((t) => t.path);
   if (use.teachers.length > 0 && use.teachers.join('\n') !== made.join('\n')) {
     refuse(`was made by teachers ${made.join(', ')}; this run names ${use.teachers.join(', ')} (leave --teachers out to use the cache's)`);
   }
-  if (use.needsLogits && !header.logits) refuse('holds no teacher logits, which MEAL V2\'s discriminator needs (cache-teachers --logits)');
+  if (use.needsLogits && !header.logits) refuse("holds no teacher logits, which MEAL V2's discriminator needs (cache-teachers --logits)");
   const a = header.transform;
   const b = use.transform;
   if (a.size !== b.size || a.flip !== b.flip || a.scale.join() !== b.scale.join() || a.ratio.join() !== b.ratio.join()) {
-    refuse(`was made with crops of size ${a.size}, scale [${a.scale}], ratio [${a.ratio}], flip ${a.flip}; this run uses size ${b.size}, scale [${b.scale}], ratio [${b.ratio}], flip ${b.flip}`);
+    refuse(
+      `was made with crops of size ${a.size}, scale [${a.scale}], ratio [${a.ratio}], flip ${a.flip}; this run uses size ${b.size}, scale [${b.scale}], ratio [${b.ratio}], flip ${b.flip}`,
+    );
   }
   return header;
 }

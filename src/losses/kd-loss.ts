@@ -4,6 +4,11 @@ import { native } from '../native.js';
 import type { KdLossOptions } from '../native.js';
 
 /** { total, ce, kd } for student logits, teacher logits and labels ([N, C], [N, C] each, [N]). */
-export function kdLoss(student: HostTensor, teachers: HostTensor[], labels: HostTensor, options: KdLossOptions): { total: number; ce: number; kd: number } {
+export function kdLoss(
+  student: HostTensor,
+  teachers: HostTensor[],
+  labels: HostTensor,
+  options: KdLossOptions,
+): { total: number; ce: number; kd: number } {
   return native().kdLoss(student, teachers, labels, options);
 }

@@ -10,7 +10,11 @@ export function alignBlock(block: HostTensor, options: { length: number; pooling
 }
 
 /** The similarity loss between an aligned student block and one or more teacher blocks (averaged as targets). */
-export function similarityLoss(student: HostTensor, teachers: HostTensor[], options: { similarity: SimilarityName; temperature?: number }): number {
+export function similarityLoss(
+  student: HostTensor,
+  teachers: HostTensor[],
+  options: { similarity: SimilarityName; temperature?: number },
+): number {
   return native().similarityLoss(student, teachers, options);
 }
 

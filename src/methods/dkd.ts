@@ -44,9 +44,14 @@ export const dkd = {
   create: (context, options) => {
     const { temperature, ceWeight, alpha, beta } = options;
     const warmup = options.warmup ?? Math.ceil(context.config.epochs / 12);
-    return objectiveSession(context, 'dkd', { temperature, ceWeight, alpha, beta }, {
-      withTeachers: true,
-      args: (step) => ({ warmup: dkdWarmup(Math.floor(step / context.stepsPerEpoch), warmup) }),
-    });
+    return objectiveSession(
+      context,
+      'dkd',
+      { temperature, ceWeight, alpha, beta },
+      {
+        withTeachers: true,
+        args: (step) => ({ warmup: dkdWarmup(Math.floor(step / context.stepsPerEpoch), warmup) }),
+      },
+    );
   },
 } as const satisfies MethodDefinition<'dkd', typeof DkdOptions>;

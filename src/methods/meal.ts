@@ -53,7 +53,15 @@ export const adversarialOptions = {
 export const MealOptions = z.strictObject({
   // A bare name stands for a block with default weights, so `--blocks layer3,logits` works.
   blocks: z
-    .array(z.union([z.string().min(1).transform((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })), MealBlockOptions]))
+    .array(
+      z.union([
+        z
+          .string()
+          .min(1)
+          .transform((name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true })),
+        MealBlockOptions,
+      ]),
+    )
     .min(1)
     .prefault(['logits']),
   pooling: z.enum(['avg', 'max']).default('max'),
@@ -87,7 +95,11 @@ export interface MealStepping {
 }
 
 /** A MEAL-family session: the native 'meal' objective with `settings`, stepped by `stepping`'s policy. */
-export async function mealSession(context: MethodContext, settings: Settings & { adversarial: boolean }, stepping: MealStepping): Promise<MethodSession> {
+export async function mealSession(
+  context: MethodContext,
+  settings: Settings & { adversarial: boolean },
+  stepping: MealStepping,
+): Promise<MethodSession> {
   // No teachers: the batches replay a soft-label cache (MEAL V2 only), and no teacher is loaded.
   const teachers: Model[] = context.teachers.length === 0 ? [] : await loadTeachers(context.teachers, studentTarget(context));
   let objective: Objective;
@@ -107,7 +119,8 @@ export async function mealSession(context: MethodContext, settings: Settings & {
         discriminatorLr: stepping.discriminatorLr * (lr / context.baseLr),
       };
       if (phase === 'student') {
-        for (let i = 0; i < stepping.discriminatorSteps; i++) await context.trainer.step(batch, objective, lr, { ...args, phase: 'discriminator' });
+        for (let i = 0; i < stepping.discriminatorSteps; i++)
+          await context.trainer.step(batch, objective, lr, { ...args, phase: 'discriminator' });
       }
       return context.trainer.step(batch, objective, lr, { ...args, phase });
     },
@@ -155,6 +168,11 @@ export const meal = {
         temperature: options.temperature,
         ceWeight: options.ceWeight,
       },
-      { selection: options.teacherSelection, update: options.update, discriminatorSteps: options.discriminatorSteps, discriminatorLr: options.discriminatorLr },
+      {
+        selection: options.teacherSelection,
+        update: options.update,
+        discriminatorSteps: options.discriminatorSteps,
+        discriminatorLr: options.discriminatorLr,
+      },
     ),
 } as const satisfies MethodDefinition<'meal', typeof MealOptions>;

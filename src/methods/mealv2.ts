@@ -32,6 +32,11 @@ export const mealv2 = {
         temperature: 1,
         ceWeight: 0,
       },
-      { selection: 'average', update: options.update, discriminatorSteps: options.discriminatorSteps, discriminatorLr: options.discriminatorLr },
+      {
+        selection: 'average',
+        update: options.update,
+        discriminatorSteps: options.discriminatorSteps,
+        discriminatorLr: options.discriminatorLr,
+      },
     ),
 } as const satisfies MethodDefinition<'mealv2', typeof MealV2Options>;

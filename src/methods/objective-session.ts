@@ -19,7 +19,8 @@ export async function objectiveSession(
   settings: Settings,
   options: { withTeachers: boolean; args?: StepArgs },
 ): Promise<MethodSession> {
-  const teachers: Model[] = options.withTeachers && context.teachers.length > 0 ? await loadTeachers(context.teachers, studentTarget(context)) : [];
+  const teachers: Model[] =
+    options.withTeachers && context.teachers.length > 0 ? await loadTeachers(context.teachers, studentTarget(context)) : [];
   let objective: Objective;
   try {
     objective = await Objective.create(name, context.trainer, teachers, settings);

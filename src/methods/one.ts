@@ -44,8 +44,13 @@ export const one = {
   ],
   studentSpec: (spec, options) => ({ ...spec, branches: options.branches }),
   create: (context, options) =>
-    objectiveSession(context, 'one', { temperature: options.temperature }, {
-      withTeachers: false,
-      args: (step) => ({ klWeight: options.klWeight * oneRampUp(Math.floor(step / context.stepsPerEpoch), options.rampUp) }),
-    }),
+    objectiveSession(
+      context,
+      'one',
+      { temperature: options.temperature },
+      {
+        withTeachers: false,
+        args: (step) => ({ klWeight: options.klWeight * oneRampUp(Math.floor(step / context.stepsPerEpoch), options.rampUp) }),
+      },
+    ),
 } as const satisfies MethodDefinition<'one', typeof OneOptions>;

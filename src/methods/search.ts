@@ -47,7 +47,10 @@ export const search = {
     const teacher = session.teachers[0]!;
     if (!sameNetwork(teacher.spec, context.studentSpec)) {
       session.dispose();
-      throw new DistilleryError(`student search gates the teacher's own network: the teacher is ${describeSpec(teacher.spec)}, the run's model ${describeSpec(context.studentSpec)}`, 'E_ARGUMENT');
+      throw new DistilleryError(
+        `student search gates the teacher's own network: the teacher is ${describeSpec(teacher.spec)}, the run's model ${describeSpec(context.studentSpec)}`,
+        'E_ARGUMENT',
+      );
     }
     return session;
   },

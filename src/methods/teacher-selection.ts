@@ -7,7 +7,8 @@ export type TeacherSelection = 'random' | 'average' | 'round-robin';
 
 /** Indices of the teachers for optimizer step `step` of a run seeded with `seed`. */
 export function selectTeachers(mode: TeacherSelection, count: number, seed: number, step: number): number[] {
-  if (!Number.isInteger(count) || count < 1) throw new DistilleryError(`teacher count must be a positive integer, got ${count}`, 'E_ARGUMENT');
+  if (!Number.isInteger(count) || count < 1)
+    throw new DistilleryError(`teacher count must be a positive integer, got ${count}`, 'E_ARGUMENT');
   switch (mode) {
     case 'average':
       return Array.from({ length: count }, (_, i) => i);

@@ -121,7 +121,10 @@ export class Model {
    * Loads safetensors weights; strict reports every missing, unexpected and mis-shaped name, except
    * the `optional` names (without prefix), which may be missing and then keep their values.
    */
-  async loadSafetensors(path: string, options: { prefix?: string; strict?: boolean; optional?: string[] } = {}): Promise<Record<string, string>> {
+  async loadSafetensors(
+    path: string,
+    options: { prefix?: string; strict?: boolean; optional?: string[] } = {},
+  ): Promise<Record<string, string>> {
     return this.handle.loadSafetensors(path, options);
   }
 

@@ -49,7 +49,12 @@ export async function cacheTeachers(options: CacheTeachersOptions, onProgress: C
     flip: options.flip,
     dctScaling,
   });
-  const teachers = await loadTeachers(options.teachers, { device: options.device, inChannels: 3, numClasses: dataset.info.numClasses, against: 'the dataset' });
+  const teachers = await loadTeachers(options.teachers, {
+    device: options.device,
+    inChannels: 3,
+    numClasses: dataset.info.numClasses,
+    against: 'the dataset',
+  });
   const loader = new Loader(dataset, {
     batchSize: options.batchSize,
     shuffle: false,

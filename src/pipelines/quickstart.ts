@@ -23,7 +23,14 @@ export interface QuickstartRow {
 }
 
 function row(role: string, result: RunResult): QuickstartRow {
-  return { role, arch: result.arch, top1: result.top1, params: result.params, imagesPerSecond: result.imagesPerSecond, checkpoint: result.checkpoint };
+  return {
+    role,
+    arch: result.arch,
+    top1: result.top1,
+    params: result.params,
+    imagesPerSecond: result.imagesPerSecond,
+    checkpoint: result.checkpoint,
+  };
 }
 
 async function ensembleTop1(checkpoints: string[], options: QuickstartOptions): Promise<number> {
@@ -47,7 +54,10 @@ export type RunExecutor = (config: ResolvedRunConfig, label: string) => Promise<
  * The quickstart: teachers trained on Fashion-MNIST, their ensemble scored, the student trained
  * alone, with KD and with MEAL; finished runs in `options.out` are reused when `options.resume`.
  */
-export async function quickstart(options: QuickstartOptions, execute: RunExecutor = (config) => createRun(config).execute()): Promise<QuickstartResult> {
+export async function quickstart(
+  options: QuickstartOptions,
+  execute: RunExecutor = (config) => createRun(config).execute(),
+): Promise<QuickstartResult> {
   const started = performance.now();
   const base = (arch: string, epochs: number, seed: number, out: string): ConfigPatch => ({
     model: { arch },
@@ -60,14 +70,24 @@ export async function quickstart(options: QuickstartOptions, execute: RunExecuto
     resume: options.resume,
   });
   const teachers: RunResult[] = [];
-  for (const [i, arch] of options.teachers.split(',').map((a) => a.trim()).filter(Boolean).entries()) {
-    const config = buildConfig(undefined, { ...base(arch, options.teacherEpochs, options.seed + i, `teacher-${i + 1}-${arch}`), method: 'supervised' });
+  for (const [i, arch] of options.teachers
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .entries()) {
+    const config = buildConfig(undefined, {
+      ...base(arch, options.teacherEpochs, options.seed + i, `teacher-${i + 1}-${arch}`),
+      method: 'supervised',
+    });
     teachers.push(await execute(config, `teacher ${arch}`));
   }
   const teacherCheckpoints = teachers.map((t) => t.checkpoint);
   const ensemble = await ensembleTop1(teacherCheckpoints, options);
   const alone = await execute(
-    buildConfig(undefined, { ...base(options.student, options.studentEpochs, options.seed, `student-${options.student}`), method: 'supervised' }),
+    buildConfig(undefined, {
+      ...base(options.student, options.studentEpochs, options.seed, `student-${options.student}`),
+      method: 'supervised',
+    }),
     `student ${options.student}`,
   );
   const distilled = await execute(
@@ -95,7 +115,14 @@ export async function quickstart(options: QuickstartOptions, execute: RunExecuto
 
   const rows: QuickstartRow[] = [
     ...teachers.map((t, i) => row(`teacher ${i + 1}`, t)),
-    { role: 'teacher ensemble', arch: teachers.map((t) => t.arch).join('+'), top1: ensemble, params: teachers.reduce((s, t) => s + t.params, 0), imagesPerSecond: null, checkpoint: null },
+    {
+      role: 'teacher ensemble',
+      arch: teachers.map((t) => t.arch).join('+'),
+      top1: ensemble,
+      params: teachers.reduce((s, t) => s + t.params, 0),
+      imagesPerSecond: null,
+      checkpoint: null,
+    },
     row('student alone', alone),
     row('student + KD', distilled),
     row('student + MEAL', meal),

@@ -47,8 +47,10 @@ export interface RefineResult {
 
 /** Scores the training split with the teachers' averaged softmax and writes refined labels to `options.out`. */
 export async function refineLabels(options: RefineOptions): Promise<RefineResult> {
-  if (options.teachers.length === 0) throw new DistilleryError('refine needs at least one teacher checkpoint (--teachers a.ckpt,b.ckpt)', 'E_ARGUMENT');
-  if (!(options.threshold >= 0 && options.threshold <= 1)) throw new DistilleryError(`threshold must be in [0, 1], got ${options.threshold}`, 'E_ARGUMENT');
+  if (options.teachers.length === 0)
+    throw new DistilleryError('refine needs at least one teacher checkpoint (--teachers a.ckpt,b.ckpt)', 'E_ARGUMENT');
+  if (!(options.threshold >= 0 && options.threshold <= 1))
+    throw new DistilleryError(`threshold must be in [0, 1], got ${options.threshold}`, 'E_ARGUMENT');
   const dataset = await Dataset.loadIdx(options.dataDir, 'train');
   const numClasses = dataset.info.numClasses;
   const clean = dataset.labels();
@@ -58,7 +60,12 @@ export async function refineLabels(options: RefineOptions): Promise<RefineResult
   let teachers: Model[] = [];
   const probs = new Float32Array(dataset.size * numClasses);
   try {
-    teachers = await loadTeachers(options.teachers, { device: options.device, inChannels: dataset.info.shape[0], numClasses, against: 'the dataset' });
+    teachers = await loadTeachers(options.teachers, {
+      device: options.device,
+      inChannels: dataset.info.shape[0],
+      numClasses,
+      against: 'the dataset',
+    });
     const handles = teachers.map((t) => t.handle);
     for await (const batch of loader.epoch(0)) {
       try {

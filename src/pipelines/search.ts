@@ -134,11 +134,25 @@ export async function searchStudent(
       format: ARCH_FORMAT,
       version: 1,
       description: describeSpec(student.spec),
-      model: { arch: choice.spec.arch, inChannels: choice.spec.inChannels, numClasses: choice.spec.numClasses, blocks: choice.spec.blocks! },
+      model: {
+        arch: choice.spec.arch,
+        inChannels: choice.spec.inChannels,
+        numClasses: choice.spec.numClasses,
+        blocks: choice.spec.blocks!,
+      },
       inputShape,
       student: { params: choice.params, flops: choice.flops, top1: studentEval.top1 },
-      teacher: { path: teacherPath, arch: teacher.spec.arch, params: teacher.parameterCount, flops: await teacher.countFlops(inputShape), top1: teacherTop1 },
-      budget: { ...(budget.params === undefined ? {} : { params: budget.params }), ...(budget.flops === undefined ? {} : { flops: budget.flops }) },
+      teacher: {
+        path: teacherPath,
+        arch: teacher.spec.arch,
+        params: teacher.parameterCount,
+        flops: await teacher.countFlops(inputShape),
+        top1: teacherTop1,
+      },
+      budget: {
+        ...(budget.params === undefined ? {} : { params: budget.params }),
+        ...(budget.flops === undefined ? {} : { flops: budget.flops }),
+      },
       threshold: choice.threshold,
       weights: relative(dirname(foundPath), weightsPath),
     };

@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import cliProgress from 'cli-progress';
 
 /** Where progress goes; a terminal (isTTY) gets a live bar, anything else plain log lines. */
 export interface ProgressStream extends NodeJS.WritableStream {
@@ -57,7 +57,7 @@ function barReporter(stream: ProgressStream, now: () => number): ProgressReporte
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: "{label} [{bar}] {percentage}% {value}/{total} | {rate} img/s | loss {loss} | ETA {eta_formatted}",
+      format: '{label} [{bar}] {percentage}% {value}/{total} | {rate} img/s | loss {loss} | ETA {eta_formatted}',
       hideCursor: true,
       etaBuffer: 50,
     },
@@ -67,7 +67,7 @@ function barReporter(stream: ProgressStream, now: () => number): ProgressReporte
   return {
     begin(label, totalSteps) {
       phase = { label, totalSteps, startedAt: now() };
-      bar.start(totalSteps, 0, { label, rate: "-", loss: "-" });
+      bar.start(totalSteps, 0, { label, rate: '-', loss: '-' });
     },
     update({ step, images, loss }) {
       if (phase === undefined) return;
@@ -94,11 +94,11 @@ function lineReporter(stream: ProgressStream, now: () => number, logEvery: numbe
       if (phase === undefined || (step % logEvery !== 0 && step !== phase.totalSteps)) return;
       const elapsed = now() - phase.startedAt;
       const percent = Math.floor((100 * step) / phase.totalSteps);
-      const eta = step > 0 ? formatDuration(((phase.totalSteps - step) * elapsed) / step) : "-";
+      const eta = step > 0 ? formatDuration(((phase.totalSteps - step) * elapsed) / step) : '-';
       const fields = [`${phase.label} ${step}/${phase.totalSteps} (${percent}%)`];
       if (loss !== undefined) fields.push(`loss ${formatLoss(loss)}`);
       fields.push(`${formatRate(images, elapsed)} img/s`, `eta ${eta}`);
-      stream.write(`${fields.join("  ")}\n`);
+      stream.write(`${fields.join('  ')}\n`);
     },
     end() {
       phase = undefined;
@@ -110,11 +110,11 @@ function lineReporter(stream: ProgressStream, now: () => number, logEvery: numbe
 }
 
 function formatRate(images: number, elapsedMs: number): string {
-  return elapsedMs > 0 ? String(Math.round((images * 1000) / elapsedMs)) : "-";
+  return elapsedMs > 0 ? String(Math.round((images * 1000) / elapsedMs)) : '-';
 }
 
 function formatLoss(loss: number | undefined): string {
-  return loss === undefined ? "-" : loss.toFixed(4);
+  return loss === undefined ? '-' : loss.toFixed(4);
 }
 
 /** Formats a duration in milliseconds as 42s, 3m05s or 2h07m. */
@@ -122,6 +122,6 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, "0")}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }

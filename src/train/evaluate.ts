@@ -92,10 +92,18 @@ export async function evaluateCheckpoints(
 ): Promise<Evaluation & { params: number; archs: string[] }> {
   const dataset = await Dataset.loadIdx(options.dataDir, 'test');
   const spec: ModelSpec | undefined = options.arch
-    ? { arch: options.arch, inChannels: options.inChannels ?? dataset.info.shape[0], numClasses: options.numClasses ?? dataset.info.numClasses }
+    ? {
+        arch: options.arch,
+        inChannels: options.inChannels ?? dataset.info.shape[0],
+        numClasses: options.numClasses ?? dataset.info.numClasses,
+      }
     : undefined;
   const normalization = paths[0] === undefined ? undefined : trainedNormalization(paths[0]);
-  const loader = Loader.forEvaluation(dataset, { batchSize: options.batchSize, mean: normalization?.mean ?? options.mean, std: normalization?.std ?? options.std });
+  const loader = Loader.forEvaluation(dataset, {
+    batchSize: options.batchSize,
+    mean: normalization?.mean ?? options.mean,
+    std: normalization?.std ?? options.std,
+  });
   const models: Model[] = [];
   try {
     for (const path of paths) models.push(await loadModel(path, options.device, spec));

@@ -23,7 +23,15 @@ export class Objective {
    * models (MEAL probes their block shapes).
    */
   static async create(name: string, trainer: Trainer, models: readonly Model[], settings: Settings = {}): Promise<Objective> {
-    return new Objective(name, await native().createObjective(name, trainer.handle, models.map((m) => m.handle), settings));
+    return new Objective(
+      name,
+      await native().createObjective(
+        name,
+        trainer.handle,
+        models.map((m) => m.handle),
+        settings,
+      ),
+    );
   }
 
   /** The names native code can build. */

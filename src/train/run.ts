@@ -151,7 +151,9 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const options: unknown = (config as unknown as Record<string, unknown>)[this.method.name];
     // Everything this run makes is freed when it ends, however it ends.
     using scope = new DisposalScope();
-    const [trainSet, testSet] = (await allOrNone([openSplit(config.data, 'train'), openSplit(config.data, 'test')])).map((d) => scope.use(d)) as [Dataset, Dataset];
+    const [trainSet, testSet] = (await allOrNone([openSplit(config.data, 'train'), openSplit(config.data, 'test')])).map((d) =>
+      scope.use(d),
+    ) as [Dataset, Dataset];
     if (config.data.softLabels !== undefined) {
       const { size, scale, ratio } = config.data.image;
       const needs = this.method.softLabels?.(options);
@@ -170,7 +172,14 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     if (trainData !== trainSet) scope.use(trainData);
     const limited = config.data.trainLimit === undefined ? undefined : seededSubset(trainSet.size, config.data.trainLimit, config.seed);
     const subset = keep ? Int32Array.from(limited ?? trainSet.labels().keys(), Number).filter((i) => keep[i] === 1) : limited;
-    const loaderBase = { workers: config.data.workers, prefetch: config.data.prefetch, mean: config.data.mean, std: config.data.std, pinMemory: device !== 'cpu', channelsLast: config.data.channelsLast };
+    const loaderBase = {
+      workers: config.data.workers,
+      prefetch: config.data.prefetch,
+      mean: config.data.mean,
+      std: config.data.std,
+      pinMemory: device !== 'cpu',
+      channelsLast: config.data.channelsLast,
+    };
     const trainLoader = scope.use(
       new Loader(trainData, {
         ...loaderBase,
@@ -184,7 +193,12 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       }),
     );
     const testLoader = scope.use(
-      Loader.forEvaluation(testSet, { ...loaderBase, batchSize: config.evalBatchSize, skipBadFiles: config.data.badFiles === 'skip', ...(shard ? { shard } : {}) }),
+      Loader.forEvaluation(testSet, {
+        ...loaderBase,
+        batchSize: config.evalBatchSize,
+        skipBadFiles: config.data.badFiles === 'skip',
+        ...(shard ? { shard } : {}),
+      }),
     );
 
     const found = config.model.archSpec === undefined ? undefined : await readArchSpec(config.model.archSpec);
@@ -306,7 +320,9 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       const trainAccuracy = correct / seen;
       this.emit('epoch', { epoch, epochs: config.epochs, trainLoss, trainAccuracy, seconds: epochSeconds });
       if (skippedSteps > 0) {
-        this.emit('log', { message: `epoch ${epoch + 1}: the loss scaler skipped ${skippedSteps} step(s) with inf/NaN gradients; scale now ${lossScale}` });
+        this.emit('log', {
+          message: `epoch ${epoch + 1}: the loss scaler skipped ${skippedSteps} step(s) with inf/NaN gradients; scale now ${lossScale}`,
+        });
       }
       const skipped = trainLoader.skipped();
       if (skipped > 0) this.emit('log', { message: `epoch ${epoch + 1}: ${skipped} unreadable image files skipped (data.badFiles: skip)` });
@@ -315,7 +331,15 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       const last = epoch + 1 === config.epochs || stop;
       if (last || (epoch + 1) % config.evalEvery === 0) {
         const result = await evaluate([student], testLoader, group);
-        record.history.push({ epoch, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss, trainAccuracy, seconds: epochSeconds });
+        record.history.push({
+          epoch,
+          top1: result.top1,
+          top5: result.top5,
+          loss: result.loss,
+          trainLoss,
+          trainAccuracy,
+          seconds: epochSeconds,
+        });
         this.emit('eval', { epoch, top1: result.top1, top5: result.top5, loss: result.loss });
       }
       if ((last || (epoch + 1) % config.checkpointEvery === 0) && (group?.rank ?? 0) === 0) {
@@ -362,7 +386,11 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     this.emit('log', { message: `student initialised from ${path}` });
   }
 
-  private async evaluateTeachers(teachers: Model[], loader: Loader, group?: ProcessGroup): Promise<Pick<RunResult, 'teachers' | 'ensemble'>> {
+  private async evaluateTeachers(
+    teachers: Model[],
+    loader: Loader,
+    group?: ProcessGroup,
+  ): Promise<Pick<RunResult, 'teachers' | 'ensemble'>> {
     const results = await evaluateMembers(teachers, loader, group);
     const scores: TeacherScore[] = teachers.map((teacher, i) => {
       const { top1, top5 } = results[i]!;
@@ -383,6 +411,14 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
 
   private async evaluateOnly(student: Model, loader: Loader, record: CheckpointRecord, group?: ProcessGroup): Promise<EpochRecord> {
     const result = await evaluate([student], loader, group);
-    return { epoch: record.epoch - 1, top1: result.top1, top5: result.top5, loss: result.loss, trainLoss: NaN, trainAccuracy: NaN, seconds: 0 };
+    return {
+      epoch: record.epoch - 1,
+      top1: result.top1,
+      top5: result.top5,
+      loss: result.loss,
+      trainLoss: NaN,
+      trainAccuracy: NaN,
+      seconds: 0,
+    };
   }
 }

@@ -43,7 +43,12 @@ export class Trainer {
   async setPrecision(precision: Precision, lossScale?: LossScaleConfig): Promise<void> {
     const scaling = lossScale?.enabled ?? precision === 'fp16';
     if (!scaling) return this.handle.setPrecision({ precision });
-    const { initScale, growthFactor, backoffFactor, growthInterval } = lossScale ?? { initScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000 };
+    const { initScale, growthFactor, backoffFactor, growthInterval } = lossScale ?? {
+      initScale: 65536,
+      growthFactor: 2,
+      backoffFactor: 0.5,
+      growthInterval: 2000,
+    };
     return this.handle.setPrecision({ precision, lossScale: { initScale, growthFactor, backoffFactor, growthInterval } });
   }
 
