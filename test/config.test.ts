@@ -102,7 +102,7 @@ describe('defaults', () => {
       mealv2: adversarial,
       one: { branches: 3, temperature: 3, rampUp: 80, klWeight: 1 },
       search: { temperature: 4, l1: 5e-2 },
-      dkd: { temperature: 4, ceWeight: 1, alpha: 1, beta: 8 },
+      dkd: { temperature: 1, ceWeight: 1, alpha: 0.5, beta: 0.5, warmup: 1 },
     };
     expect(METHODS.map((m) => m.name)).toEqual(['supervised', 'kd', 'meal', 'mealv2', 'one', 'search', 'dkd']);
     for (const { name, teachers } of METHODS) {

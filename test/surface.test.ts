@@ -50,7 +50,7 @@ const DECLARED = {
 
 // Runtime names the addon also registers that the type deliberately leaves out (classes only ever
 // made natively and handed back, never constructed from TypeScript).
-const UNDECLARED_CLASSES = ['Dataset', 'Objective', 'ProcessGroup'];
+const UNDECLARED_CLASSES = ['Dataset', 'Objective'];
 
 /** The names src/index.ts exports (values and types). */
 function packageExports(): string[] {

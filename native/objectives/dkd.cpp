@@ -4,6 +4,7 @@
 //   L = ceWeight * CE + warmup * (alpha * TCKD + beta * NCKD), both KL terms T^2-scaled, batch mean.
 // Several teachers: their softened probabilities are averaged, as Hinton KD does here; with one
 // teacher this is the paper's loss exactly. The warmup factor min(epoch / W, 1) is the caller's.
+// Defaults are the paper's ImageNet weights, which src/methods/dkd.ts chose by measurement.
 #include <cstdint>
 
 #include "core/error.h"
@@ -24,10 +25,10 @@ class Dkd : public train::Objective {
  public:
   explicit Dkd(const train::ObjectiveSetup& setup)
       : teachers_(setup.models),
-        temperature_(setup.settings.number("temperature", 4.0)),
+        temperature_(setup.settings.number("temperature", 1.0)),
         ce_weight_(setup.settings.number("ceWeight", 1.0)),
-        alpha_(setup.settings.number("alpha", 1.0)),
-        beta_(setup.settings.number("beta", 8.0)) {
+        alpha_(setup.settings.number("alpha", 0.5)),
+        beta_(setup.settings.number("beta", 0.5)) {
     if (!(temperature_ > 0)) fail(ErrorCode::InvalidArgument, "dkd.temperature must be > 0, got ", temperature_);
   }
 
