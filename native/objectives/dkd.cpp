@@ -37,16 +37,7 @@ class Dkd : public train::Objective {
   train::ObjectiveLoss compute(train::StepContext& c) override {
     const train::ModelPtr& student = c.trainer.student();
     const double warmup = c.args.number("warmup", 1.0);
-    torch::Tensor p_t;
-    {
-      torch::NoGradGuard no_grad;
-      std::vector<torch::Tensor> teacher_logits;
-      for (const auto& t : teachers_) {
-        t->net->eval();
-        teacher_logits.push_back(c.trainer.forward(*t, c.input_for(*t)).to(student->device));
-      }
-      p_t = losses::ensemble_probabilities(teacher_logits, temperature_);
-    }
+    const torch::Tensor p_t = losses::ensemble_probabilities(teacher_logits(c, teachers_), temperature_);
     const torch::Tensor logits = c.trainer.forward(*student, c.x);
     if (!p_t.sizes().equals(logits.sizes())) {
       fail(ErrorCode::Shape, "teacher probabilities are ", p_t.sizes(), " but the student's logits ", logits.sizes());

@@ -36,16 +36,9 @@ class Kd : public train::Objective {
       out.predictions = logits;
       return out;
     }
-    std::vector<torch::Tensor> teacher_logits;
-    {
-      torch::NoGradGuard no_grad;
-      for (const auto& t : teachers_) {
-        t->net->eval();
-        teacher_logits.push_back(c.trainer.forward(*t, c.input_for(*t)).to(student->device));
-      }
-    }
+    const std::vector<torch::Tensor> teachers = teacher_logits(c, teachers_);
     const torch::Tensor logits = c.trainer.forward(*student, c.x);
-    const losses::KdLoss loss = losses::kd_loss(logits, teacher_logits, c.y, temperature_, ce_weight_, kd_weight_);
+    const losses::KdLoss loss = losses::kd_loss(logits, teachers, c.y, temperature_, ce_weight_, kd_weight_);
     out.terms.push_back({"ce", loss.ce, ce_weight_});
     out.terms.push_back({"kd", loss.kd, kd_weight_});
     out.predictions = logits;

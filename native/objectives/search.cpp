@@ -31,13 +31,7 @@ class Search : public train::Objective {
 
   train::ObjectiveLoss compute(train::StepContext& c) override {
     const train::ModelPtr& student = c.trainer.student();
-    torch::Tensor target;
-    {
-      torch::NoGradGuard no_grad;
-      teacher_->net->eval();
-      target = losses::ensemble_probabilities({c.trainer.forward(*teacher_, c.input_for(*teacher_)).to(student->device)},
-                                              temperature_);
-    }
+    const torch::Tensor target = losses::ensemble_probabilities(teacher_logits(c, {teacher_}), temperature_);
     student->net->eval();
     const torch::Tensor logits = c.trainer.forward(*student, c.x);
     torch::Tensor l1 = torch::zeros({}, logits.options());
