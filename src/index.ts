@@ -57,7 +57,7 @@ export { METHODS, createRun, methodFlags, methodNamed, methodsOf } from './metho
 export type { MethodName } from './methods/registry.js';
 export type { MethodCommand, MethodContext, MethodDefinition, MethodSession, SoftLabelNeeds, TeacherNeed } from './train/method.js';
 export { objectiveSession } from './methods/objective-session.js';
-export type { StepArgs } from './methods/objective-session.js';
+export type { StepArgs, Stepping } from './methods/objective-session.js';
 export type { OutputScore, RunResult, TeacherScore } from './train/run.js';
 export type { TrainingEvents } from './train/events.js';
 export { createSchedule } from './train/schedules.js';

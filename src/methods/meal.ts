@@ -4,11 +4,9 @@
 import { z } from 'zod';
 
 import { configFlag } from '../config/flags.js';
-import type { Model } from '../models/model.js';
-import { loadTeachers, studentTarget } from '../models/teachers.js';
-import type { Settings, StepStats } from '../native.js';
+import type { Settings } from '../native.js';
 import type { MethodContext, MethodDefinition, MethodSession } from '../train/method.js';
-import { Objective } from '../train/objective.js';
+import { objectiveSession } from './objective-session.js';
 import type { TeacherSelection } from './teacher-selection.js';
 import { selectTeachers } from './teacher-selection.js';
 
@@ -100,35 +98,27 @@ export async function mealSession(
   settings: Settings & { adversarial: boolean },
   stepping: MealStepping,
 ): Promise<MethodSession> {
-  // No teachers: the batches replay a soft-label cache (MEAL V2 only), and no teacher is loaded.
-  const teachers: Model[] = context.teachers.length === 0 ? [] : await loadTeachers(context.teachers, studentTarget(context));
-  let objective: Objective;
-  try {
-    objective = await Objective.create('meal', context.trainer, teachers, { ...settings, inputShape: context.inputShape });
-  } catch (error) {
-    for (const t of teachers) t.dispose();
-    throw error;
-  }
   const phase = !settings.adversarial || stepping.update === 'joint' ? 'joint' : stepping.update === 'grl' ? 'grl' : 'student';
-  return {
-    teachers,
-    async step(batch, lr, step): Promise<StepStats> {
-      const args = {
-        teachers: teachers.length === 0 ? [] : selectTeachers(stepping.selection, teachers.length, context.seed, step),
-        // The schedule scales both rates alike, as one optimizer with two parameter groups would.
-        discriminatorLr: stepping.discriminatorLr * (lr / context.baseLr),
-      };
-      if (phase === 'student') {
-        for (let i = 0; i < stepping.discriminatorSteps; i++)
-          await context.trainer.step(batch, objective, lr, { ...args, phase: 'discriminator' });
-      }
-      return context.trainer.step(batch, objective, lr, { ...args, phase });
+  // No teachers: the batches replay a soft-label cache (MEAL V2 only), and no teacher is loaded.
+  return objectiveSession(
+    context,
+    'meal',
+    { ...settings, inputShape: context.inputShape },
+    {
+      withTeachers: true,
+      stepping: async (stepWith, lr, step, teachers) => {
+        const args = {
+          teachers: teachers === 0 ? [] : selectTeachers(stepping.selection, teachers, context.seed, step),
+          // The schedule scales both rates alike, as one optimizer with two parameter groups would.
+          discriminatorLr: stepping.discriminatorLr * (lr / context.baseLr),
+        };
+        if (phase === 'student') {
+          for (let i = 0; i < stepping.discriminatorSteps; i++) await stepWith({ ...args, phase: 'discriminator' });
+        }
+        return stepWith({ ...args, phase });
+      },
     },
-    dispose: () => {
-      objective.dispose();
-      for (const t of teachers) t.dispose();
-    },
-  };
+  );
 }
 
 /** The native settings of the adversarial options, with the discriminator widths MEAL or MEAL V2 default to. */
