@@ -59,7 +59,7 @@ async function worker() {
   const iterator = loader.epoch(0);
   const batch = (await iterator.next()).value;
   await iterator.return(undefined);
-  const model = Model.create({ arch: values.arch, inChannels: 1, numClasses: 10 });
+  const model = await Model.create({ arch: values.arch, inChannels: 1, numClasses: 10 });
   const trainer = new Trainer(model, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   if (group) await trainer.distribute(group, { syncBatchNorm: false, bucketCapMb: 25 });
   const objective = await Objective.create('supervised', trainer, []);

@@ -76,7 +76,7 @@ async function distillery(mode, variant) {
   const batchSize = Number(mode === 'meal' ? values['meal-batch'] : values.batch);
   const batch = await firstBatch(batchSize, nhwc);
   const spec = (arch) => ({ arch, inChannels: 3, numClasses: 1000 });
-  const student = Model.create(spec(mode === 'meal' ? values['meal-student'] : values.arch), device);
+  const student = await Model.create(spec(mode === 'meal' ? values['meal-student'] : values.arch), device);
   const teachers = mode === 'meal' ? values['meal-teachers'].split(',').map((a) => Model.create(spec(a), device)) : [];
   for (const m of nhwc ? [student, ...teachers] : []) await m.toChannelsLast();
   const trainer = new Trainer(student, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });

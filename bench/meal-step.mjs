@@ -60,7 +60,7 @@ async function distilleryStep(blocks) {
   }
   loader.dispose();
   const spec = (arch) => ({ arch, inChannels: 1, numClasses: 10 });
-  const student = Model.create(spec(values.student));
+  const student = await Model.create(spec(values.student));
   const teachers = teacherArchs.map((a) => Model.create(spec(a)));
   const trainer = new Trainer(student, { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   const block = (name) => ({ name, weight: 1, adversarialWeight: 1, discriminator: true });

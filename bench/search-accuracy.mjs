@@ -37,8 +37,8 @@ const io = { inChannels: 1, numClasses: 10 };
 
 const base = (seed, out, patch) => recipe(values, { epochs, seed, out, ...patch });
 
-function params(spec) {
-  const model = Model.create(spec);
+async function params(spec) {
+  const model = await Model.create(spec);
   const count = model.parameterCount;
   model.dispose();
   return count;
@@ -46,13 +46,13 @@ function params(spec) {
 
 // The budget: the smallest hand-designed student. The thin student: the deeper network's inner
 // widths scaled down until it fits the same budget.
-const budget = params({ arch: values['budget-of'], ...io });
-const thinBlocks = (() => {
+const budget = await params({ arch: values['budget-of'], ...io });
+const thinBlocks = await (async () => {
   const depth = Number(values.thin.replace('resnet', ''));
   const perStage = (depth - 2) / 6;
   for (let m = 64; m >= 1; m--) {
     const blocks = [16, 32, 64].map((w) => Array.from({ length: perStage }, () => Math.max(1, Math.round((w * m) / 64))));
-    if (params({ arch: values.thin, ...io, blocks }) <= budget) return blocks;
+    if ((await params({ arch: values.thin, ...io, blocks })) <= budget) return blocks;
   }
   throw new Error(`no thin ${values.thin} fits ${budget} parameters`);
 })();

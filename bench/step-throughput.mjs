@@ -47,7 +47,7 @@ async function distilleryStep(arch) {
   // The first batch in file order (as the Python peer), stepped repeatedly: this measures the step, not the loader.
   const iterator = loader.epoch(0);
   const batch = (await iterator.next()).value;
-  const model = Model.create({ arch, inChannels: 1, numClasses: 10 });
+  const model = await Model.create({ arch, inChannels: 1, numClasses: 10 });
   const trainer = new Trainer(model, { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false });
   await iterator.return(undefined);
   loader.dispose();

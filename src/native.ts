@@ -38,7 +38,9 @@ export interface CudaMemoryStats {
   peakAllocated: number;
 }
 
+/** A network of the zoo: its name, input channels and classes, and the variants ONE and student search build. */
 export interface NativeModelSpec {
+  /** A name from listArchs(), e.g. "resnet20", "wrn-16-2", "resnet18". */
   arch: string;
   inChannels: number;
   numClasses: number;
@@ -235,6 +237,20 @@ export interface LiveHandles {
   Trainer: number;
   Objective: number;
   ProcessGroup: number;
+  SoftLabelWriter: number;
+}
+
+/** A soft-label cache being written; its record layout is defined natively only. */
+export interface NativeSoftLabelWriter {
+  /** Whether the file was kept from an unfinished run with the same header. */
+  resumed(): boolean;
+  /** Runs `teachers` on `batch` (eval mode, at `temperature`) and writes crop pass `pass` of its samples. */
+  write(pass: number, teachers: NativeModel[], batch: NativeBatch, options: { temperature: number }): Promise<void>;
+  /** Makes the records written so far durable. */
+  sync(): Promise<void>;
+  /** Syncs and closes the file. */
+  close(): Promise<void>;
+  dispose(): void;
 }
 
 /** A method's loss terms on the native side, stepped by NativeTrainer.step. */
@@ -316,19 +332,8 @@ export interface NativeAddon {
   predict(models: NativeModel[], batch: NativeBatch): Promise<HostTensor>;
   evaluateOutputs(model: NativeModel, batch: NativeBatch): Promise<EvalStats[]>;
   evaluateMembers(models: NativeModel[], batch: NativeBatch): Promise<EvalStats[]>;
-  softTargets(
-    models: NativeModel[],
-    batch: NativeBatch,
-    options: { temperature: number; topK: number },
-  ): Promise<{
-    classes: HostTensor;
-    values: HostTensor;
-    halfBits: HostTensor;
-    logits: HostTensor;
-    logitHalfBits: HostTensor;
-    teacherClasses: HostTensor;
-    teacherHalfBits: HostTensor;
-  }>;
+  /** Opens a soft-label cache file for writing (resuming it when `resume` and it holds this exact header). */
+  openSoftLabelWriter(path: string, header: object, resume: boolean): Promise<NativeSoftLabelWriter>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
   kdLoss(
@@ -336,34 +341,39 @@ export interface NativeAddon {
     teachers: HostTensor[],
     labels: HostTensor,
     options: KdLossOptions,
-  ): {
+  ): Promise<{
     total: number;
     ce: number;
     kd: number;
-  };
+  }>;
   oneLoss(
     branches: HostTensor[],
     ensemble: HostTensor,
     labels: HostTensor,
     options: OneLossOptions,
-  ): {
+  ): Promise<{
     total: number;
     ce: number;
     kl: number;
     gradBranches: HostTensor[];
     gradEnsemble: HostTensor;
-  };
-  alignBlock(block: HostTensor, options: { length?: number; pooling: PoolingName }): HostTensor;
-  similarityLoss(student: HostTensor, teachers: HostTensor[], options: { similarity: SimilarityName; temperature?: number }): number;
+  }>;
+  alignBlock(block: HostTensor, options: { length?: number; pooling: PoolingName }): Promise<HostTensor>;
+  similarityLoss(
+    student: HostTensor,
+    teachers: HostTensor[],
+    options: { similarity: SimilarityName; temperature?: number },
+  ): Promise<number>;
   discriminatorLoss(
     student: HostTensor,
     teacher: HostTensor,
     weights: Record<string, HostTensor>,
     options: Partial<NativeDiscriminatorOptions>,
-  ): { discriminator: number; generator: number };
+  ): Promise<{ discriminator: number; generator: number }>;
   createProcessGroup(options: NativeProcessGroupOptions): Promise<NativeProcessGroup>;
   distributedBackends(): string[];
-  Model: new (spec: NativeModelSpec, device: string) => NativeModel;
+  /** Builds a zoo network and moves it to `device`, on the compute thread. */
+  createModel(spec: NativeModelSpec, device: string): Promise<NativeModel>;
   /** Builds the objective registered natively as `name` for `trainer`, reading `models` (teachers). */
   createObjective(name: string, trainer: NativeTrainer, models: NativeModel[], settings: Settings): Promise<NativeObjective>;
   /** The objectives the addon can build. */

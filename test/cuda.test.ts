@@ -50,7 +50,7 @@ describe.skipIf(!info.cudaAvailable)('on a CUDA device', () => {
     const losses: number[] = [];
     for (const device of ['cpu', 'cuda']) {
       setSeed(4);
-      const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 }, device);
+      const model = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 }, device);
       const trainer = new Trainer(model, SGD);
       losses.push((await supervisedStep(trainer, batch, 0.05)).loss);
       trainer.dispose();
@@ -72,7 +72,7 @@ describe.skipIf(!info.cudaAvailable)('on a CUDA device', () => {
   }, 300_000);
 
   it('reports the caching allocator and empties it', async () => {
-    const model = Model.create({ arch: 'resnet50', inChannels: 3, numClasses: 1000 }, 'cuda');
+    const model = await Model.create({ arch: 'resnet50', inChannels: 3, numClasses: 1000 }, 'cuda');
     const held = cudaMemoryStats(0);
     expect(held.allocated).toBeGreaterThan(90e6); // 25.6M float32 parameters
     expect(held.peakAllocated).toBeGreaterThanOrEqual(held.allocated);

@@ -38,8 +38,10 @@ describe('DKD', () => {
   for (const teacherCount of [1, 2]) {
     it(`reports CE, TCKD and NCKD equal to PyTorch's, weighted as configured (${teacherCount} teacher${teacherCount > 1 ? 's' : ''})`, async () => {
       setSeed(7);
-      using student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
-      const teachers = ['resnet14', 'wrn-10-1'].slice(0, teacherCount).map((arch) => Model.create({ arch, inChannels: 1, numClasses: 10 }));
+      using student = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+      const teachers = await Promise.all(
+        ['resnet14', 'wrn-10-1'].slice(0, teacherCount).map((arch) => Model.create({ arch, inChannels: 1, numClasses: 10 })),
+      );
       using trainer = new Trainer(student, SGD);
       const x = normalised(batch);
       const studentLogits = await student.forward(x, true);
@@ -70,7 +72,7 @@ describe('DKD', () => {
   }
 
   it('needs a teacher, and names a student that is one', async () => {
-    using student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    using student = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     using trainer = new Trainer(student, SGD);
     expect(await thrown(() => Objective.create('dkd', trainer, []))).toMatchObject({
       code: 'E_ARGUMENT',

@@ -163,7 +163,7 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
       for (const batch of out) {
         setSeed(3);
         const [channels] = dataset.info.shape;
-        using model = Model.create({ arch: 'resnet8', inChannels: channels, numClasses: 10 });
+        using model = await Model.create({ arch: 'resnet8', inChannels: channels, numClasses: 10 });
         using trainer = new Trainer(model, { type: 'sgd', lr: 0.01, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
         losses.push((await supervisedStep(trainer, batch, 0.01)).loss);
       }

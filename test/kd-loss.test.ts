@@ -19,11 +19,11 @@ describe('Hinton KD loss', () => {
     [2, 1, 0.5, 0.5],
     [1, 20, 0, 1],
   ] as const) {
-    it(`matches PyTorch (batchmean KL x T^2 + CE) with ${teachers} teacher(s), T=${temperature}`, () => {
+    it(`matches PyTorch (batchmean KL x T^2 + CE) with ${teachers} teacher(s), T=${temperature}`, async () => {
       const student = logits(16, 10, 1);
       const teacherLogits = Array.from({ length: teachers }, (_, i) => logits(16, 10, 10 + i));
       const labels = { data: Int32Array.from({ length: 16 }, (_, i) => (i * 7) % 10), shape: [16] };
-      const ours = kdLoss(student, teacherLogits, labels, { temperature, ceWeight, kdWeight });
+      const ours = await kdLoss(student, teacherLogits, labels, { temperature, ceWeight, kdWeight });
       const reference = JSON.parse(
         runPython(
           'kd_reference.py',

@@ -82,32 +82,32 @@ describe('MEAL losses against PyTorch', () => {
     ref = reference(false);
   });
 
-  it('aligns a block by adaptive pooling then a channel reduction, at any length', () => {
+  it('aligns a block by adaptive pooling then a channel reduction, at any length', async () => {
     for (const pooling of ['avg', 'max'] as const) {
       for (const length of lengths) {
-        const ours = alignBlock(block, { length, pooling });
+        const ours = await alignBlock(block, { length, pooling });
         const expected = ref.aligned[`b/${pooling}/${length}`]!;
         expect(ours.shape).toEqual(expected.shape);
         for (let i = 0; i < expected.data.length; i++) close(ours.data[i]!, expected.data[i]!);
       }
     }
-    expect(alignBlock(student, { length: 3, pooling: 'avg' }).shape).toEqual([8, 12]);
+    expect((await alignBlock(student, { length: 3, pooling: 'avg' })).shape).toEqual([8, 12]);
   });
 
-  it('computes every similarity loss, for one teacher and for an averaged ensemble', () => {
+  it('computes every similarity loss, for one teacher and for an averaged ensemble', async () => {
     for (const similarity of ['ce', 'kl', 'l1', 'l2', 'l1_soft', 'l2_soft', 'cosine'] as const) {
-      close(similarityLoss(student, teachers.slice(0, 1), { similarity, temperature }), ref.similarityOne[similarity]);
-      close(similarityLoss(student, teachers, { similarity, temperature }), ref.similarity[similarity]);
+      close(await similarityLoss(student, teachers.slice(0, 1), { similarity, temperature }), ref.similarityOne[similarity]);
+      close(await similarityLoss(student, teachers, { similarity, temperature }), ref.similarity[similarity]);
     }
-    expect(similarityLoss(student, [student], { similarity: 'l2' })).toBe(0);
+    expect(await similarityLoss(student, [student], { similarity: 'l2' })).toBe(0);
   });
 
-  it('scores the discriminator with BCE on student [1,0] and teacher [0,1] rows, with and without the output ReLU', () => {
-    const ours = discriminatorLoss(student, teachers[0]!, weights, { divisors: [2, 4] });
+  it('scores the discriminator with BCE on student [1,0] and teacher [0,1] rows, with and without the output ReLU', async () => {
+    const ours = await discriminatorLoss(student, teachers[0]!, weights, { divisors: [2, 4] });
     close(ours.discriminator, ref.discriminator);
     close(ours.generator, ref.generator);
     const relu = reference(true);
-    const oursRelu = discriminatorLoss(student, teachers[0]!, weights, { divisors: [2, 4], outputRelu: true });
+    const oursRelu = await discriminatorLoss(student, teachers[0]!, weights, { divisors: [2, 4], outputRelu: true });
     close(oursRelu.discriminator, relu.discriminator);
     close(oursRelu.generator, relu.generator);
   });
@@ -160,8 +160,8 @@ describe('MEAL update modes', () => {
     });
     batch = (await loader.epoch(0).next()).value!;
     teachers.push(
-      Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 }),
-      Model.create({ arch: 'wrn-10-1', inChannels: 1, numClasses: 10 }),
+      await Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 }),
+      await Model.create({ arch: 'wrn-10-1', inChannels: 1, numClasses: 10 }),
     );
   });
   afterAll(() => {
@@ -183,7 +183,7 @@ describe('MEAL update modes', () => {
 
   async function setup(options: Settings = {}): Promise<Setup> {
     setSeed(5);
-    const student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    const student = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     // Plain SGD, no momentum or decay: a parameter's change is exactly -lr * its gradient.
     const trainer = new Trainer(student, { type: 'sgd', lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
     const meal = await Objective.create('meal', trainer, teachers, {

@@ -6,33 +6,33 @@ import { describe, expect, it } from 'vitest';
 import { Model, listArchs, setSeed } from '../src/index.js';
 import { randomFloats, runPython, tempDir, thrown } from './helpers.js';
 
-function params(arch: string, inChannels: number, numClasses: number): number {
-  const model = Model.create({ arch, inChannels, numClasses });
+async function params(arch: string, inChannels: number, numClasses: number): Promise<number> {
+  const model = await Model.create({ arch, inChannels, numClasses });
   const count = model.parameterCount;
   model.dispose();
   return count;
 }
 
 describe('model zoo', () => {
-  it('has the parameter counts of the papers (He et al. 2016, CRD, Zagoruyko)', () => {
-    expect((params('resnet20', 3, 10) / 1e6).toFixed(2)).toBe('0.27');
-    expect((params('resnet56', 3, 10) / 1e6).toFixed(2)).toBe('0.85');
-    expect((params('resnet110', 3, 10) / 1e6).toFixed(1)).toBe('1.7');
-    expect((params('resnet8x4', 3, 100) / 1e6).toFixed(2)).toBe('1.23');
-    expect((params('resnet32x4', 3, 100) / 1e6).toFixed(2)).toBe('7.43');
-    expect((params('wrn-40-2', 3, 10) / 1e6).toFixed(1)).toBe('2.2');
-    expect((params('wrn-28-10', 3, 10) / 1e6).toFixed(1)).toBe('36.5');
+  it('has the parameter counts of the papers (He et al. 2016, CRD, Zagoruyko)', async () => {
+    expect(((await params('resnet20', 3, 10)) / 1e6).toFixed(2)).toBe('0.27');
+    expect(((await params('resnet56', 3, 10)) / 1e6).toFixed(2)).toBe('0.85');
+    expect(((await params('resnet110', 3, 10)) / 1e6).toFixed(1)).toBe('1.7');
+    expect(((await params('resnet8x4', 3, 100)) / 1e6).toFixed(2)).toBe('1.23');
+    expect(((await params('resnet32x4', 3, 100)) / 1e6).toFixed(2)).toBe('7.43');
+    expect(((await params('wrn-40-2', 3, 10)) / 1e6).toFixed(1)).toBe('2.2');
+    expect(((await params('wrn-28-10', 3, 10)) / 1e6).toFixed(1)).toBe('36.5');
   });
 
-  it('matches torchvision parameter counts and state_dict names exactly', () => {
+  it('matches torchvision parameter counts and state_dict names exactly', async () => {
     const archs = ['resnet18', 'resnet50', 'wide_resnet50_2'];
     const reference = JSON.parse(runPython('torchvision_shapes.py', archs)) as Record<
       string,
       { params: number; shapes: Record<string, number[]> }
     >;
-    expect(params('resnet18', 3, 1000)).toBe(11_689_512);
+    expect(await params('resnet18', 3, 1000)).toBe(11_689_512);
     for (const arch of archs) {
-      const model = Model.create({ arch, inChannels: 3, numClasses: 1000 });
+      const model = await Model.create({ arch, inChannels: 3, numClasses: 1000 });
       expect(model.parameterCount).toBe(reference[arch]?.params);
       expect(model.stateShapes()).toEqual(reference[arch]?.shapes);
       model.dispose();
@@ -41,7 +41,7 @@ describe('model zoo', () => {
 
   it('taps every stage and the logits, for 1-channel 28x28 input', async () => {
     setSeed(0);
-    const model = Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10 });
+    const model = await Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10 });
     expect(model.info.featureNames).toEqual(['layer1', 'layer2', 'layer3', 'logits']);
     const input = { data: randomFloats(2 * 28 * 28, 1), shape: [2, 1, 28, 28] };
     const features = await model.features(input);
@@ -66,7 +66,7 @@ describe('model zoo', () => {
   });
 
   it('refuses a disposed model', async () => {
-    const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    const model = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     model.dispose();
     await expect(model.forward({ data: new Float32Array(784), shape: [1, 1, 28, 28] })).rejects.toMatchObject({ code: 'E_DISPOSED' });
   });
@@ -76,9 +76,9 @@ describe('model zoo', () => {
     try {
       const spec = { arch: 'resnet18', inChannels: 3, numClasses: 10 };
       setSeed(5);
-      const plain = Model.create(spec);
+      const plain = await Model.create(spec);
       setSeed(5);
-      const nhwc = Model.create(spec);
+      const nhwc = await Model.create(spec);
       await nhwc.toChannelsLast();
       const input = { data: randomFloats(2 * 3 * 32 * 32, 9), shape: [2, 3, 32, 32] };
       const [a, b] = [await plain.forward(input), await nhwc.forward(input)];

@@ -24,7 +24,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d;
 }
 
-describe('ONE loss against PyTorch', () => {
+describe('ONE loss against PyTorch', async () => {
   const branches = [tensor([6, 10], 1, 3), tensor([6, 10], 2, 3), tensor([6, 10], 3, 3)];
   const ensemble = tensor([6, 10], 4, 3);
   const labels: HostTensor = { data: Float32Array.from([0, 3, 9, 1, 1, 7]), shape: [6] };
@@ -45,16 +45,16 @@ describe('ONE loss against PyTorch', () => {
       ),
     ) as { total: number; ce: number; kl: number; gradBranches: number[][][]; gradEnsemble: number[][]; rampUp: number[] };
 
-  it('matches the loss and its gradients, and the ensemble target passes no gradient', () => {
+  it('matches the loss and its gradients, and the ensemble target passes no gradient', async () => {
     const ref = reference(0.7);
-    const ours = oneLoss(branches, ensemble, labels, { temperature: 3, klWeight: 0.7 });
+    const ours = await oneLoss(branches, ensemble, labels, { temperature: 3, klWeight: 0.7 });
     expect(ours.total).toBeCloseTo(ref.total, 5);
     expect(ours.ce).toBeCloseTo(ref.ce, 5);
     expect(ours.kl).toBeCloseTo(ref.kl, 5);
     ours.gradBranches.forEach((g, i) => expect(maxDiff(g.data, ref.gradBranches[i]!.flat())).toBeLessThan(1e-6));
     expect(maxDiff(ours.gradEnsemble.data, ref.gradEnsemble.flat())).toBeLessThan(1e-6);
     // The ensemble's gradient is its CE's alone, whatever the KL weight.
-    const noKl = oneLoss(branches, ensemble, labels, { temperature: 3, klWeight: 0 });
+    const noKl = await oneLoss(branches, ensemble, labels, { temperature: 3, klWeight: 0 });
     expect(maxDiff(noKl.gradEnsemble.data, ours.gradEnsemble.data)).toBe(0);
     expect(maxDiff(noKl.gradBranches[0]!.data, ours.gradBranches[0]!.data)).toBeGreaterThan(1e-4);
   });
@@ -84,8 +84,8 @@ describe('ONE networks', () => {
     it(`${arch}: m branches on one trunk, a gate whose weighted sum is the ensemble, exported branches that compute the same logits`, async () => {
       setSeed(11);
       const spec = { arch, inChannels: 1, numClasses: 10 };
-      using one = Model.create({ ...spec, branches: 3 });
-      using plainModel = Model.create(spec);
+      using one = await Model.create({ ...spec, branches: 3 });
+      using plainModel = await Model.create(spec);
       expect(one.outputNames).toEqual(['branch1', 'branch2', 'branch3', 'ensemble']);
       expect(one.spec).toEqual({ ...spec, branches: 3 });
 
@@ -132,16 +132,16 @@ describe('ONE networks', () => {
 
   it('exports a branch of a ONE network built on a searched architecture as that architecture', async () => {
     const blocks = [[16, 4], [9], [64, 3]];
-    using one = Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10, branches: 2, blocks });
+    using one = await Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10, branches: 2, blocks });
     using exported = await one.exportBranch(2);
     expect(exported.spec).toEqual({ arch: 'resnet14', inChannels: 1, numClasses: 10, blocks });
     expect(maxDiff((await exported.forward(input)).data, (await one.oneOutputs(input)).branches[1]!.data)).toBe(0);
   });
 
   it('refuses a branch out of range, an export of a plain network, and fewer than two branches', async () => {
-    using one = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
+    using one = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
     expect(await thrown(() => one.exportBranch(4))).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('branches 1-3') });
-    using plainModel = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    using plainModel = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     expect(await thrown(() => plainModel.exportBranch(1))).toMatchObject({
       code: 'E_ARGUMENT',
       message: expect.stringContaining('not a ONE'),
@@ -168,7 +168,7 @@ describe('ONE training', () => {
 
   it('one step trains the trunk, every branch and the gate', async () => {
     setSeed(2);
-    using one = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
+    using one = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
     using trainer = new Trainer(one, { type: 'sgd', lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
     const before = join(dir.path, 'before.safetensors');
     const after = join(dir.path, 'after.safetensors');
@@ -194,7 +194,7 @@ describe('ONE training', () => {
   });
 
   it('refuses a ONE step on a plain student, saying how to build one', async () => {
-    using student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    using student = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     using trainer = new Trainer(student, { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0, noDecayBnBias: false });
     const error = await thrown(() => Objective.create('one', trainer, [], { temperature: 3 }));
     expect(error).toMatchObject({ code: 'E_ARGUMENT', message: expect.stringContaining('--branches') });

@@ -44,7 +44,7 @@ afterAll(() => {
 /** Trains a fresh seeded resnet8 with `optimizer` for `steps` steps at `lr`, checkpointing before and after each; returns the paths. */
 async function trajectory(name: string, optimizer: OptimizerConfig, lr: number, steps: number): Promise<string[]> {
   setSeed(9);
-  using student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+  using student = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
   using trainer = new Trainer(student, optimizer);
   using objective = await Objective.create('supervised', trainer, []);
   const paths = [join(dir.path, `${name}-0.ckpt`)];
@@ -113,7 +113,7 @@ describe('optimizers against torch.optim', () => {
     const optimizer: OptimizerConfig = { type: 'adamw', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05, noDecayBnBias: true };
     const straight = await trajectory('adamw-straight', optimizer, 1e-3, 3);
     setSeed(1);
-    using student = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    using student = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     using trainer = new Trainer(student, optimizer);
     using objective = await Objective.create('supervised', trainer, []);
     await trainer.loadCheckpoint(straight[2]!);

@@ -24,7 +24,7 @@ const SGD = {
 } as const;
 const SCALE = { initScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000 };
 
-function student(): Model {
+async function student(): Promise<Model> {
   setSeed(3);
   return Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
 }
@@ -49,7 +49,7 @@ async function steps(trainer: Trainer, batch: Batch, n: number) {
 describe('dynamic loss scaling', () => {
   it('skips a step whose gradients overflow, halves the scale, and keeps it across a checkpoint', async () => {
     const { batch, dispose } = await firstTrainingBatch();
-    const model = student();
+    const model = await student();
     const trainer = new Trainer(model, SGD);
     try {
       // 2^140 is beyond float32: the scaled loss and its gradients are inf, as fp16's overflow at far smaller scales.
@@ -71,7 +71,7 @@ describe('dynamic loss scaling', () => {
 
       const ckpt = join(dir.path, 'scaled.ckpt');
       await trainer.saveCheckpoint(ckpt, {});
-      const resumedModel = student();
+      const resumedModel = await student();
       const resumed = new Trainer(resumedModel, SGD);
       await resumed.setPrecision('fp32', { ...SCALE, enabled: true, initScale: 2 ** 140 });
       await resumed.loadCheckpoint(ckpt);
@@ -89,8 +89,8 @@ describe('dynamic loss scaling', () => {
 
   it('changes nothing when nothing overflows (power-of-two scales are exact) and grows after a clean interval', async () => {
     const { batch, dispose } = await firstTrainingBatch();
-    const plain = student();
-    const scaled = student();
+    const plain = await student();
+    const scaled = await student();
     const plainTrainer = new Trainer(plain, SGD);
     const scaledTrainer = new Trainer(scaled, SGD);
     try {
@@ -134,7 +134,7 @@ describe('autocast', () => {
     );
     expect(error.message).toContain('precision');
     expect(error.message).toContain('use bf16 on CPU');
-    const model = student();
+    const model = await student();
     const trainer = new Trainer(model, SGD);
     const native = await thrown(() => trainer.setPrecision('fp16'));
     expect(native.message).toContain('fp16 autocast runs on CUDA devices only');

@@ -35,7 +35,7 @@ describe('FLOP counter', () => {
     const reference = JSON.parse(runPython('flops_reference.py', cases)) as Record<string, number>;
     for (const c of cases) {
       const [arch, ch, h, w, classes] = c.split(':');
-      using model = Model.create({ arch: arch!, inChannels: Number(ch), numClasses: Number(classes) });
+      using model = await Model.create({ arch: arch!, inChannels: Number(ch), numClasses: Number(classes) });
       expect(await model.countFlops([Number(ch), Number(h), Number(w)]), c).toBe(reference[c]);
     }
     expect((reference['resnet18:3:224:224:1000']! / 1e9).toFixed(2)).toBe('1.81');
@@ -43,8 +43,8 @@ describe('FLOP counter', () => {
   });
 
   it("counts every branch of a ONE network, and leaves the model's mode alone", async () => {
-    using plain = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
-    using one = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
+    using plain = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    using one = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10, branches: 3 });
     const p = await plain.countFlops([1, 28, 28]);
     const o = await one.countFlops([1, 28, 28]);
     // resnet8's layer3 + fc at 7x7: conv 32->64 stride 2 + conv 64->64 at 7x7, fc 64x10.
@@ -57,16 +57,16 @@ describe('FLOP counter', () => {
 
 describe('searched architectures', () => {
   it('builds a CIFAR ResNet from per-block inner widths, and refuses them elsewhere', async () => {
-    using found = Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10, blocks: [[16, 4], [32], [9, 64, 1]] });
+    using found = await Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10, blocks: [[16, 4], [32], [9, 64, 1]] });
     expect(found.spec.blocks).toEqual([[16, 4], [32], [9, 64, 1]]);
-    expect(describeSpec(found.spec)).toBe('resnet20 with blocks [[16, 4], [32], [9, 64, 1]]');
+    expect(describeSpec(found.spec)).toBe('resnet20 with blocks [[16, 4], [32], [9, 64, 1]] (1ch, 10 classes)');
     const shapes = found.stateShapes();
     expect(shapes['layer1.1.conv1.weight']).toEqual([4, 16, 3, 3]);
     expect(shapes['layer1.1.conv2.weight']).toEqual([16, 4, 3, 3]);
     expect(shapes['layer3.2.conv1.weight']).toEqual([1, 64, 3, 3]);
     expect(shapes['layer2.1.conv1.weight']).toBeUndefined();
     // The full widths give resnet20 itself.
-    using full = Model.create({
+    using full = await Model.create({
       arch: 'resnet20',
       inChannels: 1,
       numClasses: 10,
@@ -99,7 +99,7 @@ describe('student search', () => {
   });
 
   async function gatedCopy(teacher: Model): Promise<Model> {
-    const gated = Model.create({ ...teacher.spec, gated: true });
+    const gated = await Model.create({ ...teacher.spec, gated: true });
     const path = join(dir.path, `teacher-${Math.random()}.safetensors`);
     await teacher.saveSafetensors(path);
     await loadWeightsInto(gated, path, { ignoreGates: true });
@@ -117,7 +117,7 @@ describe('student search', () => {
 
   it("gates every block's inner channels and every identity block, computes the teacher's function at 1, and trains only the gates", async () => {
     setSeed(4);
-    using teacher = Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 });
+    using teacher = await Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 });
     using gated = await gatedCopy(teacher);
     const gates = Object.keys(gated.stateShapes()).filter((n) => n.endsWith('_gate'));
     expect(gates.filter((n) => n.endsWith('block_gate')).sort()).toEqual([
@@ -135,7 +135,7 @@ describe('student search', () => {
     const { tensors } = await native().readSafetensors(partial);
     delete tensors['fc.bias'];
     await native().writeSafetensors(partial, tensors);
-    using other = Model.create({ ...teacher.spec, gated: true });
+    using other = await Model.create({ ...teacher.spec, gated: true });
     expect(await thrown(() => loadWeightsInto(other, partial, { ignoreGates: true }))).toMatchObject({
       code: 'E_WEIGHTS',
       message: expect.stringMatching(/1 missing key \(fc\.bias\)/),
@@ -158,7 +158,7 @@ describe('student search', () => {
 
   it('extracts a plain network that computes what the gated one computes once pruned gates are zero, with the gates folded in', async () => {
     setSeed(6);
-    using teacher = Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 });
+    using teacher = await Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 });
     using gated = await gatedCopy(teacher);
     const ramp = (n: number, zeroed: number[]) => Array.from({ length: n }, (_, i) => (zeroed.includes(i) ? 0 : 0.5 + (i % 7) / 7));
     await setGates(gated, {
@@ -183,7 +183,7 @@ describe('student search', () => {
 
   it('picks the largest subnetwork within a parameter or FLOP budget, and says when none fits', async () => {
     setSeed(8);
-    using teacher = Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10 });
+    using teacher = await Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10 });
     using gated = await gatedCopy(teacher);
     const values = (n: number, seed: number) => Array.from(randomFloats(n, seed), (v) => Math.abs(v));
     const gates: Record<string, number[]> = {};
@@ -202,7 +202,7 @@ describe('student search', () => {
       // Every budget here is below the whole network's size, so a lower threshold always exists.
       const lower = [...new Set(gated.handle.gateValues())].filter((v) => v < choice.threshold).at(-1);
       expect(lower, JSON.stringify(budget)).toBeDefined();
-      using larger = Model.create({ ...teacher.spec, blocks: gated.handle.planSubnet(lower!).blocks });
+      using larger = await Model.create({ ...teacher.spec, blocks: gated.handle.planSubnet(lower!).blocks });
       const over =
         budget.params !== undefined ? larger.parameterCount > budget.params : (await larger.countFlops([1, 28, 28])) > budget.flops!;
       expect(over).toBe(true);

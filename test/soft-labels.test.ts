@@ -95,7 +95,7 @@ describe('teacher soft-label caches', () => {
     ];
     for (const [batch, teachers] of steps) {
       setSeed(2);
-      using student = Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
+      using student = await Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
       using trainer = new Trainer(student, {
         type: 'sgd',
         lr: 0.01,
@@ -189,7 +189,7 @@ describe('teacher soft-label caches', () => {
       [cached.batch, []],
     ] as [Batch, Model[]][]) {
       setSeed(2);
-      using student = Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
+      using student = await Model.create({ arch: 'resnet8', inChannels: 3, numClasses: 2 });
       using trainer = new Trainer(student, { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0, noDecayBnBias: false });
       using distiller = await Objective.create('meal', trainer, teachers, options);
       losses.push(

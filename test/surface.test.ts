@@ -28,7 +28,7 @@ const DECLARED = {
   predict: true,
   evaluateOutputs: true,
   evaluateMembers: true,
-  softTargets: true,
+  openSoftLabelWriter: true,
   writeSafetensors: true,
   readSafetensors: true,
   kdLoss: true,
@@ -38,7 +38,7 @@ const DECLARED = {
   discriminatorLoss: true,
   createProcessGroup: true,
   distributedBackends: true,
-  Model: true,
+  createModel: true,
   createObjective: true,
   objectiveNames: true,
   liveHandles: true,
@@ -50,7 +50,7 @@ const DECLARED = {
 
 // Runtime names the addon also registers that the type deliberately leaves out (classes only ever
 // made natively and handed back, never constructed from TypeScript).
-const UNDECLARED_CLASSES = ['Dataset', 'Objective'];
+const UNDECLARED_CLASSES = ['Dataset', 'Model', 'Objective', 'SoftLabelWriter'];
 
 /** The names src/index.ts exports (values and types). */
 function packageExports(): string[] {

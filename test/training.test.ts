@@ -134,7 +134,7 @@ describe('training on Fashion-MNIST', () => {
   it('stops on a non-finite loss without updating the weights', async () => {
     setSeed(0);
     const { batch, dispose } = await firstTrainingBatch();
-    const model = Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+    const model = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
     const trainer = new Trainer(model, { type: 'sgd', lr: 1, momentum: 0, nesterov: false, weightDecay: 0, noDecayBnBias: false });
     let before = await learned(model);
     let steps = 0;

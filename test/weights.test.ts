@@ -38,11 +38,11 @@ describe('weights I/O', () => {
   });
 
   it("initialises a student from torchvision weights (MEAL V2's pretrained start) and refuses another network's", async () => {
-    const student = Model.create({ arch: 'resnet18', inChannels: 3, numClasses: 1000 });
+    const student = await Model.create({ arch: 'resnet18', inChannels: 3, numClasses: 1000 });
     await loadWeightsInto(student, join(dir.path, 'resnet18.safetensors'));
     expect(maxAbsDiff(await student.forward(fixture.input), fixture.logits)).toBeLessThan(1e-4);
     student.dispose();
-    const other = Model.create({ arch: 'resnet34', inChannels: 3, numClasses: 1000 });
+    const other = await Model.create({ arch: 'resnet34', inChannels: 3, numClasses: 1000 });
     expect(await thrown(() => loadWeightsInto(other, join(dir.path, 'resnet18.safetensors')))).toMatchObject({ code: 'E_WEIGHTS' });
     other.dispose();
   });
@@ -64,9 +64,9 @@ describe('weights I/O', () => {
 
   it('saves and reloads a model with identical logits', async () => {
     setSeed(3);
-    const a = Model.create({ arch: 'wrn-16-1', inChannels: 1, numClasses: 10 });
+    const a = await Model.create({ arch: 'wrn-16-1', inChannels: 1, numClasses: 10 });
     setSeed(4);
-    const b = Model.create({ arch: 'wrn-16-1', inChannels: 1, numClasses: 10 });
+    const b = await Model.create({ arch: 'wrn-16-1', inChannels: 1, numClasses: 10 });
     const input = { data: randomFloats(3 * 784, 7), shape: [3, 1, 28, 28] };
     const path = join(dir.path, 'wrn.safetensors');
     await a.saveSafetensors(path, { note: 'x' });
@@ -79,10 +79,10 @@ describe('weights I/O', () => {
 
   it('names every mismatched parameter when weights do not fit', async () => {
     const path = join(dir.path, 'r14.safetensors');
-    const small = Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 });
+    const small = await Model.create({ arch: 'resnet14', inChannels: 1, numClasses: 10 });
     await small.saveSafetensors(path);
     small.dispose();
-    const big = Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10 });
+    const big = await Model.create({ arch: 'resnet20', inChannels: 1, numClasses: 10 });
     const error = await thrown(() => big.loadSafetensors(path));
     expect(error).toMatchObject({ code: 'E_WEIGHTS', message: expect.stringContaining('layer1.2.conv1.weight') });
     big.dispose();

@@ -1,5 +1,6 @@
 #include "addon/convert.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "core/error.h"
@@ -255,7 +256,13 @@ nlohmann::json json_from_js_at(Napi::Value value, const std::string& name, int d
   if (depth > kMaxJsonDepth) fail(ErrorCode::InvalidArgument, name, " is nested deeper than ", kMaxJsonDepth, " levels");
   if (value.IsUndefined() || value.IsNull()) return nullptr;
   if (value.IsBoolean()) return value.As<Napi::Boolean>().Value();
-  if (value.IsNumber()) return value.As<Napi::Number>().DoubleValue();
+  if (value.IsNumber()) {
+    // Integral numbers stay integers, so JSON written from them reads as JSON.stringify would write it.
+    const double number = value.As<Napi::Number>().DoubleValue();
+    constexpr double kSafe = 9007199254740991.0;  // Number.MAX_SAFE_INTEGER
+    if (std::isfinite(number) && std::floor(number) == number && std::fabs(number) <= kSafe) return static_cast<int64_t>(number);
+    return number;
+  }
   if (value.IsString()) return value.As<Napi::String>().Utf8Value();
   if (value.IsArray()) {
     const Napi::Array array = value.As<Napi::Array>();

@@ -53,39 +53,6 @@ Napi::Value evaluate_members(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value soft_targets(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    std::vector<train::ModelPtr> models = model_list(info[0], "models");
-    std::shared_ptr<const data::Batch> batch = BatchWrap::unwrap(info[1], "batch");
-    Options o(info[2], "options");
-    const double temperature = o.number("temperature", 1.0);
-    const int64_t top_k = o.integer("topK", 5);
-    // The tensors JS receives are made in the worker, on the compute thread; the JS thread only copies them out.
-    using Result = std::vector<std::pair<const char*, torch::Tensor>>;
-    return run_async<Result>(
-        info.Env(),
-        [models, batch, temperature, top_k] {
-          const train::SoftTargets r = train::soft_targets(models, *batch, temperature, top_k);
-          // float16 bit patterns, for a file (as int32: a logit's sign bit makes its int16 negative).
-          const auto half_bits = [](const torch::Tensor& t) {
-            return t.to(torch::kHalf).view(torch::kShort).to(torch::kInt).bitwise_and(0xFFFF);
-          };
-          return Result{{"classes", r.classes.to(torch::kInt)},
-                        {"values", r.values},
-                        {"halfBits", half_bits(r.values)},
-                        {"logits", r.mean_logits},
-                        {"logitHalfBits", half_bits(r.mean_logits)},
-                        {"teacherClasses", r.teacher_classes.to(torch::kInt)},
-                        {"teacherHalfBits", half_bits(r.teacher_values)}};
-        },
-        [](Napi::Env env, Result& fields) -> Napi::Value {
-          Napi::Object out = Napi::Object::New(env);
-          for (const auto& [name, tensor] : fields) out.Set(name, tensor_to_js(env, tensor));
-          return out;
-        });
-  });
-}
-
 Napi::Value predict(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     std::vector<train::ModelPtr> models = model_list(info[0], "models");
@@ -102,7 +69,6 @@ void define_evaluate(Napi::Env env, Napi::Object exports) {
   exports.Set("evaluate", Napi::Function::New(env, evaluate, "evaluate"));
   exports.Set("evaluateOutputs", Napi::Function::New(env, evaluate_outputs, "evaluateOutputs"));
   exports.Set("evaluateMembers", Napi::Function::New(env, evaluate_members, "evaluateMembers"));
-  exports.Set("softTargets", Napi::Function::New(env, soft_targets, "softTargets"));
   exports.Set("predict", Napi::Function::New(env, predict, "predict"));
 }
 

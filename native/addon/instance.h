@@ -16,6 +16,7 @@ struct Instance {
   Napi::FunctionReference trainer_class;
   Napi::FunctionReference objective_class;
   Napi::FunctionReference process_group_class;
+  Napi::FunctionReference soft_label_writer_class;
   std::shared_ptr<LiveCounts> live = std::make_shared<LiveCounts>();
 };
 

@@ -5,7 +5,8 @@
 namespace distillery::addon {
 
 namespace {
-constexpr const char* kNames[] = {"Model", "Dataset", "Batch", "Loader", "Trainer", "Objective", "ProcessGroup"};
+constexpr const char* kNames[] = {"Model",   "Dataset",   "Batch",        "Loader",
+                                  "Trainer", "Objective", "ProcessGroup", "SoftLabelWriter"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(HandleKind::Count));
 
 Napi::Value live_handles(const Napi::CallbackInfo& info) {

@@ -10,7 +10,7 @@
 
 namespace distillery::addon {
 
-enum class HandleKind : size_t { Model, Dataset, Batch, Loader, Trainer, Objective, ProcessGroup, Count };
+enum class HandleKind : size_t { Model, Dataset, Batch, Loader, Trainer, Objective, ProcessGroup, SoftLabelWriter, Count };
 
 /** One environment's counts (a worker thread that loads the addon has its own). */
 struct LiveCounts {
@@ -35,7 +35,7 @@ class LiveHandle {
   HandleKind kind_ = HandleKind::Model;
 };
 
-/** Registers liveHandles(): {Model, Dataset, Batch, Loader, Trainer, Objective, ProcessGroup} counts. */
+/** Registers liveHandles(): {Model, Dataset, Batch, Loader, Trainer, Objective, ProcessGroup, SoftLabelWriter} counts. */
 void define_live_handles(Napi::Env env, Napi::Object exports);
 
 }  // namespace distillery::addon

@@ -10,6 +10,7 @@
 #include "addon/model_wrap.h"
 #include "addon/objective_wrap.h"
 #include "addon/runtime_bindings.h"
+#include "addon/soft_label_writer_wrap.h"
 #include "addon/trainer_wrap.h"
 #include "core/runtime.h"
 
@@ -30,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   distillery::addon::define_live_handles(env, exports);
   distillery::addon::ProcessGroupWrap::define(env, exports);
   distillery::addon::define_io(env, exports);
+  distillery::addon::SoftLabelWriterWrap::define(env, exports);
   exports.Set("loadIdx", Napi::Function::New(env, distillery::addon::load_idx, "loadIdx"));
   exports.Set("loadCifar", Napi::Function::New(env, distillery::addon::load_cifar, "loadCifar"));
   exports.Set("openImageFolder", Napi::Function::New(env, distillery::addon::open_image_folder, "openImageFolder"));

@@ -17,37 +17,24 @@
 namespace distillery::addon {
 
 namespace {
-/** [[16, 12], [32], [40, 8]]: an array of arrays of integers; undefined gives an empty list. */
-std::vector<std::vector<int64_t>> nested_integers(Napi::Value value, const std::string& name) {
-  std::vector<std::vector<int64_t>> out;
-  if (value.IsUndefined() || value.IsNull()) return out;
-  if (!value.IsArray()) fail(ErrorCode::InvalidArgument, name, " must be an array of arrays of integers");
-  const Napi::Array outer = value.As<Napi::Array>();
-  for (uint32_t i = 0; i < outer.Length(); ++i) {
-    const Napi::Value row = outer.Get(i);
-    if (!row.IsArray()) fail(ErrorCode::InvalidArgument, name, "[", i, "] must be an array of integers");
-    const Napi::Array inner = row.As<Napi::Array>();
-    out.emplace_back();
-    for (uint32_t j = 0; j < inner.Length(); ++j) {
-      const Napi::Value v = inner.Get(j);
-      if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int64Value())) {
-        fail(ErrorCode::InvalidArgument, name, "[", i, "][", j, "] must be an integer");
-      }
-      out.back().push_back(v.As<Napi::Number>().Int64Value());
-    }
-  }
-  return out;
-}
-
-Napi::Array nested_to_js(Napi::Env env, const std::vector<std::vector<int64_t>>& rows) {
-  Napi::Array out = Napi::Array::New(env, rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    Napi::Array row = Napi::Array::New(env, rows[i].size());
-    for (size_t j = 0; j < rows[i].size(); ++j)
-      row.Set(static_cast<uint32_t>(j), Napi::Number::New(env, static_cast<double>(rows[i][j])));
-    out.Set(static_cast<uint32_t>(i), row);
-  }
-  return out;
+/** createModel(spec, device): Promise<Model>, built and moved to its device on the compute thread
+ *  (a ResNet-50's initialisation and its copy to a GPU take long enough to stall the event loop). */
+Napi::Value create_model(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const models::ModelSpec spec = models::spec_from_json(json_from_js(info[0], "model"), "model");
+    const torch::Device device =
+        parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
+    return run_async<train::ModelPtr>(
+        info.Env(),
+        [spec, device] {
+          models::Net net = models::build_model(spec);
+          net->to(device);
+          return std::make_shared<train::ModelHandle>(std::move(net), spec, device);
+        },
+        [](Napi::Env env, train::ModelPtr& model) -> Napi::Value {
+          return instance(env).model_class.New({Napi::External<train::ModelPtr>::New(env, &model)});
+        });
+  });
 }
 }  // namespace
 
@@ -72,6 +59,7 @@ void ModelWrap::define(Napi::Env env, Napi::Object exports) {
                                     });
   instance(env).model_class = Napi::Persistent(ctor);
   exports.Set("Model", ctor);
+  exports.Set("createModel", Napi::Function::New(env, create_model, "createModel"));
 }
 
 train::ModelPtr ModelWrap::unwrap(Napi::Value value, const std::string& name) {
@@ -84,19 +72,10 @@ train::ModelPtr ModelWrap::unwrap(Napi::Value value, const std::string& name) {
 
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
   guarded(info.Env(), [&] {
-    Options spec_options(info[0], "model");
-    models::ModelSpec spec;
-    spec.arch = spec_options.string("arch");
-    spec.in_channels = spec_options.integer("inChannels", 3);
-    spec.num_classes = spec_options.integer("numClasses", 10);
-    spec.branches = spec_options.integer("branches", 0);
-    spec.blocks = nested_integers(spec_options.value("blocks"), "model.blocks");
-    spec.gated = spec_options.boolean("gated", false);
-    const torch::Device device =
-        parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
-    models::Net net = models::build_model(spec);
-    net->to(device);
-    model_ = std::make_shared<train::ModelHandle>(std::move(net), spec, device);
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      fail(ErrorCode::InvalidArgument, "models are made by createModel(spec, device), not new Model()");
+    }
+    model_ = std::move(*info[0].As<Napi::External<train::ModelPtr>>().Data());
     live_ = LiveHandle(info.Env(), HandleKind::Model);
   });
 }
@@ -110,24 +89,12 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const auto& m = handle();
     Napi::Env env = info.Env();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("arch", m->spec.arch);
-    out.Set("inChannels", Napi::Number::New(env, static_cast<double>(m->spec.in_channels)));
-    out.Set("numClasses", Napi::Number::New(env, static_cast<double>(m->spec.num_classes)));
-    out.Set("device", m->device.str());
-    out.Set("parameters", Napi::Number::New(env, static_cast<double>(models::count_parameters(*m->net))));
-    const auto names = m->net->feature_names();
-    Napi::Array features = Napi::Array::New(env, names.size());
-    for (size_t i = 0; i < names.size(); ++i) features.Set(static_cast<uint32_t>(i), names[i]);
-    out.Set("featureNames", features);
-    out.Set("branches", Napi::Number::New(env, static_cast<double>(m->spec.branches)));
-    out.Set("blocks", nested_to_js(env, m->spec.blocks));
-    out.Set("gated", Napi::Boolean::New(env, m->spec.gated));
-    const auto output_names = m->net->output_names();
-    Napi::Array outputs = Napi::Array::New(env, output_names.size());
-    for (size_t i = 0; i < output_names.size(); ++i) outputs.Set(static_cast<uint32_t>(i), output_names[i]);
-    out.Set("outputNames", outputs);
-    return out;
+    nlohmann::json out = models::spec_to_json(m->spec);
+    out["device"] = m->device.str();
+    out["parameters"] = models::count_parameters(*m->net);
+    out["featureNames"] = m->net->feature_names();
+    out["outputNames"] = m->net->output_names();
+    return json_to_js(env, out);
   });
 }
 
@@ -295,10 +262,7 @@ Napi::Value ModelWrap::plan_subnet(const Napi::CallbackInfo& info) {
     train::ModelLocks lock({m.get()});
     const models::SubnetPlan plan = models::plan_subnet(*m->net, info[0].As<Napi::Number>().DoubleValue());
     Napi::Env env = info.Env();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("blocks", nested_to_js(env, plan.blocks));
-    out.Set("source", nested_to_js(env, plan.source));
-    return out;
+    return json_to_js(env, nlohmann::json{{"blocks", plan.blocks}, {"source", plan.source}});
   });
 }
 

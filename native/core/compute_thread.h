@@ -8,10 +8,8 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <future>
 #include <mutex>
 #include <thread>
-#include <utility>
 
 namespace distillery {
 
@@ -20,15 +18,8 @@ class ComputeThread {
   /** The process-wide compute thread, started on first use. */
   static ComputeThread& instance();
 
-  /** Runs `task` on the compute thread and waits for it; its result or exception comes back here. */
-  template <typename Task>
-  auto run(Task&& task) -> decltype(task()) {
-    using Result = decltype(task());
-    std::packaged_task<Result()> packaged(std::forward<Task>(task));
-    std::future<Result> result = packaged.get_future();
-    post([&packaged] { packaged(); });
-    return result.get();
-  }
+  /** Queues `job` on the compute thread and returns at once; `job` must not throw. */
+  void post(std::function<void()> job);
 
   ~ComputeThread();
   ComputeThread(const ComputeThread&) = delete;
@@ -36,7 +27,6 @@ class ComputeThread {
 
  private:
   ComputeThread();
-  void post(std::function<void()> job);
   void loop();
 
   std::mutex mutex_;

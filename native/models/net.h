@@ -4,6 +4,8 @@
 // the reference implementation (torchvision for ImageNet ResNets).
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -66,6 +68,13 @@ struct ModelSpec {
   std::vector<std::vector<int64_t>> blocks;
   bool gated = false;  // CIFAR ResNets only: the search network with channel and block gates
 };
+
+/** The spec a JSON object describes ({arch, inChannels, numClasses, branches?, blocks?, gated?}: the one
+ *  spelling of a spec outside C++, in the addon and in checkpoint metadata); errors name `context`. */
+ModelSpec spec_from_json(const nlohmann::json& value, const std::string& context);
+
+/** `spec` as spec_from_json reads it. */
+nlohmann::json spec_to_json(const ModelSpec& spec);
 
 /** Builds a freshly initialised network (init as the reference does; the seed is the caller's). */
 Net build_model(const ModelSpec& spec);

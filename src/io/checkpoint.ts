@@ -111,7 +111,7 @@ export async function loadModel(path: string, device = 'cpu', spec?: ModelSpec):
       'E_ARGUMENT',
     );
   }
-  const model = Model.create(modelSpec, device);
+  const model = await Model.create(modelSpec, device);
   try {
     await model.loadSafetensors(path, { prefix: record?.format === CHECKPOINT_FORMAT ? checkpointModelPrefix() : '', strict: true });
   } catch (error) {

@@ -1,24 +1,16 @@
 // Teacher soft-label caches (FKD-style): for every training image, K crops with the teacher
 // ensemble's top-k probabilities on each, so distillation replays them and no teacher runs. The
-// native loader reads the file (native/data/soft_label_cache.h documents the layout); this module
-// writes it, resumably, and checks that a cache fits the run that wants to replay it.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-  ftruncateSync,
-} from 'node:fs';
+// addon lays the file out and reads it back (native/data/soft_label_cache.h is the format); this
+// module describes a cache (its header), keeps a write resumable, and checks that a cache fits the
+// run that wants to replay it.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 import { DistilleryError } from '../errors.js';
+import type { Model } from '../models/model.js';
+import type { NativeBatch, NativeSoftLabelWriter } from '../native.js';
+import { native } from '../native.js';
 
 export const SOFT_LABEL_FORMAT = 'distillery.softlabels';
-const MAGIC = Buffer.from('DSTLSOFT', 'latin1');
 
 /** What a cache holds and how it was made; the file's JSON header. */
 export interface SoftLabelHeader {
@@ -40,116 +32,67 @@ export interface SoftLabelHeader {
   transform: { size: number; scale: [number, number]; ratio: [number, number]; flip: boolean };
 }
 
-/** Bytes of one record: int32 top, left, height, width, flip; uint16 classes; float16 probabilities; float16 logits; per-teacher top-k. */
-export function softRecordBytes(topK: number, logits: number, teachers: number): number {
-  return 5 * 4 + 4 * topK + 2 * logits + 4 * topK * teachers;
-}
-
-/** What one batch contributes to a cache pass, as softTargets returns it (flat row-major arrays). */
-export interface SoftLabelRows {
-  indices: ArrayLike<number>;
-  crops: ArrayLike<number>;
-  classes: ArrayLike<number>;
-  halfBits: ArrayLike<number>;
-  logitHalfBits: ArrayLike<number>;
-  teacherClasses: ArrayLike<number>;
-  teacherHalfBits: ArrayLike<number>;
-}
-
-function headerBytes(header: SoftLabelHeader): Buffer {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  const unpadded = 16 + json.length;
-  return Buffer.concat([MAGIC, length, json, Buffer.alloc((8 - (unpadded % 8)) % 8)]);
-}
-
 /**
  * Writes a cache pass by pass into `<path>.partial`, recording finished passes in
  * `<path>.progress`, and renames it into place when every pass is done; a writer opened again on
- * the same header resumes after the last finished pass.
+ * the same header resumes after the last finished pass. The records themselves are laid out by
+ * the addon (native/data/soft_label_cache.*), the only definition of the format.
  */
 export class SoftLabelWriter {
-  readonly passesDone: number;
-  private readonly fd: number;
-  private readonly dataOffset: number;
-  private readonly recordBytes: number;
-
   private constructor(
     private readonly path: string,
     private readonly header: SoftLabelHeader,
-    passesDone: number,
-  ) {
-    const head = headerBytes(header);
-    this.dataOffset = head.length;
-    this.recordBytes = softRecordBytes(header.topK, header.logits ? header.numClasses : 0, header.perTeacher ? header.teachers.length : 0);
-    const partial = `${path}.partial`;
-    const fresh = passesDone === 0;
-    this.fd = openSync(partial, fresh ? 'w' : 'r+');
-    if (fresh) {
-      writeSync(this.fd, head, 0, head.length, 0);
-      ftruncateSync(this.fd, this.dataOffset + header.samples * header.crops * this.recordBytes);
-    }
-    this.passesDone = passesDone;
-  }
+    private readonly native: NativeSoftLabelWriter,
+    /** Crop passes already in the file (0 for a fresh cache). */
+    readonly passesDone: number,
+  ) {}
 
   /** Opens `path` for `header`, resuming an unfinished cache with the same header. */
-  static open(path: string, header: SoftLabelHeader): SoftLabelWriter {
-    const progress = `${path}.progress`;
-    let done = 0;
-    if (existsSync(`${path}.partial`) && existsSync(progress)) {
-      try {
-        const saved = JSON.parse(readFileSync(progress, 'utf8')) as { header: SoftLabelHeader; passes: number };
-        if (JSON.stringify(saved.header) === JSON.stringify(header)) done = saved.passes;
-      } catch {
-        done = 0;
-      }
+  static async open(path: string, header: SoftLabelHeader): Promise<SoftLabelWriter> {
+    let saved = 0;
+    try {
+      const progress = JSON.parse(readFileSync(`${path}.progress`, 'utf8')) as { header: SoftLabelHeader; passes: number };
+      if (JSON.stringify(progress.header) === JSON.stringify(header)) saved = progress.passes;
+    } catch {
+      saved = 0;
     }
-    return new SoftLabelWriter(path, header, done);
+    const writer = await native().openSoftLabelWriter(`${path}.partial`, header, saved > 0);
+    return new SoftLabelWriter(path, header, writer, writer.resumed() ? saved : 0);
   }
 
-  /** Writes crop pass `pass` of one batch's samples. */
-  write(pass: number, rows: SoftLabelRows): void {
-    const { topK, crops: passes, numClasses } = this.header;
-    const logits = this.header.logits ? numClasses : 0;
-    const teachers = this.header.perTeacher ? this.header.teachers.length : 0;
-    const batch = rows.indices.length;
-    const record = Buffer.alloc(this.recordBytes);
-    for (let i = 0; i < batch; i++) {
-      for (let j = 0; j < 5; j++) record.writeInt32LE(rows.crops[i * 5 + j]!, 4 * j);
-      let at = 20;
-      const put = (classes: ArrayLike<number>, bits: ArrayLike<number>, row: number) => {
-        for (let j = 0; j < topK; j++) record.writeUInt16LE(classes[row * topK + j]!, at + 2 * j);
-        for (let j = 0; j < topK; j++) record.writeUInt16LE(bits[row * topK + j]! & 0xffff, at + 2 * topK + 2 * j);
-        at += 4 * topK;
-      };
-      put(rows.classes, rows.halfBits, i);
-      for (let j = 0; j < logits; j++) record.writeUInt16LE(rows.logitHalfBits[i * logits + j]! & 0xffff, at + 2 * j);
-      at += 2 * logits;
-      for (let t = 0; t < teachers; t++) put(rows.teacherClasses, rows.teacherHalfBits, t * batch + i);
-      writeSync(this.fd, record, 0, record.length, this.dataOffset + (rows.indices[i]! * passes + pass) * this.recordBytes);
-    }
+  /** Runs the teachers on one batch and writes crop pass `pass` of its samples. */
+  async write(pass: number, teachers: readonly Model[], batch: NativeBatch): Promise<void> {
+    await this.native.write(
+      pass,
+      teachers.map((t) => t.handle),
+      batch,
+      { temperature: this.header.temperature },
+    );
   }
 
   /** Makes pass `pass` durable and records it as done. */
-  finishPass(pass: number): void {
-    fsyncSync(this.fd);
+  async finishPass(pass: number): Promise<void> {
+    await this.native.sync();
     const progress = `${this.path}.progress`;
     writeFileSync(`${progress}.tmp`, JSON.stringify({ header: this.header, passes: pass + 1 }));
     renameSync(`${progress}.tmp`, progress);
   }
 
   /** Moves the finished cache into place. */
-  finish(): void {
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+  async finish(): Promise<void> {
+    await this.native.close();
+    this.native.dispose();
     renameSync(`${this.path}.partial`, this.path);
     rmSync(`${this.path}.progress`, { force: true });
   }
 
   /** Closes the file, leaving the partial cache to resume. */
-  close(): void {
-    closeSync(this.fd);
+  async close(): Promise<void> {
+    try {
+      await this.native.close();
+    } finally {
+      this.native.dispose();
+    }
   }
 }
 

@@ -9,6 +9,6 @@ export function kdLoss(
   teachers: HostTensor[],
   labels: HostTensor,
   options: KdLossOptions,
-): { total: number; ce: number; kd: number } {
+): Promise<{ total: number; ce: number; kd: number }> {
   return native().kdLoss(student, teachers, labels, options);
 }

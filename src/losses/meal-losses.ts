@@ -5,7 +5,7 @@ import { native } from '../native.js';
 export type { PoolingName, SimilarityName } from '../native.js';
 
 /** Aligns a block [N, C, H, W] to [N, length] (pool H*W to `length`, then reduce channels); [N, K] passes through. */
-export function alignBlock(block: HostTensor, options: { length: number; pooling: PoolingName }): HostTensor {
+export function alignBlock(block: HostTensor, options: { length: number; pooling: PoolingName }): Promise<HostTensor> {
   return native().alignBlock(block, options);
 }
 
@@ -14,7 +14,7 @@ export function similarityLoss(
   student: HostTensor,
   teachers: HostTensor[],
   options: { similarity: SimilarityName; temperature?: number },
-): number {
+): Promise<number> {
   return native().similarityLoss(student, teachers, options);
 }
 
@@ -27,6 +27,6 @@ export function discriminatorLoss(
   teacher: HostTensor,
   weights: Record<string, HostTensor>,
   options: Partial<NativeDiscriminatorOptions> = {},
-): { discriminator: number; generator: number } {
+): Promise<{ discriminator: number; generator: number }> {
   return native().discriminatorLoss(student, teacher, weights, options);
 }

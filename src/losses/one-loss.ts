@@ -14,6 +14,6 @@ export interface OneLossResult {
 }
 
 /** ONE's loss for branch logits z_i ([N, C] each), ensemble logits z_e ([N, C]) and labels ([N]). */
-export function oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneLossOptions): OneLossResult {
+export function oneLoss(branches: HostTensor[], ensemble: HostTensor, labels: HostTensor, options: OneLossOptions): Promise<OneLossResult> {
   return native().oneLoss(branches, ensemble, labels, options);
 }

@@ -1,26 +1,17 @@
 // A network of the zoo, typed: create, run, tap features, save and load weights, dispose.
-import type { HostTensor, NativeModel, NativeModelInfo, OneOutputs } from '../native.js';
+import type { HostTensor, NativeModel, NativeModelInfo, NativeModelSpec, OneOutputs } from '../native.js';
 import { native } from '../native.js';
 
-/** What defines a network: the zoo name, its input channels and its classes. */
-export interface ModelSpec {
-  arch: string;
-  inChannels: number;
-  numClasses: number;
-  /** >= 2: ONE's multi-branch version of `arch` (shared trunk, m copies of the last stage, a gate); absent: the plain network. */
-  branches?: number;
-  /** CIFAR ResNets: the inner width of every block, per stage, as student search finds it; absent: `arch` as it is. */
-  blocks?: number[][];
-  /** CIFAR ResNets: student search's gated network (channel and block gates; only they train). */
-  gated?: boolean;
-}
+/** What defines a network: the zoo name, its input channels and its classes (declared once, as the addon reads it). */
+export type ModelSpec = NativeModelSpec;
 
-/** A spec in words: "resnet20", "resnet20 with blocks [[16, 8], [32], [40]]", "resnet20 with 3 ONE branches". */
+/** A spec in words, the one way distillery prints one: "resnet20 (1ch, 10 classes)", "resnet20 with blocks [[16, 8], [32], [40]] (3ch, 100 classes)". */
 export function describeSpec(spec: ModelSpec): string {
   const parts = [spec.arch];
-  if (spec.blocks) parts.push(`with blocks [${spec.blocks.map((stage) => `[${stage.join(', ')}]`).join(', ')}]`);
+  if (spec.blocks && spec.blocks.length > 0) parts.push(`with blocks [${spec.blocks.map((stage) => `[${stage.join(', ')}]`).join(', ')}]`);
   if (spec.branches) parts.push(`with ${spec.branches} ONE branches`);
   if (spec.gated) parts.push('with search gates');
+  parts.push(`(${spec.inChannels}ch, ${spec.numClasses} classes)`);
   return parts.join(' ');
 }
 
@@ -34,10 +25,9 @@ export class Model {
     this.info = handle.info();
   }
 
-  /** Builds a freshly initialised network; seed with setSeed() first for reproducible init. */
-  static create(spec: ModelSpec, device = 'cpu'): Model {
-    const addon = native();
-    return new Model(new addon.Model(spec, device));
+  /** Builds a freshly initialised network on `device` (off the JS thread); seed with setSeed() first for reproducible init. */
+  static async create(spec: ModelSpec, device = 'cpu'): Promise<Model> {
+    return new Model(await native().createModel(spec, device));
   }
 
   /** The zoo spec of this network. */
@@ -84,7 +74,7 @@ export class Model {
    */
   async exportBranch(branch: number): Promise<Model> {
     const { branches: _, ...plainSpec } = this.spec;
-    const plain = Model.create(plainSpec, this.info.device);
+    const plain = await Model.create(plainSpec, this.info.device);
     try {
       await this.handle.copyBranch(branch, plain.handle);
     } catch (error) {

@@ -4,8 +4,8 @@ import { Dataset, Loader } from '../data/dataset.js';
 import { imageFolderSplit } from '../data/open.js';
 import type { SoftLabelHeader } from '../io/soft-label-cache.js';
 import { SOFT_LABEL_FORMAT, SoftLabelWriter } from '../io/soft-label-cache.js';
-import { native } from '../native.js';
 import { loadTeachers } from '../models/teachers.js';
+import { DisposalScope } from '../scope.js';
 
 /** What `cacheTeachers` needs: the teachers, the ImageFolder, and how many crops and labels to keep. */
 export interface CacheTeachersOptions {
@@ -39,34 +39,40 @@ export type CacheProgress = (pass: number, passes: number, images: number, total
 /** Writes the cache (resuming an unfinished one with the same settings); returns its header. */
 export async function cacheTeachers(options: CacheTeachersOptions, onProgress: CacheProgress = () => {}): Promise<SoftLabelHeader> {
   const { size, scale, ratio, dctScaling } = options.image;
-  const dataset = await Dataset.openImageFolder({
-    root: imageFolderSplit(options.dataDir, 'train'),
-    ...(options.list === undefined ? {} : { list: options.list }),
-    train: true,
-    size,
-    scale,
-    ratio,
-    flip: options.flip,
-    dctScaling,
-  });
+  using scope = new DisposalScope();
+  const dataset = scope.use(
+    await Dataset.openImageFolder({
+      root: imageFolderSplit(options.dataDir, 'train'),
+      ...(options.list === undefined ? {} : { list: options.list }),
+      train: true,
+      size,
+      scale,
+      ratio,
+      flip: options.flip,
+      dctScaling,
+    }),
+  );
   const teachers = await loadTeachers(options.teachers, {
     device: options.device,
     inChannels: 3,
     numClasses: dataset.info.numClasses,
     against: 'the dataset',
   });
-  const loader = new Loader(dataset, {
-    batchSize: options.batchSize,
-    shuffle: false,
-    dropLast: false,
-    seed: options.seed,
-    pad: 0,
-    flip: false,
-    workers: options.workers,
-    prefetch: 4,
-    mean: options.mean,
-    std: options.std,
-  });
+  for (const t of teachers) scope.use(t);
+  const loader = scope.use(
+    new Loader(dataset, {
+      batchSize: options.batchSize,
+      shuffle: false,
+      dropLast: false,
+      seed: options.seed,
+      pad: 0,
+      flip: false,
+      workers: options.workers,
+      prefetch: 4,
+      mean: options.mean,
+      std: options.std,
+    }),
+  );
   const header: SoftLabelHeader = {
     format: SOFT_LABEL_FORMAT,
     version: 1,
@@ -82,40 +88,29 @@ export async function cacheTeachers(options: CacheTeachersOptions, onProgress: C
     dataset: { root: dataset.info.root ?? '', fingerprint: dataset.info.fingerprint ?? '' },
     transform: { size, scale, ratio, flip: options.flip },
   };
-  const writer = SoftLabelWriter.open(options.out, header);
-  const handles = teachers.map((t) => t.handle);
+  let writer: SoftLabelWriter | undefined;
   try {
+    writer = await SoftLabelWriter.open(options.out, header);
     // Pass k draws the crops a loader seeded with `seed` draws in epoch k, which is what replay uses.
     for (let pass = writer.passesDone; pass < options.crops; pass++) {
       let images = 0;
       for await (const batch of loader.epoch(pass)) {
         try {
-          const soft = await native().softTargets(handles, batch, { temperature: options.temperature, topK: options.topK });
-          writer.write(pass, {
-            indices: batch.indices().data,
-            crops: batch.crops()!.data,
-            classes: soft.classes.data,
-            halfBits: soft.halfBits.data,
-            logitHalfBits: soft.logitHalfBits.data,
-            teacherClasses: soft.teacherClasses.data,
-            teacherHalfBits: soft.teacherHalfBits.data,
-          });
+          await writer.write(pass, teachers, batch);
           images += batch.size();
         } finally {
           batch.dispose();
         }
         onProgress(pass, options.crops, images, dataset.size);
       }
-      writer.finishPass(pass);
+      await writer.finishPass(pass);
     }
-    writer.finish();
-  } catch (error) {
-    writer.close();
-    throw error;
+    const done = writer;
+    writer = undefined;
+    await done.finish();
   } finally {
-    loader.dispose();
-    for (const t of teachers) t.dispose();
-    dataset.dispose();
+    // An unfinished cache is left as it is, to resume; the error that stopped it is the one thrown.
+    await writer?.close().catch(() => undefined);
   }
   return header;
 }

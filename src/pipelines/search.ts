@@ -35,7 +35,7 @@ export interface SubnetChoice {
 async function choiceAt(gated: Model, threshold: number, inputShape: [number, number, number]): Promise<SubnetChoice> {
   const { arch, inChannels, numClasses } = gated.spec;
   const spec: ModelSpec = { arch, inChannels, numClasses, blocks: gated.handle.planSubnet(threshold).blocks };
-  using probe = Model.create(spec);
+  using probe = await Model.create(spec);
   return { threshold, spec, params: probe.parameterCount, flops: await probe.countFlops(inputShape) };
 }
 
@@ -79,7 +79,7 @@ export async function chooseSubnet(gated: Model, budget: SearchBudget, inputShap
 
 /** The plain network `gated` keeps at `choice.threshold`, its weights inherited and the gates folded in. */
 export async function extractSubnet(gated: Model, choice: SubnetChoice): Promise<Model> {
-  const student = Model.create(choice.spec, gated.info.device);
+  const student = await Model.create(choice.spec, gated.info.device);
   try {
     await gated.handle.extractSubnet(choice.threshold, student.handle);
   } catch (error) {

@@ -82,10 +82,6 @@ function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return sameNetwork(a, b) && (a.gated ?? false) === (b.gated ?? false);
 }
 
-function describe(spec: ModelSpec): string {
-  return `${describeSpec(spec)} (${spec.inChannels}ch, ${spec.numClasses} classes)`;
-}
-
 /** The training split with the labels the config asks for: injected noise, or a refined labels file. */
 async function trainingLabels(trainSet: Dataset, config: ResolvedRunConfig): Promise<{ dataset: Dataset; keep?: Uint8Array }> {
   const { labelNoise, labels } = config.data;
@@ -210,7 +206,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       ...(blocks ? { blocks } : {}),
     };
     const spec = this.method.studentSpec?.(named, options) ?? named;
-    const student = scope.use(Model.create(spec, device));
+    const student = scope.use(await Model.create(spec, device));
     if (config.data.channelsLast) await student.toChannelsLast();
     const trainer = scope.use(new Trainer(student, config.optimizer));
     await trainer.setPrecision(config.precision, config.lossScale);
@@ -246,7 +242,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
       const saved = readCheckpointRecord(ckpt);
       if (!sameSpec(saved.model, spec)) {
         throw new DistilleryError(
-          `cannot resume from ${ckpt}: it holds ${describe(saved.model)}, this run trains ${describe(spec)}`,
+          `cannot resume from ${ckpt}: it holds ${describeSpec(saved.model)}, this run trains ${describeSpec(spec)}`,
           'E_CHECKPOINT',
         );
       }
