@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'E_FILE_NOT_FOUND'
   | 'E_CORRUPT_FILE'
   | 'E_IO'
+  | 'E_LOCKED'
+  | 'E_OVERWRITE'
   | 'E_WEIGHTS'
   | 'E_NAN_LOSS'
   | 'E_DEVICE'

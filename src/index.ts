@@ -70,6 +70,7 @@ export { oneRampUp } from './methods/one.js';
 export { chooseSubnet, extractSubnet, searchStudent } from './pipelines/search.js';
 export type { SearchBudget, SearchResult, SubnetChoice } from './pipelines/search.js';
 export { ARCH_FORMAT, readArchSpec, writeArchSpec } from './io/arch-spec.js';
+export { RunLock } from './io/run-lock.js';
 export type { ArchSpecFile } from './io/arch-spec.js';
 export { selectTeachers } from './methods/teacher-selection.js';
 export type { TeacherSelection } from './methods/teacher-selection.js';

@@ -1,9 +1,12 @@
 #include "io/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -31,6 +34,38 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 fs::path directory_of(const fs::path& target) { return target.has_parent_path() ? target.parent_path() : fs::path("."); }
 
+/** This host's name as temporary names carry it: letters, digits and dots only (no '-', which separates fields). */
+std::string host_tag() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "host";
+  std::string tag(name);
+  for (char& c : tag) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
+  }
+  return tag.empty() ? "host" : tag;
+}
+
+bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+/** Removes `<name>.tmp-<host>-<pid>-<random>` files next to `target` that a process of this host
+ *  which no longer runs left behind (killed mid-write); another host's, or a live one's, are kept. */
+void remove_stale_temporaries(const fs::path& target) {
+  const std::string prefix = target.filename().string() + ".tmp-" + host_tag() + "-";
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory_of(target), error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // <pid>-<random>
+    const size_t dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(rest.c_str(), &end, 10);
+    if (end != rest.c_str() + dash || process_alive(pid)) continue;
+    std::error_code ignored;
+    fs::remove(entry.path(), ignored);
+  }
+}
+
 std::string random_suffix() {
   std::random_device device;
   std::ostringstream out;
@@ -43,9 +78,10 @@ std::string random_suffix() {
 class TempFile {
  public:
   TempFile(const fs::path& target, const std::string& path) : target_(path) {
-    // The pid keeps concurrent writers in different processes apart, the random part those in
-    // one process; O_EXCL makes a collision fail instead of sharing a file.
-    const std::string stem = target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-";
+    // Host and pid keep concurrent writers in different processes apart (and let a later write
+    // tell a dead writer's leftovers from a live one's), the random part those in one process;
+    // O_EXCL makes a collision fail instead of sharing a file.
+    const std::string stem = target.filename().string() + ".tmp-" + host_tag() + "-" + std::to_string(::getpid()) + "-";
     for (int attempt = 0; attempt < 16; ++attempt) {
       path_ = (directory_of(target) / (stem + random_suffix())).string();
       UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
@@ -105,6 +141,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
   if (error) {
     fail(ErrorCode::Io, "cannot create directory '", directory_of(target).string(), "' for '", path, "': ", error.message());
   }
+  remove_stale_temporaries(target);
   TempFile temp(target, path);
   errno = 0;
   write(temp.stream());

@@ -11,7 +11,9 @@ namespace distillery::io {
  * Writes `path` through `write`, which streams the whole content into the FILE it is given.
  * The bytes go to a temporary file in the same directory (same filesystem, so the final rename is
  * atomic), which is flushed, fsynced, renamed over `path`, and the directory fsynced so the rename
- * itself survives a crash. Missing parent directories are created.
+ * itself survives a crash. Missing parent directories are created. Temporary files of `path` that a
+ * process of this host left when it was killed mid-write (named `<path>.tmp-<host>-<pid>-<random>`,
+ * the pid no longer running) are removed first.
  *
  * On any failure, including an exception from `write`, the temporary file is removed and an
  * existing `path` is left untouched; `write`'s exception propagates, I/O failures throw E_IO

@@ -5,9 +5,11 @@ import type { ConvertOptions } from '../config/commands.js';
 import { CHECKPOINT_FORMAT, checkpointModelPrefix, loadModel, readRecord, recordMetadata } from '../io/checkpoint.js';
 import type { OutputOptions } from './options.js';
 import { printResult } from './output.js';
+import { refuseOverwritingInputs } from '../io/input-guard.js';
 
 /** Converts `input` into `output`; the direction follows from what `input` is. */
 export async function convertCommand(input: string, output: string, options: ConvertOptions, out: OutputOptions): Promise<void> {
+  refuseOverwritingInputs('distillery convert', [{ path: output, what: 'its output' }], [{ path: input, what: 'the file to convert' }]);
   const record = readRecord(input);
   const toWeights = record?.format === CHECKPOINT_FORMAT;
   if (!toWeights && record === undefined && options.arch === undefined) {

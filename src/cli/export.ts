@@ -12,6 +12,7 @@ import {
 } from '../io/checkpoint.js';
 import type { OutputOptions } from './options.js';
 import { printResult } from './output.js';
+import { refuseOverwritingInputs } from '../io/input-guard.js';
 
 /** `base` without a .ckpt or .safetensors extension: export writes both. */
 function stripExtension(base: string): string {
@@ -33,6 +34,11 @@ export async function exportCommand(input: string, options: ExportOptions, outpu
   }
   const base = stripExtension(options.out);
   const paths = { checkpoint: `${base}.ckpt`, weights: `${base}.safetensors` };
+  refuseOverwritingInputs(
+    'distillery export',
+    Object.values(paths).map((path) => ({ path, what: 'the exported branch (--out)' })),
+    [{ path: input, what: 'the ONE checkpoint' }],
+  );
   const one = await loadModel(input, 'cpu');
   try {
     const plain = await one.exportBranch(options.branch);

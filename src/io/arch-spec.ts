@@ -1,12 +1,12 @@
 // The architecture a student search found, as a small JSON file a person can read and the zoo can
 // build again: the spec, its size and accuracy, the teacher it came from, and its inherited weights.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 
 import { z } from 'zod';
 
 import { DistilleryError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 export const ARCH_FORMAT = 'distillery.arch';
 
@@ -45,9 +45,7 @@ export type ArchSpecFile = z.output<typeof ArchSpecSchema>;
 
 /** Writes an architecture file atomically (a temporary file renamed over the target). */
 export async function writeArchSpec(path: string, spec: ArchSpecFile): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(temporary, `${JSON.stringify(spec, null, 2)}\n`);
-  await rename(temporary, path);
+  writeFileAtomic(path, `${JSON.stringify(spec, null, 2)}\n`);
 }
 
 /** Reads and checks an architecture file; `weightsPath` is its weights file resolved against the file's directory. */

@@ -3,9 +3,10 @@
 // addon lays the file out and reads it back (native/data/soft_label_cache.h is the format); this
 // module describes a cache (its header), keeps a write resumable, and checks that a cache fits the
 // run that wants to replay it.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 
 import { DistilleryError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 import type { Model } from '../models/model.js';
 import type { NativeBatch, NativeSoftLabelWriter } from '../native.js';
 import { native } from '../native.js';
@@ -73,9 +74,7 @@ export class SoftLabelWriter {
   /** Makes pass `pass` durable and records it as done. */
   async finishPass(pass: number): Promise<void> {
     await this.native.sync();
-    const progress = `${this.path}.progress`;
-    writeFileSync(`${progress}.tmp`, JSON.stringify({ header: this.header, passes: pass + 1 }));
-    renameSync(`${progress}.tmp`, progress);
+    writeFileAtomic(`${this.path}.progress`, JSON.stringify({ header: this.header, passes: pass + 1 }));
   }
 
   /** Moves the finished cache into place. */

@@ -6,6 +6,7 @@ import type { SoftLabelHeader } from '../io/soft-label-cache.js';
 import { SOFT_LABEL_FORMAT, SoftLabelWriter } from '../io/soft-label-cache.js';
 import { loadTeachers } from '../models/teachers.js';
 import { DisposalScope } from '../scope.js';
+import { refuseOverwritingInputs } from '../io/input-guard.js';
 
 /** What `cacheTeachers` needs: the teachers, the ImageFolder, and how many crops and labels to keep. */
 export interface CacheTeachersOptions {
@@ -39,6 +40,14 @@ export type CacheProgress = (pass: number, passes: number, images: number, total
 /** Writes the cache (resuming an unfinished one with the same settings); returns its header. */
 export async function cacheTeachers(options: CacheTeachersOptions, onProgress: CacheProgress = () => {}): Promise<SoftLabelHeader> {
   const { size, scale, ratio, dctScaling } = options.image;
+  refuseOverwritingInputs(
+    'distillery cache-teachers',
+    ['', '.partial', '.progress'].map((suffix) => ({ path: `${options.out}${suffix}`, what: 'the cache (--out)' })),
+    [
+      ...options.teachers.map((path) => ({ path, what: '--teachers' })),
+      ...(options.list === undefined ? [] : [{ path: options.list, what: 'the file list (--list)' }]),
+    ],
+  );
   using scope = new DisposalScope();
   const dataset = scope.use(
     await Dataset.openImageFolder({

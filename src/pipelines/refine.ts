@@ -11,6 +11,7 @@ import type { LabelsRecord } from '../io/labels-file.js';
 import { LABELS_FORMAT, writeLabelsFile } from '../io/labels-file.js';
 import type { Model } from '../models/model.js';
 import { native } from '../native.js';
+import { refuseOverwritingInputs } from '../io/input-guard.js';
 
 /** What `refineLabels` reads and decides with. */
 export interface RefineOptions {
@@ -49,6 +50,11 @@ export interface RefineResult {
 export async function refineLabels(options: RefineOptions): Promise<RefineResult> {
   if (options.teachers.length === 0)
     throw new DistilleryError('refine needs at least one teacher checkpoint (--teachers a.ckpt,b.ckpt)', 'E_ARGUMENT');
+  refuseOverwritingInputs(
+    'distillery refine',
+    [{ path: options.out, what: 'the labels file (--out)' }],
+    options.teachers.map((path) => ({ path, what: '--teachers' })),
+  );
   if (!(options.threshold >= 0 && options.threshold <= 1))
     throw new DistilleryError(`threshold must be in [0, 1], got ${options.threshold}`, 'E_ARGUMENT');
   const dataset = await Dataset.loadIdx(options.dataDir, 'train');

@@ -16,6 +16,8 @@ import { Model, describeSpec } from '../models/model.js';
 import { evaluate } from '../train/evaluate.js';
 import type { RunResult, TrainingRun } from '../train/run.js';
 import { createRun } from '../methods/registry.js';
+import { refuseOverwritingInputs } from '../io/input-guard.js';
+import { RunLock } from '../io/run-lock.js';
 
 /** A budget: at most `params` parameters or at most `flops` multiply-accumulates per image. */
 export interface SearchBudget {
@@ -114,7 +116,14 @@ export async function searchStudent(
     throw new ConfigError(['search: give a budget, --budget-params (e.g. 75000 or 0.1M) or --budget-flops (e.g. 5M)']);
   }
   const teacherPath = config.teachers[0]!;
-  const result = await execute(createRun(config));
+  refuseOverwritingInputs(
+    'distillery search',
+    ['checkpoint.ckpt', 'found.json', 'student.safetensors'].map((name) => ({ path: join(config.out, name), what: name })),
+    [{ path: teacherPath, what: '--teachers' }],
+  );
+  // Held from the gate training to found.json, so no other run writes this directory in between.
+  using lock = RunLock.acquire(config.out, 'distillery search');
+  const result = await execute(createRun(config).writeUnder(lock));
 
   const testSet = await openSplit(config.data, 'test');
   const loader = Loader.forEvaluation(testSet, { batchSize: config.evalBatchSize, mean: config.data.mean, std: config.data.std });

@@ -14,7 +14,10 @@ import { seededSubset } from '../data/random.js';
 import { rankEnvironment } from '../distributed/environment.js';
 import { ProcessGroup } from '../distributed/process-group.js';
 import { readArchSpec } from '../io/arch-spec.js';
+import type { NamedPath } from '../io/input-guard.js';
+import { refuseOverwritingInputs } from '../io/input-guard.js';
 import { readLabelsFile } from '../io/labels-file.js';
+import { RunLock, checkFreeSpace } from '../io/run-lock.js';
 import { checkSoftLabelHeader } from '../io/soft-label-cache.js';
 import { DistilleryError } from '../errors.js';
 import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
@@ -82,6 +85,20 @@ function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   return sameNetwork(a, b) && (a.gated ?? false) === (b.gated ?? false);
 }
 
+/** The files a run reads that the user named, as the flags name them. */
+function runInputs(config: ResolvedRunConfig): NamedPath[] {
+  const named: [string | undefined, string][] = [
+    [config.model.init, 'model.init (--init)'],
+    [config.model.archSpec, 'model.archSpec (--arch-spec)'],
+    [config.data.labels, 'data.labels (--labels)'],
+    [config.data.softLabels, 'data.softLabels (--soft-labels)'],
+  ];
+  return [
+    ...config.teachers.map((path) => ({ path, what: '--teachers' })),
+    ...named.filter((entry): entry is [string, string] => entry[0] !== undefined).map(([path, what]) => ({ path, what })),
+  ];
+}
+
 /** The training split with the labels the config asks for: injected noise, or a refined labels file. */
 async function trainingLabels(trainSet: Dataset, config: ResolvedRunConfig): Promise<{ dataset: Dataset; keep?: Uint8Array }> {
   const { labelNoise, labels } = config.data;
@@ -106,12 +123,19 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
   readonly config: ResolvedRunConfig;
   private readonly method: MethodDefinition;
   private stopRequested = false;
+  private outLock: RunLock | undefined;
 
   /** A run of `config` with `method` (the registry's createRun picks the one `config.method` names). */
   constructor(config: ResolvedRunConfig, method: MethodDefinition) {
     super();
     this.config = config;
     this.method = method;
+  }
+
+  /** Runs inside a directory `lock` already holds (a search writes found.json beside the run's checkpoint). */
+  writeUnder(lock: RunLock): this {
+    this.outLock = lock;
+    return this;
   }
 
   /**
@@ -145,6 +169,12 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const shard = group ? { rank: group.rank, worldSize: group.worldSize } : undefined;
     // The method's own options: its section of the config, under its name.
     const options: unknown = (config as unknown as Record<string, unknown>)[this.method.name];
+    // Rank 0 writes --out: it refuses to write over the run's own inputs, and locks the directory
+    // (which also proves it writable before any data is read).
+    const writes = (group?.rank ?? 0) === 0;
+    const command = `distillery ${this.method.command} --method ${this.method.name}`;
+    if (writes) refuseOverwritingInputs(command, [{ path: checkpointPath(config.out), what: 'its checkpoint' }], runInputs(config));
+    using _lock = writes ? (this.outLock?.share() ?? RunLock.acquire(config.out, command)) : undefined;
     // Everything this run makes is freed when it ends, however it ends.
     using scope = new DisposalScope();
     const [trainSet, testSet] = (await allOrNone([openSplit(config.data, 'train'), openSplit(config.data, 'test')])).map((d) =>
@@ -209,6 +239,8 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const student = scope.use(await Model.create(spec, device));
     if (config.data.channelsLast) await student.toChannelsLast();
     const trainer = scope.use(new Trainer(student, config.optimizer));
+    // Weights and up to two optimizer moments per parameter, in float32.
+    if (writes) checkFreeSpace(config.out, student.parameterCount * 4 * 3);
     await trainer.setPrecision(config.precision, config.lossScale);
     const method: MethodSession = await this.method.create(
       {
