@@ -325,7 +325,7 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   listArchs(): string[];
   readMetadata(path: string): Record<string, string>;
-  loadIdx(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
+  loadIdx(dir: string, split: 'train' | 'test', numClasses?: number): Promise<NativeDataset>;
   openImageFolder(options: NativeImageFolderOptions): Promise<NativeDataset>;
   loadCifar(dir: string, split: 'train' | 'test'): Promise<NativeDataset>;
   evaluate(models: NativeModel[], batch: NativeBatch): Promise<EvalStats>;

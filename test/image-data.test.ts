@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -209,6 +210,40 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
     // The second batch lost all three samples, so the epoch yields only the first.
     expect(kept.map((b) => Array.from(b.indices().data as Int32Array))).toEqual([[0]]);
     expect(skipping.skipped()).toBe(3);
+    skipping.dispose();
+    dataset.dispose();
+  });
+
+  it('lists a tree with links without looping or blocking: a symlink loop and a FIFO named like an image are named, a FIFO skipped when asked', async () => {
+    const looped = join(dir.path, 'looped');
+    mkdirSync(join(looped, 'a', 'deeper'), { recursive: true });
+    copyFileSync(join(root, 'dog/large.jpg'), join(looped, 'a', '1.jpg'));
+    symlinkSync('..', join(looped, 'a', 'deeper', 'back-up'));
+    expect(await thrown(() => Dataset.openImageFolder({ root: looped, train: false, size: 32, resize: 40 }))).toMatchObject({
+      code: 'E_ARGUMENT',
+      message: expect.stringMatching(/back-up is a symlink loop \(it leads back to .*looped\/a\)/),
+    });
+    // A link to a sibling folder is no loop: its files are listed under both names, as os.walk does.
+    const shared = join(dir.path, 'shared');
+    mkdirSync(join(shared, 'a', 'real'), { recursive: true });
+    copyFileSync(join(root, 'dog/large.jpg'), join(shared, 'a', 'real', '1.jpg'));
+    symlinkSync('real', join(shared, 'a', 'alias'));
+    const twice = await Dataset.openImageFolder({ root: shared, train: false, size: 32, resize: 40 });
+    expect(twice.size).toBe(2);
+    twice.dispose();
+
+    const fifo = join(dir.path, 'fifo');
+    mkdirSync(join(fifo, 'a'), { recursive: true });
+    copyFileSync(join(root, 'dog/large.jpg'), join(fifo, 'a', '1.jpg'));
+    execFileSync('mkfifo', [join(fifo, 'a', '2.jpg')]);
+    const dataset = await Dataset.openImageFolder({ root: fifo, train: false, size: 32, resize: 40 });
+    expect(dataset.size).toBe(2);
+    const strict = new Loader(dataset, loaderOptions({ subset: [1] }));
+    expect(await thrown(() => batches(strict))).toMatchObject({ code: 'E_IO', message: expect.stringContaining("2.jpg' is a FIFO") });
+    strict.dispose();
+    const skipping = new Loader(dataset, loaderOptions({ skipBadFiles: true }));
+    expect((await batches(skipping)).map((b) => Array.from(b.indices().data as Int32Array))).toEqual([[0]]);
+    expect(skipping.skipped()).toBe(1);
     skipping.dispose();
     dataset.dispose();
   });

@@ -186,8 +186,17 @@ Napi::Value load_idx(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const std::string dir = string_arg(info, 0, "dir");
     const std::string split = string_arg(info, 1, "split");
+    // The class count the data must fit (a named dataset's); 0 infers it from the labels.
+    int64_t num_classes = 0;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsNumber()) fail(ErrorCode::InvalidArgument, "numClasses must be a number");
+      num_classes = info[2].As<Napi::Number>().Int64Value();
+    }
     return run_async<std::shared_ptr<const data::ImageDataset>>(
-        info.Env(), [dir, split] { return std::make_shared<const data::ImageDataset>(data::load_idx_split(dir, split)); },
+        info.Env(),
+        [dir, split, num_classes] {
+          return std::make_shared<const data::ImageDataset>(data::load_idx_split(dir, split, num_classes));
+        },
         [](Napi::Env env, std::shared_ptr<const data::ImageDataset>& dataset) -> Napi::Value {
           return DatasetWrap::wrap(env, {dataset, nullptr});
         },

@@ -13,6 +13,7 @@
 #include "models/flops.h"
 #include "models/one_net.h"
 #include "models/subnet.h"
+#include "train/checks.h"
 
 namespace distillery::addon {
 
@@ -22,6 +23,9 @@ namespace {
 Napi::Value create_model(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const models::ModelSpec spec = models::spec_from_json(json_from_js(info[0], "model"), "model");
+    if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsString()) {
+      fail(ErrorCode::InvalidArgument, "device must be a string such as 'cpu', 'cuda' or 'cuda:1'");
+    }
     const torch::Device device =
         parse_device(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu");
     return run_async<train::ModelPtr>(
@@ -102,6 +106,7 @@ Napi::Value ModelWrap::forward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     train::ModelPtr m = handle();
     torch::Tensor input = tensor_from_js(info[0], "input");
+    train::check_input(input, *m);
     const bool training = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
     return run_async<torch::Tensor>(
         info.Env(),

@@ -1,12 +1,17 @@
 #include "data/file_list.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "core/error.h"
+#include "io/posix_file.h"
 
 namespace distillery::data {
 
@@ -32,6 +37,63 @@ std::string trim(const std::string& s) {
 }
 }  // namespace
 
+namespace {
+// Deeper than any real dataset tree, and far short of a stack overflow.
+constexpr int kMaxFolderDepth = 64;
+
+struct DirectoryId {
+  dev_t device;
+  ino_t inode;
+  fs::path path;
+};
+
+/** What a folder walk has found: (folder, file name) pairs of every image file, os.walk style. */
+class FolderWalk {
+ public:
+  explicit FolderWalk(std::string root) : root_(std::move(root)) {}
+
+  /** Lists `dir` and its subfolders, following symlinks (as torchvision's os.walk(followlinks=True))
+   *  but refusing a link that leads back to a folder above it, where os.walk would never end. */
+  void walk(const fs::path& dir, int depth) {
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) != 0)
+      fail(ErrorCode::Io, "image folder ", root_, ": cannot read ", dir.string(), ": ", std::strerror(errno));
+    for (const DirectoryId& above : ancestors_) {
+      if (above.device == info.st_dev && above.inode == info.st_ino) {
+        fail(ErrorCode::InvalidArgument, "image folder ", root_, ": ", dir.string(), " is a symlink loop (it leads back to ",
+             above.path.string(), "); remove the link or point it elsewhere");
+      }
+    }
+    if (depth > kMaxFolderDepth) {
+      fail(ErrorCode::InvalidArgument, "image folder ", root_, ": folders nest deeper than ", kMaxFolderDepth, " levels at ",
+           dir.string());
+    }
+    ancestors_.push_back({info.st_dev, info.st_ino, dir});
+    std::error_code error;
+    fs::directory_iterator entries(dir, error);
+    if (error) fail(ErrorCode::Io, "image folder ", root_, ": cannot list ", dir.string(), ": ", error.message());
+    for (const fs::directory_entry& entry : entries) {
+      std::error_code kind;
+      // is_directory follows symlinks; a dangling link or a FIFO named like an image is listed, as
+      // torchvision lists it, and reported by the reader (which never blocks on it) when loaded.
+      if (entry.is_directory(kind)) {
+        walk(entry.path(), depth + 1);
+      } else if (has_image_extension(entry.path().filename().string())) {
+        found_.emplace_back(entry.path().parent_path().string(), entry.path().filename().string());
+      }
+    }
+    ancestors_.pop_back();
+  }
+
+  std::vector<std::pair<std::string, std::string>> take() { return std::exchange(found_, {}); }
+
+ private:
+  std::string root_;
+  std::vector<DirectoryId> ancestors_;
+  std::vector<std::pair<std::string, std::string>> found_;
+};
+}  // namespace
+
 FileList scan_image_folder(const std::string& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
@@ -39,8 +101,11 @@ FileList scan_image_folder(const std::string& root) {
   }
   FileList list;
   list.root = root;
-  for (const auto& entry : fs::directory_iterator(root)) {
-    if (entry.is_directory()) list.classes.push_back(entry.path().filename().string());
+  fs::directory_iterator top(root, ec);
+  if (ec) fail(ErrorCode::Io, "image folder ", root, ": cannot list it: ", ec.message());
+  for (const fs::directory_entry& entry : top) {
+    std::error_code kind;
+    if (entry.is_directory(kind)) list.classes.push_back(entry.path().filename().string());
   }
   std::sort(list.classes.begin(), list.classes.end());
   if (list.classes.empty()) {
@@ -50,13 +115,9 @@ FileList scan_image_folder(const std::string& root) {
   std::vector<std::string> empty;
   for (size_t label = 0; label < list.classes.size(); ++label) {
     // os.walk order, sorted: by containing folder, then by file name.
-    std::vector<std::pair<std::string, std::string>> found;
-    const fs::path dir = fs::path(root) / list.classes[label];
-    for (const auto& entry : fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink)) {
-      if (!entry.is_directory() && has_image_extension(entry.path().filename().string())) {
-        found.emplace_back(entry.path().parent_path().string(), entry.path().filename().string());
-      }
-    }
+    FolderWalk walk(root);
+    walk.walk(fs::path(root) / list.classes[label], 1);
+    std::vector<std::pair<std::string, std::string>> found = walk.take();
     if (found.empty()) empty.push_back(list.classes[label]);
     std::sort(found.begin(), found.end());
     for (const auto& [folder, name] : found) {
@@ -74,8 +135,11 @@ FileList scan_image_folder(const std::string& root) {
 }
 
 FileList read_file_list(const std::string& list_path, const std::string& root) {
-  std::ifstream in(list_path);
-  if (!in) fail(ErrorCode::FileNotFound, "file list ", list_path, " cannot be opened");
+  // Read whole through the checked opener: a FIFO or a directory given as the list is an error, not a hang.
+  const io::ReadableFile file = io::open_readable(list_path);
+  std::string text(file.size, '\0');
+  if (file.size > 0) io::read_exact(file, list_path, 0, text.data(), text.size());
+  std::istringstream in(text);
   FileList list;
   list.root = root.empty() ? fs::path(list_path).parent_path().string() : root;
   std::string line;

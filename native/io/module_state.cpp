@@ -67,7 +67,7 @@ void load_module_state(torch::nn::Module& module, const TensorList& state, const
 
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // (module tensor, value)
   std::unordered_set<std::string> found;
-  std::vector<std::string> missing, unexpected, mismatched;
+  std::vector<std::string> missing, unexpected, mismatched, retyped, non_finite;
   for (const auto& [name, value] : state) {
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     const auto target = targets.find(name);
@@ -78,6 +78,13 @@ void load_module_state(torch::nn::Module& module, const TensorList& state, const
     found.insert(name);
     if (!value.defined() || value.sizes() != target->second.sizes()) {
       mismatched.push_back(name + ": expected " + format_shape(target->second) + ", got " + format_shape(value));
+    } else if (value.is_floating_point() != target->second.is_floating_point()) {
+      // A float parameter read from integers (or a counter from floats) is a damaged or relabelled
+      // file; copy_ would convert it without complaint and the network would compute garbage.
+      retyped.push_back(name + ": expected " + std::string(c10::toString(target->second.scalar_type())) + ", got " +
+                        c10::toString(value.scalar_type()));
+    } else if (value.is_floating_point() && !torch::isfinite(value).all().item<bool>()) {
+      non_finite.push_back(name);
     } else {
       copies.emplace_back(target->second, value);
     }
@@ -86,13 +93,16 @@ void load_module_state(torch::nn::Module& module, const TensorList& state, const
     if (found.count(name) == 0 && optional.count(name.substr(prefix.size())) == 0) missing.push_back(name);
   }
 
-  if (!mismatched.empty() || (strict && (!missing.empty() || !unexpected.empty()))) {
+  if (!mismatched.empty() || !retyped.empty() || !non_finite.empty() || (strict && (!missing.empty() || !unexpected.empty()))) {
     std::ostringstream problems;
     if (strict) {
       list(problems, missing, "missing key", "missing keys", ", ");
       list(problems, unexpected, "unexpected key", "unexpected keys", ", ");
     }
     list(problems, mismatched, "shape mismatch", "shape mismatches", "; ");
+    list(problems, retyped, "dtype mismatch", "dtype mismatches", "; ");
+    list(problems, non_finite, "tensor with NaN or infinite values (saved from a diverged run?)",
+         "tensors with NaN or infinite values (saved from a diverged run?)", ", ");
     fail(ErrorCode::Weights, "weights do not fit the module", prefix.empty() ? "" : " (prefix '" + prefix + "')", ": ",
          problems.str());
   }

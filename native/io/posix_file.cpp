@@ -25,7 +25,9 @@ UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
 }
 
 ReadableFile open_readable(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO named like a data file would otherwise wait for a writer forever;
+  // it changes nothing for the regular files that get past the check below.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
     const int error = errno;
     if (error == ENOENT || error == ENOTDIR) fail(ErrorCode::FileNotFound, "no such file: '", path, "'");
@@ -34,7 +36,14 @@ ReadableFile open_readable(const std::string& path) {
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) fail(ErrorCode::Io, "cannot stat '", path, "': ", std::strerror(errno));
   // A directory opens fine for reading; say so here rather than fail obscurely at read or mmap.
-  if (!S_ISREG(info.st_mode)) fail(ErrorCode::Io, "'", path, "' is not a regular file");
+  if (!S_ISREG(info.st_mode)) {
+    const char* kind = S_ISDIR(info.st_mode)                            ? "a directory"
+                       : S_ISFIFO(info.st_mode)                         ? "a FIFO"
+                       : S_ISSOCK(info.st_mode)                         ? "a socket"
+                       : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
+                                                                        : "not a file";
+    fail(ErrorCode::Io, "'", path, "' is ", kind, ", not a regular file");
+  }
   return ReadableFile{std::move(fd), static_cast<std::uint64_t>(info.st_size)};
 }
 

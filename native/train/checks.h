@@ -14,6 +14,9 @@ int64_t max_label(const data::Batch& batch);
 /** E_SHAPE unless the batch's channels and labels fit `model`. */
 void check_batch(const data::Batch& batch, int64_t largest_label, const ModelHandle& model);
 
+/** E_SHAPE unless `images` is [N, C, H, W] with the model's input channels. */
+void check_input(const torch::Tensor& images, const ModelHandle& model);
+
 /** E_NAN_LOSS naming the loss and learning rate unless `value` is finite. */
 void require_finite(double value, double lr);
 

@@ -5,12 +5,14 @@
 
 #include "core/error.h"
 #include "losses/kd_losses.h"
+#include "train/checks.h"
 
 namespace distillery::train {
 
 namespace {
 /** One model's float logits (eval mode) on normalised input `x`, on the CPU. */
 torch::Tensor member_logits(ModelHandle& m, const torch::Tensor& x) {
+  check_input(x, m);
   m.net->eval();
   return m.net->forward(x.to(m.device)).to(torch::kFloat).cpu();
 }

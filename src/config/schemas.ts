@@ -59,7 +59,12 @@ export const DataConfig = z
     labels: z.string().min(1).optional(),
     // Fashion-MNIST statistics; one entry per input channel.
     mean: z.array(z.number()).min(1).default([0.286]),
-    std: z.array(z.number().positive()).min(1).default([0.353]),
+    // Pixels are scaled to [0, 1] first: a std below 1e-3 (a 0-255 std misread, a typo) scales inputs by
+    // over a thousand and the first steps diverge, which would be reported as a NaN loss, not a bad std.
+    std: z
+      .array(z.number().min(1e-3, 'must be at least 0.001 (stds are of pixels scaled to [0, 1]: a 0-255 one divides by 255 first)'))
+      .min(1)
+      .default([0.353]),
   })
   .refine((data) => data.mean.length === data.std.length, {
     path: ['std'],

@@ -44,9 +44,13 @@ export class Dataset {
     this.info = handle.info();
   }
 
-  /** Reads an MNIST-family IDX split (raw or .gz) from `dir`. */
-  static async loadIdx(dir: string, split: Split): Promise<Dataset> {
-    return new Dataset(await native().loadIdx(dir, split));
+  /**
+   * Reads an MNIST-family IDX split (raw or .gz) from `dir`. With `numClasses`, a label outside
+   * [0, numClasses) is E_CORRUPT_FILE naming the file and sample; without, the count is inferred
+   * (the largest label + 1, at least 10).
+   */
+  static async loadIdx(dir: string, split: Split, numClasses?: number): Promise<Dataset> {
+    return new Dataset(await native().loadIdx(dir, split, numClasses));
   }
 
   /** Reads a CIFAR-10 (cifar-10-batches-bin) or CIFAR-100 (cifar-100-binary, fine labels) split into memory. */

@@ -1,6 +1,7 @@
 // Noisy-data refinement: a teacher ensemble reads every training sample; where it confidently
 // disagrees with the given label, the label is replaced by the ensemble's (relabel) or the sample
 // is left out (drop). The student then trains on what remains (MEAL with ceWeight > 0, or plain CE).
+import { nonEmpty } from '../data/open.js';
 import { Dataset, Loader } from '../data/dataset.js';
 import type { LabelNoise } from '../data/label-noise.js';
 import { injectLabelNoise } from '../data/label-noise.js';
@@ -57,7 +58,7 @@ export async function refineLabels(options: RefineOptions): Promise<RefineResult
   );
   if (!(options.threshold >= 0 && options.threshold <= 1))
     throw new DistilleryError(`threshold must be in [0, 1], got ${options.threshold}`, 'E_ARGUMENT');
-  const dataset = await Dataset.loadIdx(options.dataDir, 'train');
+  const dataset = nonEmpty(await Dataset.loadIdx(options.dataDir, 'train'), 'train', options.dataDir);
   const numClasses = dataset.info.numClasses;
   const clean = dataset.labels();
   const given = options.labelNoise ? injectLabelNoise(clean, numClasses, options.labelNoise).labels : clean;

@@ -1,5 +1,6 @@
 // Scores one model or an averaged-softmax ensemble over a whole loader.
 import type { Batch } from '../data/dataset.js';
+import { nonEmpty } from '../data/open.js';
 import { Dataset, Loader } from '../data/dataset.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
 import { loadModel, trainedNormalization } from '../io/checkpoint.js';
@@ -90,7 +91,7 @@ export async function evaluateCheckpoints(
   paths: string[],
   options: CheckpointEvaluationOptions,
 ): Promise<Evaluation & { params: number; archs: string[] }> {
-  const dataset = await Dataset.loadIdx(options.dataDir, 'test');
+  const dataset = nonEmpty(await Dataset.loadIdx(options.dataDir, 'test'), 'test', options.dataDir);
   const spec: ModelSpec | undefined = options.arch
     ? {
         arch: options.arch,
