@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh --tests
-npm run --silent prebuild >&2
+npm run --silent build:prebuilds >&2
 export PREBUILDS_ONLY=1
 npm run --silent typecheck
 npm run --silent lint

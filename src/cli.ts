@@ -15,6 +15,7 @@ import {
 } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
 import { DistilleryError } from './errors.js';
+import { VERSION } from './version.js';
 import { readRecord } from './io/checkpoint.js';
 import { benchLoaderCommand } from './cli/bench-loader.js';
 import { cacheTeachersCommand } from './cli/cache-teachers.js';
@@ -52,6 +53,7 @@ function fail(error: unknown): never {
 
 const program = new Command('distillery')
   .description('Knowledge distillation on LibTorch: train teachers, distill them into one student, evaluate, export')
+  .version(VERSION, '-V, --version', 'print the version of distillery')
   .showHelpAfterError()
   .enablePositionalOptions()
   .exitOverride();

@@ -80,3 +80,4 @@ export { loadTeachers } from './models/teachers.js';
 export type { TeacherTarget } from './models/teachers.js';
 export { quickstart } from './pipelines/quickstart.js';
 export type { QuickstartResult, QuickstartRow, RunExecutor } from './pipelines/quickstart.js';
+export { VERSION } from './version.js';

@@ -155,7 +155,7 @@ describe('training on Fashion-MNIST', () => {
 
   it('names a model whose input channels do not fit the data', async () => {
     const error = await thrown(() => createRun(config('rgb', { model: { arch: 'resnet8', inChannels: 3 }, epochs: 1 })).execute());
-    expect(error).toMatchObject({ code: 'E_SHAPE', message: expect.stringMatching(/3 input channel.*has 1/) });
+    expect(error).toMatchObject({ code: 'E_SHAPE', message: expect.stringMatching(/3 input channel.*have 1/) });
   });
 
   it('frees every native handle it made, whether the run fails half-way or succeeds', async () => {
