@@ -12,8 +12,20 @@ set(_distillery_torch_help
   3. sudo apt-get install libtorch-dev   (Debian/Ubuntu system LibTorch, the default)
 then run: DISTILLERY_FORCE_BUILD=1 npm rebuild distillery  (or: npx cmake-js compile)")
 
-# Torch_DIR is cached: forget it so that changing LIBTORCH (or the way) in a build tree takes effect.
+# Torch_DIR and the libraries TorchConfig finds are cached: forget them so that changing LIBTORCH
+# (or the way) in a build tree takes effect.
 unset(Torch_DIR CACHE)
+foreach(_lib Caffe2_DIR TORCH_LIBRARY c10_LIBRARY kineto_LIBRARY)
+  unset(${_lib} CACHE)
+endforeach()
+# TorchConfig looks for libtorch with find_library(... PATHS <its prefix>/lib), and PATHS come after
+# the system directories: with Debian's libtorch-dev installed, a pip or archive LibTorch's config
+# would pick /usr/lib's libtorch.so of another version. Only the system way may search there.
+# (Nor the prefixes CMake derives from PATH: /usr/bin gives /usr, where Debian keeps Caffe2's config.)
+if((DEFINED ENV{LIBTORCH} AND NOT "$ENV{LIBTORCH}" STREQUAL "") OR "$ENV{LIBTORCH_USE_PYTORCH}" STREQUAL "1")
+  set(CMAKE_FIND_USE_CMAKE_SYSTEM_PATH FALSE)
+  set(CMAKE_FIND_USE_SYSTEM_ENVIRONMENT_PATH FALSE)
+endif()
 if(DEFINED ENV{LIBTORCH} AND NOT "$ENV{LIBTORCH}" STREQUAL "")
   set(DISTILLERY_TORCH_SOURCE "LIBTORCH=$ENV{LIBTORCH}")
   find_package(Torch QUIET CONFIG
@@ -38,28 +50,26 @@ else()
   find_package(Torch QUIET CONFIG)
 endif()
 
+unset(CMAKE_FIND_USE_CMAKE_SYSTEM_PATH)
+unset(CMAKE_FIND_USE_SYSTEM_ENVIRONMENT_PATH)
+
 if(NOT Torch_FOUND)
   message(FATAL_ERROR "LibTorch not found (looked via ${DISTILLERY_TORCH_SOURCE}).\n${_distillery_torch_help}")
 endif()
 
-set(_distillery_version_h "")
+# The version defines live in torch/version.h up to PyTorch 2.7, and in torch/headeronly/version.h
+# (which torch/version.h only includes) from 2.8: read them from every such header found.
+set(_distillery_version_files "")
 foreach(_dir IN LISTS TORCH_INCLUDE_DIRS)
-  foreach(_candidate "${_dir}/torch/version.h" "${_dir}/torch/csrc/api/include/torch/version.h")
-    if(NOT _distillery_version_h AND EXISTS "${_candidate}")
-      set(_distillery_version_h "${_candidate}")
+  foreach(_candidate "${_dir}/torch/version.h" "${_dir}/torch/csrc/api/include/torch/version.h" "${_dir}/torch/headeronly/version.h")
+    if(EXISTS "${_candidate}")
+      list(APPEND _distillery_version_files "${_candidate}")
     endif()
   endforeach()
 endforeach()
-if(NOT _distillery_version_h)
+list(REMOVE_DUPLICATES _distillery_version_files)
+if(NOT _distillery_version_files)
   message(FATAL_ERROR "LibTorch found (${DISTILLERY_TORCH_SOURCE}) but torch/version.h is missing from ${TORCH_INCLUDE_DIRS}.\n${_distillery_torch_help}")
-endif()
-
-# PyTorch 2.8 and later keep the numbers in torch/headeronly/version.h, which torch/version.h only
-# includes: read the defines from both.
-set(_distillery_version_files "${_distillery_version_h}")
-get_filename_component(_distillery_version_dir "${_distillery_version_h}" DIRECTORY)
-if(EXISTS "${_distillery_version_dir}/headeronly/version.h")
-  list(APPEND _distillery_version_files "${_distillery_version_dir}/headeronly/version.h")
 endif()
 set(_distillery_version_lines "")
 foreach(_file IN LISTS _distillery_version_files)
@@ -76,7 +86,7 @@ if(NOT DEFINED _distillery_torch_MAJOR OR NOT DEFINED _distillery_torch_MINOR OR
 endif()
 set(DISTILLERY_TORCH_VERSION "${_distillery_torch_MAJOR}.${_distillery_torch_MINOR}.${_distillery_torch_PATCH}")
 if(DISTILLERY_TORCH_VERSION VERSION_LESS "1.13" OR NOT DISTILLERY_TORCH_VERSION VERSION_LESS "3.0")
-  message(FATAL_ERROR "LibTorch ${DISTILLERY_TORCH_VERSION} (${DISTILLERY_TORCH_SOURCE}, ${_distillery_version_h}) is not supported.\n${_distillery_torch_help}")
+  message(FATAL_ERROR "LibTorch ${DISTILLERY_TORCH_VERSION} (${DISTILLERY_TORCH_SOURCE}, ${_distillery_version_files}) is not supported.\n${_distillery_torch_help}")
 endif()
 
 get_filename_component(DISTILLERY_TORCH_LIBDIR "${TORCH_LIBRARY}" DIRECTORY)

@@ -1,13 +1,32 @@
 #include "train/optimizer.h"
 
 #include <map>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
 
 #include "core/error.h"
 
 namespace distillery::train {
 
 namespace {
-std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+// torch::optim keys per-parameter state by the parameter's TensorImpl: as its address printed to a
+// string up to LibTorch 2.0, as the pointer itself since; the key type tells which.
+using StateKey = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+
+template <typename Key>
+Key key_of(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream out;
+    out << p.unsafeGetTensorImpl();
+    return out.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
+
+StateKey state_key(const torch::Tensor& p) { return key_of<StateKey>(p); }
 }  // namespace
 
 Optimizer::Optimizer(const torch::nn::Module& module, const OptimizerConfig& config) : config_(config) {
