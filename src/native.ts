@@ -411,8 +411,11 @@ export function native(): NativeAddon {
   const require = createRequire(import.meta.url);
   let addon: NativeAddon;
   try {
+    // DISTILLERY_ADDON names one addon file to load instead of the one node-gyp-build picks (a build
+    // against another LibTorch, as scripts/test-pytorch.sh tests).
+    const chosen = process.env.DISTILLERY_ADDON;
     const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    addon = load(packageRoot);
+    addon = chosen ? (require(chosen) as NativeAddon) : load(packageRoot);
   } catch (error) {
     throw explainLoadFailure(error);
   }
