@@ -336,6 +336,8 @@ export interface NativeAddon {
   openSoftLabelWriter(path: string, header: object, resume: boolean): Promise<NativeSoftLabelWriter>;
   writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Promise<void>;
   readSafetensors(path: string): Promise<{ tensors: Record<string, HostTensor>; metadata: Record<string, string> }>;
+  /** Replaces `path` with `text` atomically, as checkpoints are written (native/io/atomic_file.h). */
+  writeFileAtomic(path: string, text: string): Promise<void>;
   kdLoss(
     student: HostTensor,
     teachers: HostTensor[],

@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RunLock } from '../src/io/run-lock.js';
-import { hostTag } from '../src/io/atomic-write.js';
 import { runCli, tempDir, thrown } from './helpers.js';
+
+/** This host as temporary file names carry it (docs/architecture.md: letters, digits and dots). */
+const HOST_TAG = hostname().replace(/[^A-Za-z0-9.]/g, '_');
 
 const TINY = ['--arch', 'resnet8', '--epochs', '1', '--train-limit', '200', '--batch-size', '50'];
 
@@ -81,8 +83,8 @@ describe('outputs', () => {
 
     await other.stop();
     // What killed writers leave beside the checkpoint: the dead process's temporary goes, a live one's stays.
-    const dead = join(out, `checkpoint.ckpt.tmp-${hostTag()}-${other.pid}-0badcafe`);
-    const live = join(out, `checkpoint.ckpt.tmp-${hostTag()}-${process.pid}-0goodcafe`);
+    const dead = join(out, `checkpoint.ckpt.tmp-${HOST_TAG}-${other.pid}-0badcafe`);
+    const live = join(out, `checkpoint.ckpt.tmp-${HOST_TAG}-${process.pid}-0goodcafe`);
     const elsewhere = join(out, `checkpoint.ckpt.tmp-some.other.host-${other.pid}-0badcafe`);
     for (const path of [dead, live, elsewhere]) writeFileSync(path, 'partial');
     const taken = await runCli(['train', ...TINY, '--out', out, '--json']);

@@ -31,6 +31,7 @@ const DECLARED = {
   openSoftLabelWriter: true,
   writeSafetensors: true,
   readSafetensors: true,
+  writeFileAtomic: true,
   kdLoss: true,
   oneLoss: true,
   alignBlock: true,

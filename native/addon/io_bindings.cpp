@@ -3,6 +3,7 @@
 #include "addon/async.h"
 #include "addon/convert.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/safetensors.h"
 
 namespace distillery::addon {
@@ -40,11 +41,28 @@ Napi::Value read_tensors(const Napi::CallbackInfo& info) {
         Executor::Pool);
   });
 }
+
+/** writeFileAtomic(path, text): the atomic writer checkpoints use, for the small files TypeScript
+ *  writes (found.json, a cache's progress), so temporaries are named and cleaned up in one place. */
+Napi::Value write_file_atomic(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string path = string_arg(info, 0, "path");
+    const std::string text = string_arg(info, 1, "text");
+    return run_async<bool>(
+        info.Env(),
+        [path, text] {
+          io::write_file_atomic(path, [&](std::FILE* file) { std::fwrite(text.data(), 1, text.size(), file); });
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, Executor::Pool);
+  });
+}
 }  // namespace
 
 void define_io(Napi::Env env, Napi::Object exports) {
   exports.Set("writeSafetensors", Napi::Function::New(env, write_tensors, "writeSafetensors"));
   exports.Set("readSafetensors", Napi::Function::New(env, read_tensors, "readSafetensors"));
+  exports.Set("writeFileAtomic", Napi::Function::New(env, write_file_atomic, "writeFileAtomic"));
 }
 
 }  // namespace distillery::addon

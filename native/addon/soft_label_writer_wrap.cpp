@@ -83,26 +83,19 @@ Napi::Value SoftLabelWriterWrap::write(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value SoftLabelWriterWrap::sync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    WriterPtr writer = handle();
-    return run_async<bool>(
-        info.Env(),
-        [writer] {
-          writer->sync();
-          return true;
-        },
-        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, Executor::Pool);
-  });
-}
+Napi::Value SoftLabelWriterWrap::sync(const Napi::CallbackInfo& info) { return on_pool(info, &data::SoftLabelCacheWriter::sync); }
 
 Napi::Value SoftLabelWriterWrap::close(const Napi::CallbackInfo& info) {
+  return on_pool(info, &data::SoftLabelCacheWriter::close);
+}
+
+Napi::Value SoftLabelWriterWrap::on_pool(const Napi::CallbackInfo& info, void (data::SoftLabelCacheWriter::*operation)()) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     WriterPtr writer = handle();
     return run_async<bool>(
         info.Env(),
-        [writer] {
-          writer->close();
+        [writer, operation] {
+          ((*writer).*operation)();
           return true;
         },
         [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, Executor::Pool);

@@ -23,6 +23,8 @@ class SoftLabelWriterWrap : public Napi::ObjectWrap<SoftLabelWriterWrap> {
   Napi::Value write(const Napi::CallbackInfo& info);
   Napi::Value sync(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
+  /** Runs a file operation of the writer (sync, close) on the libuv pool. */
+  Napi::Value on_pool(const Napi::CallbackInfo& info, void (data::SoftLabelCacheWriter::*operation)());
   Napi::Value dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<data::SoftLabelCacheWriter> writer_;
   LiveHandle live_;

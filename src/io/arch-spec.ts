@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 
 import { DistilleryError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { native } from '../native.js';
 
 export const ARCH_FORMAT = 'distillery.arch';
 
@@ -45,7 +45,7 @@ export type ArchSpecFile = z.output<typeof ArchSpecSchema>;
 
 /** Writes an architecture file atomically (a temporary file renamed over the target). */
 export async function writeArchSpec(path: string, spec: ArchSpecFile): Promise<void> {
-  writeFileAtomic(path, `${JSON.stringify(spec, null, 2)}\n`);
+  await native().writeFileAtomic(path, `${JSON.stringify(spec, null, 2)}\n`);
 }
 
 /** Reads and checks an architecture file; `weightsPath` is its weights file resolved against the file's directory. */

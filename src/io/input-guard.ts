@@ -12,6 +12,7 @@ export interface NamedPath {
   what: string;
 }
 
+/** A file's identity: device and inode when it exists (any name of it matches), else its resolved path. */
 function identity(path: string): string {
   try {
     const s = statSync(path);
@@ -26,20 +27,10 @@ function identity(path: string): string {
   }
 }
 
-function inputIdentities(path: string): string[] {
-  const ids = [identity(path)];
-  try {
-    ids.push(`path:${realpathSync(path)}`);
-  } catch {
-    ids.push(`path:${resolve(path)}`);
-  }
-  return ids;
-}
-
 /** E_OVERWRITE naming both when an output of `command` is the same file as one of its inputs. */
 export function refuseOverwritingInputs(command: string, outputs: readonly NamedPath[], inputs: readonly NamedPath[]): void {
   const read = new Map<string, NamedPath>();
-  for (const input of inputs) for (const id of inputIdentities(input.path)) read.set(id, input);
+  for (const input of inputs) read.set(identity(input.path), input);
   for (const output of outputs) {
     const input = read.get(identity(output.path));
     if (input !== undefined) {

@@ -6,7 +6,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { DistilleryError } from '../errors.js';
-import { processAlive } from './atomic-write.js';
 
 /** The lock file's name inside a run directory. */
 export const LOCK_FILE = '.distillery.lock';
@@ -23,6 +22,17 @@ export interface LockHolder {
 // and shares the lock with the run inside it).
 const held = new Map<string, number>();
 let exitHookInstalled = false;
+
+/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 function readHolder(path: string): LockHolder | undefined {
   try {

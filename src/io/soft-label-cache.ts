@@ -6,7 +6,6 @@
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 
 import { DistilleryError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
 import type { Model } from '../models/model.js';
 import type { NativeBatch, NativeSoftLabelWriter } from '../native.js';
 import { native } from '../native.js';
@@ -74,7 +73,7 @@ export class SoftLabelWriter {
   /** Makes pass `pass` durable and records it as done. */
   async finishPass(pass: number): Promise<void> {
     await this.native.sync();
-    writeFileAtomic(`${this.path}.progress`, JSON.stringify({ header: this.header, passes: pass + 1 }));
+    await native().writeFileAtomic(`${this.path}.progress`, JSON.stringify({ header: this.header, passes: pass + 1 }));
   }
 
   /** Moves the finished cache into place. */
