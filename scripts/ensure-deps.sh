@@ -3,14 +3,15 @@
 #   build:  cmake, g++, ninja, LibTorch (libtorch-dev), gloo headers (libgloo-dev), nlohmann-json, zlib, libjpeg-turbo, libpng
 #   data:   Fashion-MNIST (dataset-fashion-mnist, the embedded default dataset)
 #   tests:  python3-torch, python3-torchvision and python3-pil (the independent reference for golden values),
-#           clang-format (the C++ style check of `npm run lint`)
+#           clang-format (the C++ style check of `npm run lint`), clang-14 and libclang-rt-14-dev (libFuzzer
+#           with the sanitizers, for the fuzzing smoke of scripts/fuzz.sh)
 # then the npm dependencies and the native addon.
 # Usage: scripts/ensure-deps.sh [--tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ ninja-build libtorch-dev libgloo-dev nlohmann-json3-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev dataset-fashion-mnist)
-if [[ "${1:-}" == "--tests" ]]; then packages+=(python3-torch python3-torchvision python3-pil clang-format); fi
+if [[ "${1:-}" == "--tests" ]]; then packages+=(python3-torch python3-torchvision python3-pil clang-format clang-14 libclang-rt-14-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,9 @@ import {
   parseCommandOptions,
 } from './config/commands.js';
 import { ConfigError } from './config/errors.js';
+import { parseLimitFlag } from './config/limits.js';
+import type { Limits } from './native.js';
+import { setLimits } from './runtime.js';
 import { DistilleryError } from './errors.js';
 import { VERSION } from './version.js';
 import { readRecord } from './io/checkpoint.js';
@@ -206,7 +209,7 @@ addOutputOptions(
     .option('--resize <n>', 'shorter side before the centre crop (with --eval)', '256')
     .option('--eval', 'the evaluation transform (Resize + CenterCrop) instead of the training one')
     .option('--no-dct-scaling', 'always decode JPEGs at full resolution')
-    .option('--limit <n>', 'only the first n images')
+    .option('--images <n>', 'only the first n images')
     .option('--epochs <n>', 'passes over the images', '1')
     .option('--skip-bad-files', 'skip and count unreadable files instead of stopping'),
 ).action(async (options: Record<string, unknown>) => {
@@ -284,5 +287,19 @@ program
   .action(async (command: string[], options: Record<string, unknown>) => {
     await launchCommand(parseCommandOptions(LaunchOptions, options), command);
   });
+
+// Every command but launch (whose ranks take their own) reads files a user names: each takes --limit.
+for (const command of program.commands.filter((c) => c.name() !== 'launch')) {
+  command.addOption(
+    new Option(
+      '--limit <name=value>',
+      'raise or lower a resource limit, e.g. maxImagePixels=400M (repeatable; docs/errors.md, E_LIMIT)',
+    ).argParser((text: string, previous: Partial<Limits> | undefined) => parseLimitFlag(text, previous)),
+  );
+}
+program.hook('preAction', (_program, action) => {
+  const limits = action.opts().limit as Partial<Limits> | undefined;
+  if (limits) setLimits(limits);
+});
 
 program.parseAsync(process.argv).catch(fail);

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_DEVICE'
   | 'E_DISPOSED'
   | 'E_DISTRIBUTED'
+  | 'E_LIMIT'
   | 'E_TORCH'
   | 'E_OUT_OF_MEMORY'
   | 'E_INTERNAL'

@@ -12,11 +12,23 @@ export type {
   OneOutputs,
   KdLossOptions,
   LiveHandles,
+  LimitName,
+  Limits,
   OneLossOptions,
   Settings,
   SettingValue,
 } from './native.js';
-export { cudaMemoryStats, emptyCache, liveHandles, setCudnnBenchmark, setSeed, setThreads, torchInfo } from './runtime.js';
+export {
+  cudaMemoryStats,
+  emptyCache,
+  limits,
+  liveHandles,
+  setCudnnBenchmark,
+  setLimits,
+  setSeed,
+  setThreads,
+  torchInfo,
+} from './runtime.js';
 export { Model, describeSpec, listArchs } from './models/model.js';
 export type { ModelSpec } from './models/model.js';
 export { Dataset, Loader } from './data/dataset.js';

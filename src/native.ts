@@ -12,6 +12,25 @@ export interface HostTensor {
   shape: number[];
 }
 
+/** The names of the resource limits (native/core/limits.h holds their defaults and what each bounds). */
+export const LIMIT_NAMES = [
+  'maxImagePixels',
+  'maxImageFileBytes',
+  'maxJpegScans',
+  'maxImageSide',
+  'maxDatasetBytes',
+  'maxDatasetFiles',
+  'maxClasses',
+  'maxParameters',
+  'maxThreads',
+  'maxPrefetch',
+  'maxBatchSize',
+] as const;
+/** One resource limit's name. */
+export type LimitName = (typeof LIMIT_NAMES)[number];
+/** Every resource limit's value. */
+export type Limits = Record<LimitName, number>;
+
 export interface TorchInfo {
   compiledVersion: string;
   runtimeVersion: string;
@@ -322,6 +341,8 @@ export interface NativeAddon {
   emptyCache(): void;
   setCudnnBenchmark(on: boolean): void;
   setThreads(threads: number): void;
+  limits(): Limits;
+  setLimits(limits: Partial<Limits>): void;
   manualSeed(seed: number): void;
   listArchs(): string[];
   readMetadata(path: string): Record<string, string>;

@@ -1,10 +1,23 @@
 // Process-wide settings of the native runtime.
-import type { CudaMemoryStats, LiveHandles, TorchInfo } from './native.js';
+import type { CudaMemoryStats, Limits, LiveHandles, TorchInfo } from './native.js';
 import { native } from './native.js';
 
 /** Intra-op threads for LibTorch (0 = all cores; LibTorch's own default on Debian is 1). */
 export function setThreads(threads: number): void {
   native().setThreads(threads);
+}
+
+/** The resource limits on outside input now in force (docs/errors.md, E_LIMIT). */
+export function limits(): Limits {
+  return native().limits();
+}
+
+/**
+ * Changes the named resource limits, process-wide (the others keep their values); E_ARGUMENT for an
+ * unknown name or a value that is not a positive integer, and then none changes.
+ */
+export function setLimits(changes: Partial<Limits>): void {
+  native().setLimits(changes);
 }
 
 /** Seeds LibTorch's generators (model init); data order and augmentation take the seed per loader. */

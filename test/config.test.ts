@@ -69,6 +69,7 @@ describe('defaults', () => {
       lossScale: { initScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000 },
       cudnnBenchmark: false,
       threads: 0,
+      limits: {},
       out: 'runs/supervised-resnet20',
       teachers: [],
       distributed: { backend: 'auto', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 1800 },

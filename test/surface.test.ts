@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import type { NativeAddon } from '../src/native.js';
-import { native } from '../src/native.js';
+import { LIMIT_NAMES, native } from '../src/native.js';
 import { ROOT } from './helpers.js';
 
 // Every key of NativeAddon, once: typecheck fails when this list and the type differ.
@@ -18,6 +18,8 @@ const DECLARED = {
   emptyCache: true,
   setCudnnBenchmark: true,
   setThreads: true,
+  limits: true,
+  setLimits: true,
   manualSeed: true,
   listArchs: true,
   readMetadata: true,
@@ -74,6 +76,10 @@ describe('public surface', () => {
   it('the addon exports exactly what NativeAddon declares', () => {
     const real = Object.keys(native()).sort();
     expect(real).toEqual([...Object.keys(DECLARED), ...UNDECLARED_CLASSES].sort());
+  });
+
+  it('declares the limits the addon enforces, no more and no fewer', () => {
+    expect(Object.keys(native().limits()).sort()).toEqual([...LIMIT_NAMES].sort());
   });
 
   it('every export of the package has an entry in docs/api.md', () => {

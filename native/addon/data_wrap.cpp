@@ -4,6 +4,7 @@
 #include "addon/convert.h"
 #include "addon/instance.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "data/cifar.h"
 #include "data/idx.h"
 #include "data/sampler.h"
@@ -339,8 +340,11 @@ LoaderWrap::LoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Loader
     options.seed = static_cast<uint64_t>(o.integer("seed", 0));
     options.pad = o.integer("pad", 0);
     options.flip = o.boolean("flip", false);
-    options.workers = static_cast<int>(o.integer("workers", 0));
-    options.prefetch = static_cast<int>(o.integer("prefetch", 4));
+    const int64_t workers = o.integer("workers", 0), prefetch = o.integer("prefetch", 4);
+    check_limit(Limit::Threads, workers, "loader workers");
+    check_limit(Limit::Prefetch, prefetch, "loader prefetch");
+    options.workers = static_cast<int>(workers);
+    options.prefetch = static_cast<int>(prefetch);
     options.mean = o.floats("mean", {0.0f});
     options.std = o.floats("std", {1.0f});
     options.subset = o.integers("subset");

@@ -1,9 +1,14 @@
 #include "addon/runtime_bindings.h"
 
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "addon/convert.h"
 #include "addon/errors.h"
 #include "core/cuda_info.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/runtime.h"
 #include "io/safetensors.h"
 #include "models/net.h"
@@ -79,8 +84,48 @@ Napi::Value check_runtime(const Napi::CallbackInfo& info) {
 
 Napi::Value set_threads(const Napi::CallbackInfo& info) {
   guarded(info.Env(), [&] {
-    if (!info[0].IsNumber()) fail(ErrorCode::InvalidArgument, "threads must be a number");
-    set_thread_count(info[0].As<Napi::Number>().Int32Value());
+    const double threads = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    if (!(threads >= 0 && threads <= 9.0e15 && threads == static_cast<double>(static_cast<int64_t>(threads)))) {
+      fail(ErrorCode::InvalidArgument, "threads must be a non-negative integer (0 for all cores)");
+    }
+    set_thread_count(static_cast<int64_t>(threads));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value get_limits(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  const LimitInfo* table = limit_table();
+  for (size_t i = 0; i < static_cast<size_t>(Limit::kCount); ++i) {
+    out.Set(table[i].name, Napi::Number::New(info.Env(), static_cast<double>(limit(table[i].limit))));
+  }
+  return out;
+}
+
+Napi::Value set_limits(const Napi::CallbackInfo& info) {
+  guarded(info.Env(), [&] {
+    if (!info[0].IsObject()) fail(ErrorCode::InvalidArgument, "setLimits takes an object of limits, e.g. {maxImagePixels: 4e8}");
+    const Napi::Object given = info[0].As<Napi::Object>();
+    const Napi::Array keys = given.GetPropertyNames();
+    // Every key is checked before any limit changes, so a bad object changes nothing.
+    std::vector<std::pair<Limit, int64_t>> changes;
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      const std::string key = keys.Get(i).ToString().Utf8Value();
+      const std::optional<Limit> which = find_limit(key);
+      if (!which) {
+        std::string known;
+        for (size_t l = 0; l < static_cast<size_t>(Limit::kCount); ++l)
+          known += std::string(l ? ", " : "") + limit_table()[l].name;
+        fail(ErrorCode::InvalidArgument, "unknown limit '", key, "'; the limits are ", known);
+      }
+      const Napi::Value value = given.Get(key);
+      const double v = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : 0;
+      if (!(v >= 1 && v <= 9007199254740991.0 && v == static_cast<double>(static_cast<int64_t>(v)))) {
+        fail(ErrorCode::InvalidArgument, "limits.", key, " must be a positive integer, got ", value.ToString().Utf8Value());
+      }
+      changes.emplace_back(*which, static_cast<int64_t>(v));
+    }
+    for (const auto& [which, value] : changes) set_limit(which, value);
   });
   return info.Env().Undefined();
 }
@@ -120,6 +165,8 @@ void define_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("emptyCache", Napi::Function::New(env, empty_cache, "emptyCache"));
   exports.Set("setCudnnBenchmark", Napi::Function::New(env, set_cudnn_benchmark, "setCudnnBenchmark"));
   exports.Set("setThreads", Napi::Function::New(env, set_threads, "setThreads"));
+  exports.Set("limits", Napi::Function::New(env, get_limits, "limits"));
+  exports.Set("setLimits", Napi::Function::New(env, set_limits, "setLimits"));
   exports.Set("manualSeed", Napi::Function::New(env, manual_seed, "manualSeed"));
   exports.Set("listArchs", Napi::Function::New(env, list_archs, "listArchs"));
   exports.Set("readMetadata", Napi::Function::New(env, read_metadata, "readMetadata"));

@@ -24,6 +24,8 @@ const char* error_code_name(ErrorCode code) {
       return "E_DISPOSED";
     case ErrorCode::Distributed:
       return "E_DISTRIBUTED";
+    case ErrorCode::Limit:
+      return "E_LIMIT";
     case ErrorCode::Torch:
       return "E_TORCH";
   }

@@ -19,6 +19,7 @@ enum class ErrorCode {
   Device,           // E_DEVICE: an unknown or unavailable device
   Disposed,         // E_DISPOSED: a handle used after dispose()
   Distributed,      // E_DISTRIBUTED: rendezvous failed, a collective failed, or a rank left
+  Limit,            // E_LIMIT: an input over one of the limits of core/limits.h
   Torch,            // E_TORCH: any other LibTorch error, message kept
 };
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace distillery {
 
@@ -42,9 +43,10 @@ torch::Device parse_device(const std::string& spec) {
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
-void set_thread_count(int threads) {
+void set_thread_count(int64_t threads) {
   if (threads < 0) fail(ErrorCode::InvalidArgument, "thread count must be >= 1 (or 0 for all cores), got ", threads);
-  g_threads = threads == 0 ? default_threads() : threads;
+  check_limit(Limit::Threads, threads, "intra-op thread count");
+  g_threads = threads == 0 ? default_threads() : static_cast<int>(threads);
 }
 
 int thread_count() {

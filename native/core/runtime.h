@@ -11,7 +11,7 @@ namespace distillery {
 torch::Device parse_device(const std::string& spec);
 
 /** Threads LibTorch uses for one op on the compute thread, which applies it before every task. */
-void set_thread_count(int threads);
+void set_thread_count(int64_t threads);
 int thread_count();
 /** Applies the configured count to the calling thread (the compute thread, before every task). */
 void apply_thread_count();

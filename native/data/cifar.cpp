@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "io/posix_file.h"
 
 namespace distillery::data {
@@ -51,6 +52,7 @@ ImageDataset load_cifar_split(const std::string& dir, const std::string& split) 
     }
     total += size / record;
   }
+  check_limit(Limit::DatasetBytes, total * (kPixels + 8), "CIFAR " + split + " split in " + dir);
   ImageDataset out;
   out.name = std::filesystem::path(dir).filename().string();
   out.num_classes = l.classes;

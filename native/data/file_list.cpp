@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 #include <utility>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "io/posix_file.h"
 
 namespace distillery::data {
@@ -50,7 +50,8 @@ struct DirectoryId {
 /** What a folder walk has found: (folder, file name) pairs of every image file, os.walk style. */
 class FolderWalk {
  public:
-  explicit FolderWalk(std::string root) : root_(std::move(root)) {}
+  /** `files` counts the files of every walk of one dataset, against the limit. */
+  FolderWalk(std::string root, int64_t* files) : root_(std::move(root)), files_(files) {}
 
   /** Lists `dir` and its subfolders, following symlinks (as torchvision's os.walk(followlinks=True))
    *  but refusing a link that leads back to a folder above it, where os.walk would never end. */
@@ -79,6 +80,7 @@ class FolderWalk {
       if (entry.is_directory(kind)) {
         walk(entry.path(), depth + 1);
       } else if (has_image_extension(entry.path().filename().string())) {
+        check_limit(Limit::DatasetFiles, ++*files_, "image folder " + root_);
         found_.emplace_back(entry.path().parent_path().string(), entry.path().filename().string());
       }
     }
@@ -89,6 +91,7 @@ class FolderWalk {
 
  private:
   std::string root_;
+  int64_t* files_;
   std::vector<DirectoryId> ancestors_;
   std::vector<std::pair<std::string, std::string>> found_;
 };
@@ -108,14 +111,16 @@ FileList scan_image_folder(const std::string& root) {
     if (entry.is_directory(kind)) list.classes.push_back(entry.path().filename().string());
   }
   std::sort(list.classes.begin(), list.classes.end());
+  check_limit(Limit::Classes, static_cast<int64_t>(list.classes.size()), "image folder " + root + " (class folders)");
   if (list.classes.empty()) {
     fail(ErrorCode::InvalidArgument, "image folder ", root,
          " has no class folders (expected one subfolder per class, as torchvision's ImageFolder)");
   }
   std::vector<std::string> empty;
+  int64_t files = 0;
   for (size_t label = 0; label < list.classes.size(); ++label) {
     // os.walk order, sorted: by containing folder, then by file name.
-    FolderWalk walk(root);
+    FolderWalk walk(root, &files);
     walk.walk(fs::path(root) / list.classes[label], 1);
     std::vector<std::pair<std::string, std::string>> found = walk.take();
     if (found.empty()) empty.push_back(list.classes[label]);
@@ -134,16 +139,62 @@ FileList scan_image_folder(const std::string& root) {
   return list;
 }
 
+namespace {
+// Longer than any path a filesystem accepts (PATH_MAX is 4096) plus a label.
+constexpr size_t kMaxLineBytes = 16384;
+
+/** Hands out a file's lines one at a time, reading it in blocks: a list's size costs no memory of its own. */
+class LineReader {
+ public:
+  explicit LineReader(const std::string& path) : path_(path), file_(io::open_readable(path)) {}
+
+  bool next(std::string& line) {
+    line.clear();
+    for (;;) {
+      const auto newline = std::find(block_.begin() + static_cast<std::ptrdiff_t>(used_), block_.end(), '\n');
+      line.append(block_.begin() + static_cast<std::ptrdiff_t>(used_), newline);
+      if (line.size() > kMaxLineBytes) {
+        fail(ErrorCode::CorruptFile, "file list ", path_, " line ", number_ + 1, ": longer than ", kMaxLineBytes,
+             " bytes; is this a list of path,label lines?");
+      }
+      if (newline != block_.end()) {
+        used_ = static_cast<size_t>(newline - block_.begin()) + 1;
+        ++number_;
+        return true;
+      }
+      if (offset_ == file_.size) {
+        used_ = block_.size();
+        if (line.empty()) return false;
+        ++number_;
+        return true;
+      }
+      block_.resize(static_cast<size_t>(std::min<uint64_t>(file_.size - offset_, uint64_t{1} << 20)));
+      io::read_exact(file_, path_, offset_, block_.data(), block_.size());
+      offset_ += block_.size();
+      used_ = 0;
+    }
+  }
+
+  int64_t number() const { return number_; }
+
+ private:
+  std::string path_;
+  io::ReadableFile file_;
+  std::string block_;
+  size_t used_ = 0;
+  uint64_t offset_ = 0;
+  int64_t number_ = 0;
+};
+}  // namespace
+
 FileList read_file_list(const std::string& list_path, const std::string& root) {
-  // Read whole through the checked opener: a FIFO or a directory given as the list is an error, not a hang.
-  const io::ReadableFile file = io::open_readable(list_path);
-  std::string text(file.size, '\0');
-  if (file.size > 0) io::read_exact(file, list_path, 0, text.data(), text.size());
-  std::istringstream in(text);
+  // Read through the checked opener: a FIFO or a directory given as the list is an error, not a hang.
+  LineReader in(list_path);
   FileList list;
   list.root = root.empty() ? fs::path(list_path).parent_path().string() : root;
   std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
+  while (in.next(line)) {
+    const int64_t number = in.number();
     line = trim(line);
     if (line.empty()) continue;
     const auto comma = line.rfind(',');
@@ -163,6 +214,9 @@ FileList read_file_list(const std::string& list_path, const std::string& root) {
       fail(ErrorCode::CorruptFile, "file list ", list_path, " line ", number, ": expected path,label with a label >= 0, got '",
            line, "'");
     }
+    check_limit(Limit::Classes, std::min<long long>(value, INT64_MAX - 1) + 1,
+                "file list " + list_path + " line " + std::to_string(number) + " (label " + label + ")");
+    check_limit(Limit::DatasetFiles, static_cast<int64_t>(list.paths.size()) + 1, "file list " + list_path);
     list.paths.push_back(path);
     list.labels.push_back(value);
   }

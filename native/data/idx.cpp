@@ -1,5 +1,6 @@
 #include "data/idx.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -13,17 +14,22 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace distillery::data {
 
 namespace {
 
 constexpr uint8_t kUnsignedByte = 0x08;
-// Bounds each read and each growth of the buffer, so a header that claims far more data than the
-// file holds fails with a truncation error instead of one huge allocation.
+// Bounds each read; the buffer grows by doubling from kFirstChunk as data arrives, so a header that
+// claims more than the stream holds costs at most twice what is there, not what it claims.
 constexpr size_t kChunk = size_t{16} << 20;
+constexpr size_t kFirstChunk = size_t{1} << 16;
 // Far beyond any real IDX file; keeps the size product from overflowing on a garbage header.
 constexpr uint64_t kMaxBytes = uint64_t{1} << 48;
+// Deflate cannot shrink data by more than 1032:1, so a gzip file of n bytes holds at most this
+// many times n: a header that declares more is a lie, found before anything is decompressed.
+constexpr uint64_t kMaxDeflateRatio = 1032;
 
 struct GzClose {
   void operator()(gzFile file) const { gzclose(file); }
@@ -46,10 +52,19 @@ class IdxStream {
       if (errno == ENOENT) fail(ErrorCode::FileNotFound, "IDX file not found: ", path_);
       fail(ErrorCode::Io, "cannot open ", path_, ": ", errno ? std::strerror(errno) : "out of memory");
     }
-    gzbuffer(file_.get(), 1u << 20);
+    gzbuffer(file_.get(), 1u << 16);
   }
 
   uint64_t offset() const { return offset_; }
+
+  /** The most bytes the stream can hold: the file's size, or the deflate bound for a gzip file.
+   *  Call after the first read (zlib decides then whether the file is gzip). */
+  uint64_t most_bytes() const {
+    struct stat info {};
+    if (::stat(path_.c_str(), &info) != 0) return kMaxBytes;
+    const auto size = static_cast<uint64_t>(info.st_size);
+    return gzdirect(file_.get()) != 0 ? size : size * kMaxDeflateRatio;
+  }
 
   /** Reads up to n bytes; fewer only at the end of the stream. Throws on a broken gzip stream. */
   size_t read_some(uint8_t* dst, size_t n) {
@@ -153,12 +168,18 @@ torch::Tensor read_idx(const std::string& path, int64_t dims) {
   }
 
   const uint64_t data_offset = in.offset();
-  std::vector<uint8_t> data;
-  while (data.size() < total) {
-    const size_t have = data.size();
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(total - have, kChunk));
-    data.resize(have + want);
-    const size_t got = in.read_some(data.data() + have, want);
+  if (data_offset + total > in.most_bytes()) {
+    fail(ErrorCode::CorruptFile, path, ": truncated or corrupt: the header declares ", total, " bytes of data at offset ",
+         data_offset, " (sizes ", torch::IntArrayRef(sizes), "), more than the file can hold (at most ", in.most_bytes(),
+         " bytes)");
+  }
+  check_limit(Limit::DatasetBytes, static_cast<int64_t>(total), path + " (the size its IDX header declares)");
+  auto data = std::make_shared<std::vector<uint8_t>>();
+  while (data->size() < total) {
+    const size_t have = data->size();
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(total - have, std::min(kChunk, std::max(kFirstChunk, have))));
+    data->resize(have + want);
+    const size_t got = in.read_some(data->data() + have, want);
     if (got < want) {
       fail(ErrorCode::CorruptFile, path, ": truncated: expected ", total, " bytes of data at offset ", data_offset,
            " (header sizes ", torch::IntArrayRef(sizes), "), got ", have + got);
@@ -166,9 +187,10 @@ torch::Tensor read_idx(const std::string& path, int64_t dims) {
   }
   in.expect_end();
 
-  torch::Tensor out = torch::empty(sizes, torch::kUInt8);
-  std::memcpy(out.data_ptr<uint8_t>(), data.data(), data.size());
-  return out;
+  if (total == 0) return torch::empty(sizes, torch::kUInt8);
+  // The tensor keeps the bytes it was read into: no second copy of a dataset.
+  return torch::from_blob(
+      data->data(), sizes, [data](void*) {}, torch::kUInt8);
 }
 
 ImageDataset load_idx_split(const std::string& dir, const std::string& split, int64_t num_classes) {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "data/resize.h"
 #include "io/posix_file.h"
 
@@ -27,6 +28,7 @@ ThreadBuffers& buffers() {
 
 void read_file(const std::string& path, std::vector<uint8_t>& out) {
   const io::ReadableFile file = io::open_readable(path);
+  check_limit(Limit::ImageFileBytes, static_cast<int64_t>(file.size), path);
   out.resize(static_cast<size_t>(file.size));
   if (file.size > 0) io::read_exact(file, path, 0, out.data(), out.size());
 }
@@ -34,6 +36,7 @@ void read_file(const std::string& path, std::vector<uint8_t>& out) {
 
 void check_transform(const FileTransform& t) {
   if (t.size < 1) fail(ErrorCode::InvalidArgument, "image size must be >= 1, got ", t.size);
+  check_limit(Limit::ImageSide, std::max(t.size, t.train ? t.size : t.resize), "image transform (size and resize)");
   if (!t.train && t.resize < t.size) {
     fail(ErrorCode::InvalidArgument, "resize (", t.resize, ") must be at least the image size (", t.size, ")");
   }

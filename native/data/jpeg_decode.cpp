@@ -10,6 +10,7 @@
 #include <jpeglib.h>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "data/image_codecs.h"
 
 namespace distillery::data {
@@ -22,7 +23,17 @@ struct ErrorManager {
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
   bool truncated;
+  int64_t scans;  // the scan count that went over the limit, once one has
 };
+
+// A progressive JPEG may hold any number of scans, each a pass over the whole image, so a small
+// file can cost minutes of decoding; libjpeg reports each scan to the progress monitor.
+struct ScanLimit {
+  jpeg_progress_mgr pub;  // first, as for ErrorManager
+  int64_t max_scans;
+};
+
+constexpr int kLimitJump = 2;
 
 [[noreturn]] void on_error(j_common_ptr cinfo) {
   auto* errors = reinterpret_cast<ErrorManager*>(cinfo->err);
@@ -35,12 +46,30 @@ void on_message(j_common_ptr cinfo, int level) {
   if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF) reinterpret_cast<ErrorManager*>(cinfo->err)->truncated = true;
 }
 
+void on_progress(j_common_ptr cinfo) {
+  auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
+  const auto* limit = reinterpret_cast<ScanLimit*>(cinfo->progress);
+  if (d->input_scan_number > limit->max_scans) {
+    auto* errors = reinterpret_cast<ErrorManager*>(cinfo->err);
+    errors->scans = d->input_scan_number;
+    std::longjmp(errors->jump, kLimitJump);
+  }
+}
+
 class Decompressor {
  public:
   Decompressor() {
     cinfo.err = jpeg_std_error(&errors.pub);
     errors.pub.error_exit = on_error;
     errors.pub.emit_message = on_message;
+    scans.pub.progress_monitor = on_progress;
+    scans.max_scans = limit(Limit::JpegScans);
+  }
+
+  /** jpeg_create_decompress, which clears every field but the error manager, then the scan limit. */
+  void create() {
+    jpeg_create_decompress(&cinfo);
+    cinfo.progress = &scans.pub;
   }
   ~Decompressor() { jpeg_destroy_decompress(&cinfo); }
   Decompressor(const Decompressor&) = delete;
@@ -48,7 +77,18 @@ class Decompressor {
 
   jpeg_decompress_struct cinfo{};
   ErrorManager errors{};
+  ScanLimit scans{};
 };
+
+void check_pixels(const jpeg_decompress_struct& cinfo, const std::string& name) {
+  check_limit(Limit::ImagePixels, static_cast<int64_t>(cinfo.image_height) * static_cast<int64_t>(cinfo.image_width),
+              name + " (" + std::to_string(cinfo.image_width) + "x" + std::to_string(cinfo.image_height) + " JPEG)");
+}
+
+[[noreturn]] void fail_jump(bool scans, const ErrorManager& errors, const std::string& name, const char* what) {
+  if (scans) check_limit(Limit::JpegScans, errors.scans, name + " (progressive JPEG)");
+  fail(ErrorCode::CorruptFile, name, ": ", what, " (", errors.message, ")");
+}
 
 // Pillow reads CMYK JPEGs as Adobe-inverted ("CMYK;I") and converts with
 // R = (255 - K) - (C * (255 - K)) / 255, rounded as its MULDIV255; on the stored values that is this.
@@ -80,10 +120,18 @@ Region clamp(const Region& r, int64_t height, int64_t width, const std::string& 
 
 ImageInfo probe_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   Decompressor d;
-  if (setjmp(d.errors.jump)) fail(ErrorCode::CorruptFile, name, ": corrupt JPEG header (", d.errors.message, ")");
-  jpeg_create_decompress(&d.cinfo);
+  switch (setjmp(d.errors.jump)) {
+    case 0:
+      break;
+    case kLimitJump:
+      fail_jump(true, d.errors, name, "corrupt JPEG header");
+    default:
+      fail_jump(false, d.errors, name, "corrupt JPEG header");
+  }
+  d.create();
   jpeg_mem_src(&d.cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&d.cinfo, TRUE);
+  check_pixels(d.cinfo, name);
   return {ImageFormat::Jpeg, static_cast<int64_t>(d.cinfo.image_height), static_cast<int64_t>(d.cinfo.image_width)};
 }
 
@@ -92,10 +140,18 @@ void decode_jpeg(const uint8_t* data, size_t size, const std::string& name, cons
   Decompressor d;
   jpeg_decompress_struct& cinfo = d.cinfo;
   // Nothing with a destructor is created between here and the last libjpeg call.
-  if (setjmp(d.errors.jump)) fail(ErrorCode::CorruptFile, name, ": corrupt JPEG (", d.errors.message, ")");
-  jpeg_create_decompress(&cinfo);
+  switch (setjmp(d.errors.jump)) {
+    case 0:
+      break;
+    case kLimitJump:
+      fail_jump(true, d.errors, name, "corrupt JPEG");
+    default:
+      fail_jump(false, d.errors, name, "corrupt JPEG");
+  }
+  d.create();
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
+  check_pixels(cinfo, name);
   const auto height = static_cast<int64_t>(cinfo.image_height), width = static_cast<int64_t>(cinfo.image_width);
   const DecodePlan p = plan({ImageFormat::Jpeg, height, width});
   const Region r = clamp(p.region, height, width, name);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/runtime.h"
 #include "data/sampler.h"
 
@@ -17,6 +18,9 @@ void check_options(const LoaderOptions& o, const SampleSource& d) {
   if (o.batch_size < 1) fail(ErrorCode::InvalidArgument, "batch_size must be >= 1, got ", o.batch_size);
   if (o.workers < 0) fail(ErrorCode::InvalidArgument, "workers must be >= 0 (0 = all cores), got ", o.workers);
   if (o.prefetch < 1) fail(ErrorCode::InvalidArgument, "prefetch must be >= 1, got ", o.prefetch);
+  check_limit(Limit::BatchSize, o.batch_size, "loader batch size");
+  check_limit(Limit::Threads, o.workers, "loader workers");
+  check_limit(Limit::Prefetch, o.prefetch, "loader prefetch");
   if (o.world_size < 1) fail(ErrorCode::InvalidArgument, "world_size must be >= 1, got ", o.world_size);
   if (o.rank < 0 || o.rank >= o.world_size) {
     fail(ErrorCode::InvalidArgument, "rank must be in [0, ", o.world_size, "), got ", o.rank);
@@ -201,8 +205,8 @@ Batch Loader::build(int64_t batch) {
     try {
       source_->write(index, epoch_, sample_seed(options_.seed, epoch_, index), images + kept * sample_bytes, extras);
     } catch (const Error& e) {
-      const bool unreadable =
-          e.code() == ErrorCode::CorruptFile || e.code() == ErrorCode::FileNotFound || e.code() == ErrorCode::Io;
+      const bool unreadable = e.code() == ErrorCode::CorruptFile || e.code() == ErrorCode::FileNotFound ||
+                              e.code() == ErrorCode::Io || e.code() == ErrorCode::Limit;
       if (!options_.skip_bad || !unreadable) throw;
       skipped_.fetch_add(1);
       continue;

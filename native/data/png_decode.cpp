@@ -1,64 +1,137 @@
-// PNG through libpng's simplified API: any bit depth, palette, grayscale or alpha comes out as
-// 8-bit RGBA, and the alpha is dropped as Pillow's convert("RGB") drops it. PNG has no cheap
-// partial decode, so the whole image is decoded and the region copied out.
+// PNG through libpng's row API: palette, grayscale, 16-bit and alpha come out as 8-bit RGB (the
+// alpha dropped, 16-bit samples cut to their high byte, no gamma applied), as Pillow's
+// convert("RGB") makes them. Only the rows a region needs are kept: a plain PNG is read row by row
+// and reading stops below the region; an interlaced one needs every pass, so the region's rows
+// are kept at full width while the rest go through one scratch row.
 #include <algorithm>
+#include <csetjmp>
 #include <cstring>
 
 #include <png.h>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "data/image_codecs.h"
 
 namespace distillery::data {
 
 namespace {
-class PngImage {
- public:
-  PngImage(const uint8_t* data, size_t size, const std::string& name) {
-    image_.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_memory(&image_, data, size)) {
-      fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", image_.message, ")");
-    }
-  }
-  ~PngImage() { png_image_free(&image_); }
-  PngImage(const PngImage&) = delete;
-  PngImage& operator=(const PngImage&) = delete;
+struct Input {
+  const uint8_t* data;
+  size_t size;
+  size_t at;
+};
 
-  png_image& get() { return image_; }
+struct Failure {
+  char message[256];
+};
+
+[[noreturn]] void on_error(png_structp png, png_const_charp message) {
+  auto* failure = static_cast<Failure*>(png_get_error_ptr(png));
+  std::snprintf(failure->message, sizeof(failure->message), "%s", message);
+  png_longjmp(png, 1);
+}
+
+void on_warning(png_structp, png_const_charp) {}
+
+void read_input(png_structp png, png_bytep to, size_t n) {
+  auto* in = static_cast<Input*>(png_get_io_ptr(png));
+  if (n > in->size - in->at) png_error(png, "the data ends before the image does (truncated)");
+  std::memcpy(to, in->data + in->at, n);
+  in->at += n;
+}
+
+// Owns libpng's read and info structs.
+class PngReader {
+ public:
+  PngReader(const uint8_t* data, size_t size) : input_{data, size, 0} {
+    png_ = png_create_read_struct(PNG_LIBPNG_VER_STRING, &failure_, on_error, on_warning);
+    if (png_ != nullptr) info_ = png_create_info_struct(png_);
+    if (png_ == nullptr || info_ == nullptr) throw std::bad_alloc();
+    png_set_read_fn(png_, &input_, read_input);
+  }
+  ~PngReader() { png_destroy_read_struct(&png_, &info_, nullptr); }
+  PngReader(const PngReader&) = delete;
+  PngReader& operator=(const PngReader&) = delete;
+
+  png_structp png() { return png_; }
+  png_infop info() { return info_; }
+  const char* message() const { return failure_.message; }
 
  private:
-  png_image image_{};
+  Input input_;
+  Failure failure_{};
+  png_structp png_ = nullptr;
+  png_infop info_ = nullptr;
 };
+
+void check_pixels(int64_t height, int64_t width, const std::string& name) {
+  check_limit(Limit::ImagePixels, height * width, name + " (" + std::to_string(width) + "x" + std::to_string(height) + " PNG)");
+}
 }  // namespace
 
 ImageInfo probe_png(const uint8_t* data, size_t size, const std::string& name) {
-  PngImage png(data, size, name);
-  return {ImageFormat::Png, static_cast<int64_t>(png.get().height), static_cast<int64_t>(png.get().width)};
+  PngReader reader(data, size);
+  png_structp png = reader.png();
+  png_infop info = reader.info();
+  if (setjmp(png_jmpbuf(png))) fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", reader.message(), ")");
+  png_read_info(png, info);
+  const auto height = static_cast<int64_t>(png_get_image_height(png, info));
+  const auto width = static_cast<int64_t>(png_get_image_width(png, info));
+  check_pixels(height, width, name);
+  return {ImageFormat::Png, height, width};
 }
 
 void decode_png(const uint8_t* data, size_t size, const std::string& name, const DecodePlanner& plan, DecodeScratch& scratch,
                 DecodedRegion& out) {
-  PngImage png(data, size, name);
-  png_image& image = png.get();
-  image.format = PNG_FORMAT_RGBA;
-  const int64_t height = image.height, width = image.width;
-  const Region region = plan({ImageFormat::Png, height, width}).region;
-  scratch.rows.resize(static_cast<size_t>(height * width * 4));
-  if (!png_image_finish_read(&image, nullptr, scratch.rows.data(), 0, nullptr)) {
-    fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", image.message, ")");
-  }
-  const int64_t top = std::clamp<int64_t>(region.top, 0, height), left = std::clamp<int64_t>(region.left, 0, width);
-  const int64_t rows = std::min(region.top + region.height, height) - top;
-  const int64_t columns = std::min(region.left + region.width, width) - left;
+  PngReader reader(data, size);
+  png_structp png = reader.png();
+  png_infop info = reader.info();
+  // Everything with a destructor exists before this point: libpng's errors longjmp back here.
+  if (setjmp(png_jmpbuf(png))) fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", reader.message(), ")");
+  png_read_info(png, info);
+  const auto height = static_cast<int64_t>(png_get_image_height(png, info));
+  const auto width = static_cast<int64_t>(png_get_image_width(png, info));
+  check_pixels(height, width, name);
+  const Region r = plan({ImageFormat::Png, height, width}).region;
+  const int64_t top = std::clamp<int64_t>(r.top, 0, height), left = std::clamp<int64_t>(r.left, 0, width);
+  const int64_t rows = std::min(r.top + r.height, height) - top;
+  const int64_t columns = std::min(r.left + r.width, width) - left;
   if (rows <= 0 || columns <= 0) {
-    fail(ErrorCode::InvalidArgument, name, ": region ", region.height, "x", region.width, " at (", region.top, ", ", region.left,
+    fail(ErrorCode::InvalidArgument, name, ": region ", r.height, "x", r.width, " at (", r.top, ", ", r.left,
          ") lies outside the ", height, "x", width, " image");
   }
+
+  const int color = png_get_color_type(png, info);
+  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if (color == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8) png_set_expand_gray_1_2_4_to_8(png);
+  if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
+  png_set_strip_16(png);
+  png_set_strip_alpha(png);
+  const int passes = png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  if (png_get_rowbytes(png, info) != static_cast<size_t>(width) * 3) {
+    fail(ErrorCode::CorruptFile, name, ": corrupt PNG (rows of ", png_get_rowbytes(png, info), " bytes after conversion to RGB)");
+  }
+
+  const size_t row_bytes = static_cast<size_t>(width) * 3;
+  // An interlaced image's later passes fill in rows its earlier ones began, so kept rows stay whole.
+  const int64_t kept = passes > 1 ? rows : 0;
+  scratch.rows.resize(row_bytes * static_cast<size_t>(kept + 1));
   out.pixels.resize(static_cast<size_t>(rows * columns * 3));
-  for (int64_t y = 0; y < rows; ++y) {
-    const uint8_t* in = scratch.rows.data() + ((top + y) * width + left) * 4;
-    uint8_t* to = out.pixels.data() + y * columns * 3;
-    for (int64_t x = 0; x < columns; ++x, in += 4, to += 3) std::memcpy(to, in, 3);
+  uint8_t* spare = scratch.rows.data() + row_bytes * static_cast<size_t>(kept);
+  const int64_t last = passes > 1 ? height : top + rows;
+  for (int pass = 0; pass < passes; ++pass) {
+    for (int64_t y = 0; y < last; ++y) {
+      const bool inside = y >= top && y < top + rows;
+      uint8_t* row = inside && kept > 0 ? scratch.rows.data() + row_bytes * static_cast<size_t>(y - top) : spare;
+      png_read_row(png, row, nullptr);
+      if (inside && kept == 0) std::memcpy(out.pixels.data() + (y - top) * columns * 3, row + left * 3, columns * 3);
+    }
+  }
+  for (int64_t y = 0; y < kept; ++y) {
+    std::memcpy(out.pixels.data() + y * columns * 3, scratch.rows.data() + row_bytes * static_cast<size_t>(y) + left * 3,
+                columns * 3);
   }
   out.height = rows;
   out.width = columns;

@@ -1,4 +1,5 @@
 // The name -> architecture table behind build_model and list_archs.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <functional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "models/cifar_resnet.h"
 #include "models/imagenet_resnet.h"
 #include "models/net.h"
@@ -85,20 +87,48 @@ WideResNetOptions parse_wrn(const std::string& arch) {
   return {*depth, *widen};
 }
 
+const Arch* find_arch(const std::string& name) {
+  for (const auto& arch : table()) {
+    if (arch.name == name) return &arch;
+  }
+  return nullptr;
+}
+
+// An upper estimate of the parameters `spec` makes, from its sizes alone, so that a spec of absurd
+// size is refused before any of it is allocated. The zoo's fixed architectures count only for what
+// the spec scales: the input convolution and the classifier. In doubles: the sizes may be anything.
+double estimate_parameters(const ModelSpec& spec) {
+  double body = 0, features = 2048;  // the widest zoo network's feature width
+  if (spec.arch.rfind(kWrnPrefix, 0) == 0 && spec.blocks.empty()) {
+    const WideResNetOptions wrn = parse_wrn(spec.arch);
+    const double n = static_cast<double>(wrn.depth - 4) / 6, k = static_cast<double>(wrn.widen);
+    body = 2 * 9 * n * (16 * 16 + 32 * 32 + 64 * 64) * k * k;  // two 3x3 convolutions per block, widths 16k, 32k, 64k
+    features = 64 * k;
+  } else if (const Arch* arch = find_arch(spec.arch); arch != nullptr && arch->cifar && !spec.blocks.empty()) {
+    for (size_t s = 0; s < spec.blocks.size(); ++s) {
+      const double width = static_cast<double>(arch->cifar->widths[std::min<size_t>(s + 1, 3)]);
+      for (const int64_t inner : spec.blocks[s]) body += 2 * 9 * width * static_cast<double>(inner);
+    }
+  }
+  body += static_cast<double>(spec.in_channels) * 64 * 49;
+  const double head = features * static_cast<double>(spec.num_classes);
+  return (body + head) * static_cast<double>(std::max<int64_t>(1, spec.branches));
+}
 }  // namespace
 
 Net build_model(const ModelSpec& spec) {
   if (spec.in_channels < 1) fail(ErrorCode::InvalidArgument, "in_channels must be >= 1, got ", spec.in_channels);
   if (spec.num_classes < 2) fail(ErrorCode::InvalidArgument, "num_classes must be >= 2, got ", spec.num_classes);
+  check_limit(Limit::Classes, spec.num_classes, "model '" + spec.arch + "'");
+  const double estimate = estimate_parameters(spec);
+  check_limit(Limit::Parameters, estimate >= 9.0e18 ? INT64_MAX : static_cast<int64_t>(estimate),
+              "model '" + spec.arch + "' (estimated before it is built)");
   if (spec.branches != 0) {
     if (spec.gated) fail(ErrorCode::InvalidArgument, "student search gates a plain network, not a ONE one (branches must be 0)");
     return std::make_shared<OneNetImpl>(spec, spec.branches);
   }
   if (!spec.blocks.empty() || spec.gated) {
-    const Arch* found = nullptr;
-    for (const auto& arch : table()) {
-      if (arch.name == spec.arch) found = &arch;
-    }
+    const Arch* found = find_arch(spec.arch);
     if (found == nullptr || !found->cifar) {
       fail(ErrorCode::InvalidArgument, spec.gated ? "student search" : "custom blocks",
            " works on CIFAR ResNets (resnet8 ... resnet110, ", "resnet8x4, resnet32x4), not '", spec.arch, "'");

@@ -21,7 +21,7 @@ export interface LoaderBenchmark {
   meanScale: number;
 }
 
-/** Measures `options.epochs` passes over the images (the first `--limit` of them) and prints the rates. */
+/** Measures `options.epochs` passes over the images (the first `--images` of them) and prints the rates. */
 export async function benchLoaderCommand(options: BenchLoaderOptions, output: OutputOptions): Promise<LoaderBenchmark> {
   const threads = options.threads || availableParallelism();
   const dataset = await Dataset.openImageFolder({
@@ -32,7 +32,7 @@ export async function benchLoaderCommand(options: BenchLoaderOptions, output: Ou
     resize: options.resize,
     dctScaling: options.dctScaling,
   });
-  const limit = Math.min(options.limit ?? dataset.size, dataset.size);
+  const count = Math.min(options.images ?? dataset.size, dataset.size);
   const loader = new Loader(dataset, {
     batchSize: options.batchSize,
     shuffle: true,
@@ -44,7 +44,7 @@ export async function benchLoaderCommand(options: BenchLoaderOptions, output: Ou
     prefetch: 2 * threads,
     mean: [0],
     std: [1],
-    subset: Array.from({ length: limit }, (_, i) => i),
+    subset: Array.from({ length: count }, (_, i) => i),
     skipBadFiles: options.skipBadFiles,
   });
   try {

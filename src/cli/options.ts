@@ -79,7 +79,8 @@ export async function resolveRunConfig(
     );
   }
   const flags = flagsToConfig(raw, method ? methodFlags(method) : []);
-  return buildConfig(mergeConfig(defaults, file ?? {}), mergeConfig(flags, overrides));
+  const limits = options.limit as ConfigPatch | undefined;
+  return buildConfig(mergeConfig(defaults, file ?? {}), mergeConfig(mergeConfig(flags, limits ? { limits } : {}), overrides));
 }
 
 /** The method named on the command line (`--method X` or `--method=X`), if any: for help. */

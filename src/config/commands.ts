@@ -80,7 +80,7 @@ export const BenchLoaderOptions = z
     resize: z.coerce.number().int().min(1).default(256),
     eval: z.boolean().default(false),
     dctScaling: z.boolean().default(true),
-    limit: count.optional(),
+    images: count.optional(),
     epochs: z.coerce.number().int().min(1).default(1),
     skipBadFiles: z.boolean().default(false),
   })

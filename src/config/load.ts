@@ -10,6 +10,15 @@ import { RunConfig } from './schemas.js';
 /** A validated run configuration whose output directory has been resolved. */
 export type ResolvedRunConfig = RunConfig & { out: string };
 
+// YAML's warnings (an unknown directive, say) mean the file is not what its author thinks: refused
+// like errors. Aliases are capped, so a few lines cannot expand into gigabytes.
+function parseYaml(text: string): unknown {
+  const document = YAML.parseDocument(text);
+  const problem = [...document.errors, ...document.warnings][0];
+  if (problem) throw problem;
+  return document.toJS({ maxAliasCount: 100 });
+}
+
 /** Reads a YAML (.yml, .yaml) or JSON (.json) config file into an unvalidated mapping. */
 export async function loadConfigFile(path: string): Promise<ConfigPatch> {
   const extension = extname(path).toLowerCase();
@@ -22,7 +31,7 @@ export async function loadConfigFile(path: string): Promise<ConfigPatch> {
   });
   let parsed: unknown;
   try {
-    parsed = extension === '.json' ? JSON.parse(text) : YAML.parse(text);
+    parsed = extension === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     const format = extension === '.json' ? 'JSON' : 'YAML';
     throw new ConfigError([`config file '${path}' is not valid ${format}: ${(error as Error).message}`]);

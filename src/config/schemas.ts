@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { METHODS, methodNamed } from '../methods/registry.js';
 import { ScheduleConfig } from '../train/schedules.js';
+import { LimitsConfig } from './limits.js';
 
 // Nested sections use .prefault({}) so an omitted section is parsed, and so gets its defaults.
 
@@ -184,6 +185,8 @@ const commonRunOptions = {
   cudnnBenchmark: z.boolean().default(false),
   /** Intra-op threads; 0 means one per core (LibTorch's own default here would be 1). */
   threads: z.number().int().min(0).default(0),
+  /** Resource limits on outside input (docs/errors.md, E_LIMIT); unset ones keep their defaults. */
+  limits: LimitsConfig.prefault({}),
   out: z.string().min(1).optional(),
   /** Teacher checkpoints, for the methods that read teachers. */
   teachers: z.array(z.string().min(1)).default([]),

@@ -66,14 +66,28 @@ export async function readLabelsFile(path: string): Promise<RefinedLabels> {
   const { probs, given, labels, keep } = tensors;
   if (!probs || !given || !labels || !keep) return bad('it lacks one of the tensors probs, given, labels, keep');
   const n = record.samples;
-  if (probs.shape.join() !== `${n},${record.numClasses}` || [given, labels, keep].some((t) => t.shape.join() !== `${n}`)) {
-    return bad(`its tensor shapes disagree with its record (${n} samples, ${record.numClasses} classes)`);
+  const classes = record.numClasses;
+  if (!Number.isSafeInteger(n) || n < 1 || !Number.isSafeInteger(classes) || classes < 2) {
+    return bad(`its record's samples (${String(n)}) and numClasses (${String(classes)}) are not positive integers`);
   }
-  return {
-    record,
-    probs: probs.data as Float32Array,
-    given: given.data as Int32Array,
-    labels: labels.data as Int32Array,
-    keep: keep.data as Uint8Array,
-  };
+  if (probs.shape.join() !== `${n},${classes}` || [given, labels, keep].some((t) => t.shape.join() !== `${n}`)) {
+    return bad(`its tensor shapes disagree with its record (${n} samples, ${classes} classes)`);
+  }
+  if (!(
+    probs.data instanceof Float32Array &&
+    given.data instanceof Int32Array &&
+    labels.data instanceof Int32Array &&
+    keep.data instanceof Uint8Array
+  )) {
+    return bad('its tensors are not F32 probs, I32 given and labels, U8 keep');
+  }
+  const outside = [given.data, labels.data].map((t) => t.findIndex((label) => label < 0 || label >= classes));
+  if (outside.some((i) => i >= 0)) {
+    const [name, t] = outside[0]! >= 0 ? ['given', given.data] : ['labels', labels.data];
+    const i = outside[0]! >= 0 ? outside[0]! : outside[1]!;
+    return bad(`${name}[${i}] is ${t[i]}, outside its ${classes} classes`);
+  }
+  const flag = keep.data.findIndex((k) => k > 1);
+  if (flag >= 0) return bad(`keep[${flag}] is ${keep.data[flag]}, not 0 or 1`);
+  return { record, probs: probs.data, given: given.data, labels: labels.data, keep: keep.data };
 }

@@ -5,6 +5,8 @@
 // run that wants to replay it.
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 
+import { z } from 'zod';
+
 import { DistilleryError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { NativeBatch, NativeSoftLabelWriter } from '../native.js';
@@ -107,14 +109,46 @@ export interface SoftLabelUse {
   transform: SoftLabelHeader['transform'];
 }
 
-/** Throws E_ARGUMENT naming the first difference between how the cache was made and how the run trains. */
+const pair = z.tuple([z.number(), z.number()]);
+const HeaderSchema = z.object({
+  format: z.literal(SOFT_LABEL_FORMAT),
+  version: z.literal(1),
+  samples: z.number().int().positive(),
+  crops: z.number().int().positive(),
+  topK: z.number().int().positive(),
+  numClasses: z.number().int().positive(),
+  temperature: z.number(),
+  logits: z.boolean(),
+  perTeacher: z.boolean(),
+  seed: z.number().int(),
+  teachers: z.array(z.object({ path: z.string(), arch: z.string() })),
+  dataset: z.object({ root: z.string(), fingerprint: z.string() }),
+  transform: z.object({ size: z.number(), scale: pair, ratio: pair, flip: z.boolean() }),
+}) satisfies z.ZodType<SoftLabelHeader>;
+
+/**
+ * Throws E_ARGUMENT naming the first difference between how the cache was made and how the run
+ * trains, or E_CORRUPT_FILE when the header is not one cache-teachers writes.
+ */
 export function checkSoftLabelHeader(headerJson: string, use: SoftLabelUse): SoftLabelHeader {
-  const header = JSON.parse(headerJson) as SoftLabelHeader;
-  const refuse = (what: string) => {
-    throw new DistilleryError(`soft-label cache ${use.path} ${what}; make a new one with \`distillery cache-teachers\``, 'E_ARGUMENT');
+  const refuse = (what: string, code: 'E_ARGUMENT' | 'E_CORRUPT_FILE' = 'E_ARGUMENT'): never => {
+    throw new DistilleryError(`soft-label cache ${use.path} ${what}; make a new one with \`distillery cache-teachers\``, code);
   };
-  if (header.format !== SOFT_LABEL_FORMAT || header.version !== 1)
-    refuse(`has format ${header.format} v${header.version}, expected ${SOFT_LABEL_FORMAT} v1`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(headerJson);
+  } catch {
+    return refuse('has a header that is not JSON', 'E_CORRUPT_FILE');
+  }
+  const claimed = (raw ?? {}) as { format?: unknown; version?: unknown };
+  if (claimed.format !== SOFT_LABEL_FORMAT || claimed.version !== 1)
+    refuse(`has format ${String(claimed.format)} v${String(claimed.version)}, expected ${SOFT_LABEL_FORMAT} v1`);
+  const parsed = HeaderSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return refuse(`has a malformed header (${issue.path.join('.')}: ${issue.message})`, 'E_CORRUPT_FILE');
+  }
+  const header = parsed.data;
   if (header.dataset.fingerprint !== use.fingerprint)
     refuse(`was made for other data (${header.dataset.root}: its file list or labels differ from this dataset's)`);
   if (header.numClasses !== use.numClasses) refuse(`holds ${header.numClasses} classes, the dataset has ${use.numClasses}`);

@@ -24,7 +24,7 @@ import type { CheckpointRecord, EpochRecord } from '../io/checkpoint.js';
 import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadata, sameNetwork } from '../io/checkpoint.js';
 import type { ModelSpec } from '../models/model.js';
 import { Model, describeSpec } from '../models/model.js';
-import { setCudnnBenchmark, setSeed, setThreads } from '../runtime.js';
+import { setCudnnBenchmark, setLimits, setSeed, setThreads } from '../runtime.js';
 import { evaluate, evaluateMembers, evaluateOutputs } from './evaluate.js';
 import type { MethodDefinition, MethodSession } from './method.js';
 import type { TrainingEvents } from './events.js';
@@ -151,6 +151,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     const started = performance.now();
     const config = this.config;
     const place = rankEnvironment();
+    setLimits(config.limits);
     // Ranks on one node share its cores: by default each takes its share, not all of them.
     setThreads(config.threads === 0 && place ? Math.max(1, Math.floor(availableParallelism() / place.localWorldSize)) : config.threads);
     setSeed(config.seed);

@@ -42,7 +42,51 @@ FILES = {
     "dog/png_named.JPEG": lambda p: photo_like(70, 88, 6).save(p, "PNG"),
     "dog/rgba.png": lambda p: photo_like(66, 60, 7).convert("RGBA").save(p, "PNG"),
     "dog/large.jpg": lambda p: photo_like(410, 530, 8).save(p, "JPEG", quality=90),
+    "dog/interlaced.png": lambda p: interlaced_png(p, photo_like(53, 71, 9)),
+    "dog/palette.png": lambda p: palette_png(p, photo_like(45, 50, 10)),
+    "dog/gray_alpha.png": lambda p: photo_like(39, 44, 11).convert("LA").save(p, "PNG"),
+    "dog/bilevel.png": lambda p: photo_like(41, 37, 12).convert("1").save(p, "PNG"),
+    "dog/rgb16.png": lambda p: rgb16_png(p, photo_like(35, 47, 13)),
 }
+
+
+def png_chunk(kind, data):
+    import zlib
+    return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+
+def interlaced_png(path, image):
+    """Pillow writes no interlaced PNG; this writes one (Adam7, 8-bit RGB, filter None) by the spec."""
+    import zlib
+    pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    raw = b""
+    for y0, x0, dy, dx in [(0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2), (1, 0, 2, 1)]:
+        sub = pixels[y0::dy, x0::dx]
+        if sub.shape[0] and sub.shape[1]:
+            raw += b"".join(b"\0" + row.tobytes() for row in sub)
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 1])
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+
+
+def palette_png(path, image):
+    """A palette PNG whose palette has transparent entries (tRNS), as web graphics often are."""
+    paletted = image.convert("P", palette=Image.ADAPTIVE, colors=64)
+    paletted.info["transparency"] = bytes([0, 128] + [255] * 62)
+    paletted.save(path, "PNG", transparency=bytes([0, 128] + [255] * 62))
+
+
+def rgb16_png(path, image):
+    """16 bits per sample, written by hand (Pillow writes 8-bit RGB only); Pillow reads each sample's high byte."""
+    import zlib
+    pixels = np.asarray(image.convert("RGB"), dtype=np.uint16)
+    wide = (pixels * 257 + np.arange(pixels.size).reshape(pixels.shape) % 251).astype(">u2")
+    height, width = pixels.shape[:2]
+    raw = b"".join(b"\0" + row.tobytes() for row in wide)
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([16, 2, 0, 0, 0])
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
 
 
 def chw(image):
