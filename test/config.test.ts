@@ -74,6 +74,7 @@ describe('defaults', () => {
       teachers: [],
       distributed: { backend: 'auto', syncBatchNorm: false, bucketCapMb: 25, timeoutSeconds: 1800 },
       resume: false,
+      resumeWithChanges: false,
       checkpointEvery: 1,
       evalEvery: 1,
     });

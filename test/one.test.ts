@@ -221,5 +221,12 @@ describe('ONE training', () => {
     expect(resumed.epochs).toBe(3);
     const plainResume = await thrown(() => createRun(config({ epochs: 4, resume: true }, { method: 'supervised' })).execute());
     expect(plainResume).toMatchObject({ code: 'E_CHECKPOINT', message: expect.stringContaining('with 3 ONE branches') });
+    // Another optimizer or method setting than the checkpoint's is refused unless the run says so.
+    const changed = { epochs: 4, resume: true, optimizer: { type: 'adamw', lr: 0.01 } };
+    expect(await thrown(() => createRun(config(changed)).execute())).toMatchObject({
+      code: 'E_CHECKPOINT',
+      message: expect.stringMatching(/optimizer\.type: "sgd" -> "adamw".*optimizer\.lr: 0\.05 -> 0\.01.*--resume-with-changes/),
+    });
+    expect((await createRun(config({ ...changed, resumeWithChanges: true })).execute()).epochs).toBe(4);
   });
 });

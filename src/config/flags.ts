@@ -70,6 +70,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   configFlag('--init', 'model.init', 'string', 'initial student weights (checkpoint or safetensors)'),
   configFlag('--arch-spec', 'model.archSpec', 'string', 'a student found by `distillery search` (found.json): its architecture'),
   configFlag('--resume', 'resume', 'switch', 'continue from the last checkpoint in the output directory'),
+  configFlag(
+    '--resume-with-changes',
+    'resumeWithChanges',
+    'switch',
+    "resume although the method, its options, the optimizer or the schedule differ from the checkpoint's (a new optimizer type starts with fresh state)",
+  ),
 ];
 
 /**

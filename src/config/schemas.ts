@@ -192,6 +192,8 @@ const commonRunOptions = {
   teachers: z.array(z.string().min(1)).default([]),
   distributed: DistributedConfig.prefault({}),
   resume: z.boolean().default(false),
+  /** With resume: continue although the method, its options, the optimizer or the schedule differ from the checkpoint's. */
+  resumeWithChanges: z.boolean().default(false),
   /** Epochs between checkpoints. */
   checkpointEvery: z.number().int().min(1).default(1),
   /** Epochs between evaluations. */

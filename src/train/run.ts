@@ -25,6 +25,7 @@ import { CHECKPOINT_FORMAT, loadWeightsInto, readCheckpointRecord, recordMetadat
 import type { ModelSpec } from '../models/model.js';
 import { Model, describeSpec } from '../models/model.js';
 import { setCudnnBenchmark, setLimits, setSeed, setThreads } from '../runtime.js';
+import { resumeChanges } from './resume-changes.js';
 import { evaluate, evaluateMembers, evaluateOutputs } from './evaluate.js';
 import type { MethodDefinition, MethodSession } from './method.js';
 import type { TrainingEvents } from './events.js';
@@ -279,9 +280,18 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
           'E_CHECKPOINT',
         );
       }
+      const changes = resumeChanges(saved.config, config);
+      if (changes.length > 0 && !config.resumeWithChanges) {
+        throw new DistilleryError(
+          `cannot resume from ${ckpt}: this run would train differently from the run that wrote it (${changes.join('; ')}); ` +
+            'resume with the settings it was trained with, or pass --resume-with-changes to continue with these',
+          'E_CHECKPOINT',
+        );
+      }
       await trainer.loadCheckpoint(ckpt);
       record = { ...saved, config };
       this.emit('log', { message: `resumed from ${ckpt} after epoch ${saved.epoch}` });
+      if (changes.length > 0) this.emit('log', { message: `resumed with changed settings: ${changes.join('; ')}` });
     } else {
       if (config.resume) this.emit('log', { message: `no checkpoint at ${ckpt}; starting from scratch` });
       if (config.model.init !== undefined) await this.initialise(student, config.model.init);
