@@ -6,6 +6,19 @@
 
 namespace distillery {
 
+namespace {
+// JavaScript's safe integers: every one is exact as a double, and none overflows int64_t.
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+bool safe_integer(const nlohmann::json& v, int64_t& out) {
+  if (!v.is_number()) return false;
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > kMaxSafeInteger) return false;
+  out = static_cast<int64_t>(d);
+  return true;
+}
+}  // namespace
+
 Settings::Settings(nlohmann::json value, std::string context) : value_(std::move(value)), context_(std::move(context)) {
   if (value_.is_null()) value_ = nlohmann::json::object();
   if (!value_.is_object()) fail(ErrorCode::InvalidArgument, context_, " must be an object, got ", value_.type_name());
@@ -35,10 +48,9 @@ double Settings::number(const char* key, double fallback) const { return has(key
 int64_t Settings::integer(const char* key, int64_t fallback) const {
   if (!has(key)) return fallback;
   const double value = number(key);
-  if (value != std::floor(value) || std::fabs(value) > 9007199254740991.0) {
-    fail(ErrorCode::InvalidArgument, name(key), " must be an integer, got ", value);
-  }
-  return static_cast<int64_t>(value);
+  int64_t out = 0;
+  if (!safe_integer(*find(key), out)) fail(ErrorCode::InvalidArgument, name(key), " must be an integer, got ", value);
+  return out;
 }
 
 bool Settings::boolean(const char* key, bool fallback) const {
@@ -63,11 +75,9 @@ std::vector<int64_t> Settings::integers(const char* key) const {
   if (!v->is_array()) fail(ErrorCode::InvalidArgument, name(key), " must be an array of integers, got ", v->type_name());
   std::vector<int64_t> out;
   for (size_t i = 0; i < v->size(); ++i) {
-    const nlohmann::json& e = (*v)[i];
-    if (!e.is_number() || e.get<double>() != std::floor(e.get<double>())) {
-      fail(ErrorCode::InvalidArgument, name(key), "[", i, "] must be an integer");
-    }
-    out.push_back(e.get<int64_t>());
+    int64_t value = 0;
+    if (!safe_integer((*v)[i], value)) fail(ErrorCode::InvalidArgument, name(key), "[", i, "] must be an integer");
+    out.push_back(value);
   }
   return out;
 }
