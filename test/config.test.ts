@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { CONFIG_FLAGS, flagsToConfig } from '../src/config/flags.js';
-import { buildConfig, loadConfigFile } from '../src/config/load.js';
+import { buildConfig, loadConfigFile, resolveConfig } from '../src/config/load.js';
 import type { RunConfig } from '../src/config/schemas.js';
 import { METHODS, methodFlags, methodNamed } from '../src/methods/registry.js';
 
@@ -42,6 +42,13 @@ async function configErrorAsync(promise: Promise<unknown>): Promise<ConfigError>
 const SGD_DEFAULTS = { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 5e-4, noDecayBnBias: false };
 
 describe('defaults', () => {
+  it('are typed for code: a misspelt key or an unknown method does not compile, and is refused when run anyway', () => {
+    // @ts-expect-error batchSze is not a key of a run config
+    expect(() => buildConfig(undefined, { method: 'kd', teachers: ['t.ckpt'], batchSze: 32 })).toThrow(ConfigError);
+    // @ts-expect-error 'kdd' is not a method
+    expect(() => buildConfig(undefined, { method: 'kdd' })).toThrow(ConfigError);
+  });
+
   it('fill every option from the documented defaults', () => {
     expect(buildConfig(undefined, { method: 'supervised' })).toEqual({
       method: 'supervised',
@@ -116,7 +123,7 @@ describe('defaults', () => {
       expect(own, name).toEqual(name in sections ? [name] : []);
       if (name in sections) expect(config[name], name).toEqual(sections[name]);
     }
-    expect(configError(() => buildConfig(undefined, { method: 'kd', teachers: ['t.ckpt'], meal: { update: 'grl' } })).message).toMatch(
+    expect(configError(() => resolveConfig(undefined, { method: 'kd', teachers: ['t.ckpt'], meal: { update: 'grl' } })).message).toMatch(
       /^unknown key 'meal' \(valid keys: .*, method, kd\)$/,
     );
   });
@@ -135,8 +142,8 @@ describe('defaults', () => {
 
   it('name the output directory after method and architecture unless given', () => {
     const kd = { method: 'kd', teachers: ['t.ckpt'] };
-    expect(buildConfig(undefined, { ...kd, ...flagsToConfig({ arch: 'resnet8' }) }).out).toBe('runs/kd-resnet8');
-    expect(buildConfig(undefined, { ...kd, ...flagsToConfig({ out: 'elsewhere' }) }).out).toBe('elsewhere');
+    expect(resolveConfig(undefined, { ...kd, ...flagsToConfig({ arch: 'resnet8' }) }).out).toBe('runs/kd-resnet8');
+    expect(resolveConfig(undefined, { ...kd, ...flagsToConfig({ out: 'elsewhere' }) }).out).toBe('elsewhere');
   });
 });
 
@@ -177,7 +184,7 @@ describe('config files and flags', () => {
       optimizer: { type: 'adamw', betas: [0.8, 0.99] },
       schedule: { type: 'multistep', milestones: [5] },
     };
-    const config = buildConfig(file, flagsToConfig({ optimizer: 'sgd', schedule: 'cosine' }));
+    const config = resolveConfig(file, flagsToConfig({ optimizer: 'sgd', schedule: 'cosine' }));
     expect(config.optimizer).toEqual(SGD_DEFAULTS);
     expect(config.schedule).toEqual({ type: 'cosine', minLr: 0, warmupEpochs: 0, warmupStartFactor: 1 / 3 });
   });
@@ -219,13 +226,13 @@ describe('config files and flags', () => {
 
 describe('validation errors', () => {
   it('name an unknown key by its dotted path and suggest the closest valid key', () => {
-    const error = configError(() => buildConfig({ method: 'supervised', data: { augmnt: { pad: 1 } } }, {}));
+    const error = configError(() => resolveConfig({ method: 'supervised', data: { augmnt: { pad: 1 } } }, {}));
     expect(error.code).toBe('E_CONFIG');
     expect(error.message).toBe("unknown key 'data.augmnt' (did you mean 'augment'?)");
   });
 
   it('judge unknown keys against the chosen variant of a discriminated section', () => {
-    const error = configError(() => buildConfig({ method: 'supervised', optimizer: { type: 'adamw', momentum: 0.9 }, epoch: 3 }, {}));
+    const error = configError(() => resolveConfig({ method: 'supervised', optimizer: { type: 'adamw', momentum: 0.9 }, epoch: 3 }, {}));
     expect(error.problems).toEqual([
       "unknown key 'optimizer.momentum' (valid keys: type, lr, betas, eps, weightDecay, noDecayBnBias)",
       "unknown key 'epoch' (did you mean 'epochs'?)",
@@ -234,7 +241,7 @@ describe('validation errors', () => {
 
   it('name every bad value by its path with what was expected and what was given', () => {
     const error = configError(() =>
-      buildConfig(
+      resolveConfig(
         {
           method: 'supervised',
           epochs: 0,
@@ -288,7 +295,7 @@ describe('validation errors', () => {
     );
     expect(mixed.meal.blocks[1]).toEqual({ name: 'layer2', length: 64, weight: 0.1, adversarialWeight: 1, discriminator: true });
     expect(
-      configError(() => buildConfig(undefined, { method: 'meal', teachers: ['t.ckpt'], meal: { update: 'sometimes' } })).message,
+      configError(() => resolveConfig(undefined, { method: 'meal', teachers: ['t.ckpt'], meal: { update: 'sometimes' } })).message,
     ).toMatch(/^meal\.update: /);
     expect(configError(() => buildConfig(undefined, { method: 'mealv2' })).message).toMatch(/^teachers: distillation needs/);
   });

@@ -158,6 +158,29 @@ describe('training on Fashion-MNIST', () => {
     expect(error).toMatchObject({ code: 'E_SHAPE', message: expect.stringMatching(/3 input channel.*have 1/) });
   });
 
+  it('aborts between two steps when its signal fires, freeing everything; once() and off() listeners', async () => {
+    const baseline = liveHandles();
+    const controller = new AbortController();
+    const run = createRun(config('aborted', { epochs: 1 }));
+    let steps = 0;
+    let firstOnly = 0;
+    let removed = 0;
+    const never = () => (removed += 1);
+    run.on('step', never).off('step', never);
+    run.once('step', () => (firstOnly += 1));
+    run.on('step', (e) => {
+      steps += 1;
+      if (e.step === 3) controller.abort(new Error('enough'));
+    });
+    expect(await thrown(() => run.execute({ signal: controller.signal }))).toMatchObject({
+      code: 'E_INTERRUPTED',
+      message: expect.stringMatching(/aborted at step 3 \(epoch 1, batch 3 of 47\) \(enough\)/),
+    });
+    expect({ steps, firstOnly, removed }).toEqual({ steps: 3, firstOnly: 1, removed: 0 });
+    const now = liveHandles();
+    for (const kind of Object.keys(baseline) as (keyof typeof baseline)[]) expect(now[kind], kind).toBeLessThanOrEqual(baseline[kind]);
+  });
+
   it('frees every native handle it made, whether the run fails half-way or succeeds', async () => {
     // Handles an earlier test left to the garbage collector may be collected meanwhile: no kind may grow.
     const baseline = liveHandles();

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/errors.js';
 import type { ConfigFlag } from '../config/flags.js';
 import { CONFIG_FLAGS, flagsToConfig } from '../config/flags.js';
 import type { ResolvedRunConfig } from '../config/load.js';
-import { buildConfig, loadConfigFile } from '../config/load.js';
+import { loadConfigFile, resolveConfig } from '../config/load.js';
 import type { ConfigPatch } from '../config/merge.js';
 import { mergeConfig } from '../config/merge.js';
 import { methodFlags, methodNamed } from '../methods/registry.js';
@@ -80,7 +80,7 @@ export async function resolveRunConfig(
   }
   const flags = flagsToConfig(raw, method ? methodFlags(method) : []);
   const limits = options.limit as ConfigPatch | undefined;
-  return buildConfig(mergeConfig(defaults, file ?? {}), mergeConfig(mergeConfig(flags, limits ? { limits } : {}), overrides));
+  return resolveConfig(mergeConfig(defaults, file ?? {}), mergeConfig(mergeConfig(flags, limits ? { limits } : {}), overrides));
 }
 
 /** The method named on the command line (`--method X` or `--method=X`), if any: for help. */

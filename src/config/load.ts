@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import { describeIssues } from './issues.js';
 import { type ConfigPatch, mergeConfig } from './merge.js';
 import { NAMED_DATASETS } from './datasets.js';
+import type { RunConfigInput } from './schemas.js';
 import { RunConfig } from './schemas.js';
 
 /** A validated run configuration whose output directory has been resolved. */
@@ -44,8 +45,25 @@ export async function loadConfigFile(path: string): Promise<ConfigPatch> {
   return parsed as ConfigPatch;
 }
 
-/** Overlays flags on a config file's settings and validates the result; throws ConfigError naming every bad key. */
-export function buildConfig(fileConfig: ConfigPatch | undefined, flags: ConfigPatch): ResolvedRunConfig {
+/** Every key optional, all the way down; lists (and tuples) stay whole, since a patch replaces them. */
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/**
+ * A run config as code writes it: any part of what a config file may hold, typed, so a misspelt key
+ * (`batchSze`) or an unknown method (`'kdd'`) is a compile error; values are checked when built.
+ */
+export type RunConfigPatch = DeepPartial<RunConfigInput>;
+
+/**
+ * Builds a run config: `overrides` on `base` (a file's settings, or code's), then the defaults;
+ * throws ConfigError naming every bad key and value.
+ */
+export function buildConfig(base: RunConfigPatch | undefined, overrides: RunConfigPatch = {}): ResolvedRunConfig {
+  return resolveConfig(base as ConfigPatch | undefined, overrides as ConfigPatch);
+}
+
+/** buildConfig for patches whose shape is not known yet (a config file, parsed flags): the CLI's. */
+export function resolveConfig(fileConfig: ConfigPatch | undefined, flags: ConfigPatch): ResolvedRunConfig {
   const merged = withDatasetDefaults(mergeConfig(fileConfig ?? {}, flags));
   const result = RunConfig.safeParse(merged);
   if (!result.success) throw new ConfigError(describeIssues(result.error.issues, RunConfig, merged));

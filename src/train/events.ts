@@ -23,8 +23,26 @@ export class TypedEmitter<Events extends object> {
     return this;
   }
 
+  /** Adds a listener for the next `event` only. */
+  once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): this {
+    const wrapper: Listener<Events[K]> = (payload) => {
+      this.off(event, wrapper);
+      listener(payload);
+    };
+    return this.on(event, wrapper);
+  }
+
+  /** Removes a listener added with on() (the first registration of it). */
+  off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): this {
+    const list = this.listeners.get(event) ?? [];
+    const at = list.indexOf(listener as Listener<never>);
+    if (at >= 0) list.splice(at, 1);
+    return this;
+  }
+
   /** Calls every listener of `event` with `payload`. */
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    for (const listener of this.listeners.get(event) ?? []) (listener as Listener<Events[K]>)(payload);
+    // A copy: a once() listener removes itself while the list is being walked.
+    for (const listener of [...(this.listeners.get(event) ?? [])]) (listener as Listener<Events[K]>)(payload);
   }
 }

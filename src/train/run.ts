@@ -124,6 +124,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
   readonly config: ResolvedRunConfig;
   private readonly method: MethodDefinition;
   private stopRequested = false;
+  private signal: AbortSignal | undefined;
   private outLock: RunLock | undefined;
 
   /** A run of `config` with `method` (the registry's createRun picks the one `config.method` names). */
@@ -131,6 +132,15 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     super();
     this.config = config;
     this.method = method;
+  }
+
+  private abortIfAsked(where: string): void {
+    if (!this.signal?.aborted) return;
+    const reason = this.signal.reason instanceof Error ? this.signal.reason.message : String(this.signal.reason ?? 'aborted');
+    throw new DistilleryError(
+      `run aborted ${where} (${reason}); ${checkpointPath(this.config.out)} holds the last finished checkpoint, if any: --resume continues from it`,
+      'E_INTERRUPTED',
+    );
   }
 
   /** Runs inside a directory `lock` already holds (a search writes found.json beside the run's checkpoint). */
@@ -147,8 +157,15 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
     this.stopRequested = true;
   }
 
-  /** Trains (resuming if asked and possible), evaluates, checkpoints, and reports. */
-  async execute(): Promise<RunResult> {
+  /**
+   * Trains (resuming if asked and possible), evaluates, checkpoints, and reports. `signal` aborts
+   * the run between two steps: it rejects with E_INTERRUPTED, and the last checkpoint written stays
+   * as it was (resume continues from it). In a distributed run the other ranks then fail with
+   * E_DISTRIBUTED; requestStop() is the way to stop every rank at an epoch's end.
+   */
+  async execute(options: { signal?: AbortSignal } = {}): Promise<RunResult> {
+    this.signal = options.signal;
+    this.abortIfAsked('before its first step');
     const started = performance.now();
     const config = this.config;
     const place = rankEnvironment();
@@ -343,6 +360,7 @@ export class TrainingRun extends TypedEmitter<TrainingEvents> {
           images: stats.count,
           seconds: (performance.now() - epochStart) / 1000,
         });
+        this.abortIfAsked(`at step ${record.step} (epoch ${epoch + 1}, batch ${batchIndex} of ${trainLoader.batchesPerEpoch})`);
       }
       // One all-reduce: the epoch's sums, and whether any rank was asked to stop (a Ctrl-C reaches
       // the ranks at slightly different times; agreeing makes them all stop after this epoch).
