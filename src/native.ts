@@ -412,9 +412,23 @@ export interface NativeAddon {
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 let loaded: NativeAddon | undefined;
+let loadedFrom: string | undefined;
+
+/** The addon file native() loads or loaded: DISTILLERY_ADDON's, else the prebuild or local build node-gyp-build picks; undefined when there is none. */
+export function addonPath(): string | undefined {
+  if (loadedFrom) return loadedFrom;
+  if (process.env.DISTILLERY_ADDON) return process.env.DISTILLERY_ADDON;
+  try {
+    const load = createRequire(import.meta.url)('node-gyp-build') as { resolve(dir: string): string };
+    return load.resolve(packageRoot);
+  } catch {
+    return undefined;
+  }
+}
 
 function explainLoadFailure(error: unknown): DistilleryError {
-  const message = error instanceof Error ? error.message : String(error);
+  // Node appends the require stack on further lines: the first says what is missing.
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
   if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
     return new DistilleryError(
       `LibTorch could not be loaded (${message}). Install it with \`sudo apt-get install libtorch-dev\`, ` +
@@ -456,5 +470,6 @@ export function native(): NativeAddon {
     throw new DistilleryError(message, 'E_LIBTORCH_MISMATCH');
   }
   loaded = addon;
+  loadedFrom = addonPath();
   return addon;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { torchInfo } from '../src/index.js';
+import { VERSION, torchInfo } from '../src/index.js';
 import { FASHION_MNIST, runCli, runPython, tempDir } from './helpers.js';
 
 const dir = tempDir();
@@ -276,6 +276,13 @@ describe('distillery CLI', () => {
     // This machine's LibTorch is CPU-only: the check says so and how to get CUDA.
     expect(find('cuda').ok).toBe(false);
     expect(find('cuda').fix).toContain('LIBTORCH');
+    expect(find('distillery').detail).toBe(VERSION);
+    expect(find('addon').detail).toMatch(/^(prebuilt|built locally) for LibTorch \S+ CPU, \S+: \/.*\.node$/);
+    // Without a usable addon the other checks still run, and the output goes to stdout.
+    const broken = await runCli(['doctor'], { DISTILLERY_ADDON: join(dir.path, 'missing.node') });
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toMatch(/-- {2}addon +.*missing\.node: the distillery native addon is not built/);
+    expect(broken.stdout).toMatch(/ok {2}fashion-mnist/);
   });
 
   it('launch refuses a bad rank layout, a missing command and one with no distributed mode, naming them', async () => {

@@ -31,9 +31,9 @@ export function tempDir(prefix = 'distillery-test-'): { path: string; cleanup: (
  * Runs the built CLI (dist/cli.js); resolves with exit status, stdout and stderr. Asynchronous on
  * purpose: a long spawnSync blocks the test worker, which then misses vitest's RPC deadline.
  */
-export function runCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

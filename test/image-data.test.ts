@@ -314,7 +314,9 @@ describe('datasets on disk: image files (JPEG, PNG) and CIFAR binary', () => {
         loader.dispose();
         dataset.dispose();
       }
-      expect(buildConfig(undefined, { method: 'supervised', data: { dataset: `cifar${kind}` as 'cifar10' | 'cifar100', dataDir: cifar } }).data).toMatchObject({
+      expect(
+        buildConfig(undefined, { method: 'supervised', data: { dataset: `cifar${kind}` as 'cifar10' | 'cifar100', dataDir: cifar } }).data,
+      ).toMatchObject({
         augment: { pad: 4, flip: true },
       });
     }

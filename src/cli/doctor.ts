@@ -1,12 +1,15 @@
-// `distillery doctor`: what this installation found (LibTorch, CUDA, cuDNN, distributed backends,
-// threads, the default datasets), each with what to do when it is missing.
+// `distillery doctor`: what this installation found (distillery and its addon, LibTorch, CUDA,
+// cuDNN, distributed backends, threads, the default datasets), each with what to do when it is
+// missing. Every check that can run does, whatever failed before it.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { DATASET_DEFAULTS } from '../config/datasets.js';
 import { DistilleryError } from '../errors.js';
-import { native } from '../native.js';
+import type { NativeAddon } from '../native.js';
+import { addonPath, native } from '../native.js';
+import { VERSION } from '../version.js';
 import type { OutputOptions } from './options.js';
 
 /** One finding: `ok` false means the feature is unavailable, `fix` says how to get it. */
@@ -28,12 +31,35 @@ function version(n: number, parts: number[]): string {
   return out.join('.');
 }
 
-/** Everything doctor checks, in display order; throws only when the addon cannot load. */
+/** Everything doctor checks, in display order; an addon that cannot load is one failed check, not the end. */
 export function doctorChecks(): DoctorCheck[] {
-  const addon = native();
+  const checks: DoctorCheck[] = [];
+  checks.push({ name: 'distillery', ok: true, detail: VERSION });
+  checks.push({ name: 'node', ok: Number(process.versions.node.split('.')[0]) >= 20, detail: process.version, fix: 'Node.js 20 or newer' });
+  let addon: NativeAddon | undefined;
+  try {
+    addon = native();
+  } catch (error) {
+    const code = error instanceof DistilleryError ? error.code : 'E_INTERNAL';
+    checks.push({
+      name: 'addon',
+      ok: false,
+      detail: `${addonPath() ?? 'no prebuild or local build found'}: ${error instanceof Error ? error.message : String(error)}`,
+      fix: `${code}: the message names the step; docs/install.md explains each`,
+    });
+  }
+  if (addon) checks.push(...nativeChecks(addon));
+  checks.push(...datasetChecks());
+  return checks;
+}
+
+function nativeChecks(addon: NativeAddon): DoctorCheck[] {
   const info = addon.torchInfo();
   const checks: DoctorCheck[] = [];
-  checks.push({ name: 'node', ok: Number(process.versions.node.split('.')[0]) >= 20, detail: process.version, fix: 'Node.js 20 or newer' });
+  const file = addonPath() ?? '';
+  const kind = file.includes('/prebuilds/') ? 'prebuilt' : 'built locally';
+  const flavour = `LibTorch ${info.compiledVersion} ${info.builtWithCuda ? 'CUDA' : 'CPU'}, ${info.source}`;
+  checks.push({ name: 'addon', ok: true, detail: `${kind} for ${flavour}: ${file}` });
   let runtime: DoctorCheck = {
     name: 'libtorch',
     ok: true,
@@ -81,20 +107,31 @@ export function doctorChecks(): DoctorCheck[] {
     detail: backends.length > 0 ? `c10d ${backends.join(', ')} (distillery launch)` : 'no c10d backend',
     ...(backends.includes('gloo') ? {} : { fix: 'sudo apt-get install libgloo-dev, then DISTILLERY_FORCE_BUILD=1 npm rebuild distillery' }),
   });
-  for (const [name, defaults] of Object.entries(DATASET_DEFAULTS)) {
-    const present =
-      existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte.gz')) || existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte'));
-    checks.push({
-      name,
-      ok: present,
-      detail: present ? defaults.dataDir : `not at ${defaults.dataDir}`,
-      ...(present ? {} : { fix: `sudo apt-get install dataset-${name}` }),
-    });
-  }
   return checks;
 }
 
-/** Prints the checks; fails (exit 1) when LibTorch itself is unusable. */
+// Debian packages Fashion-MNIST (the default dataset); MNIST it does not.
+const DATASET_FIX: Readonly<Record<keyof typeof DATASET_DEFAULTS, string>> = {
+  'fashion-mnist': 'sudo apt-get install dataset-fashion-mnist',
+  mnist:
+    'not packaged by Debian: put train-images-idx3-ubyte.gz and the other three MNIST files (torchvision.datasets.MNIST downloads them) ' +
+    'in /usr/share/datasets/mnist, or pass --data-dir',
+};
+
+function datasetChecks(): DoctorCheck[] {
+  return Object.entries(DATASET_DEFAULTS).map(([name, defaults]) => {
+    const present =
+      existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte.gz')) || existsSync(join(defaults.dataDir, 'train-images-idx3-ubyte'));
+    return {
+      name,
+      ok: present,
+      detail: present ? defaults.dataDir : `not at ${defaults.dataDir}`,
+      ...(present ? {} : { fix: DATASET_FIX[name as keyof typeof DATASET_DEFAULTS] }),
+    };
+  });
+}
+
+/** Prints the checks on stdout; fails (exit 1) when the addon or LibTorch itself is unusable. */
 export function doctorCommand(output: OutputOptions): void {
   const checks = doctorChecks();
   if (output.json) {
@@ -102,11 +139,13 @@ export function doctorCommand(output: OutputOptions): void {
   } else if (!output.quiet) {
     const width = Math.max(...checks.map((c) => c.name.length));
     for (const c of checks) {
-      process.stderr.write(
+      process.stdout.write(
         `${c.ok ? 'ok ' : '-- '} ${c.name.padEnd(width)}  ${c.detail}${c.fix && !c.ok ? `\n     ${' '.repeat(width)}  fix: ${c.fix}` : ''}\n`,
       );
     }
   }
+  const addonBroken = checks.find((c) => c.name === 'addon' && !c.ok);
+  if (addonBroken) throw new DistilleryError(addonBroken.detail, 'E_ADDON_MISSING');
   const broken = checks.find((c) => c.name === 'libtorch' && !c.ok);
   if (broken) throw new DistilleryError(broken.detail, 'E_LIBTORCH_MISMATCH');
 }
