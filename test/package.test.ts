@@ -1,13 +1,14 @@
-// The package as a user meets it: its version, its refusal of require(), and a pack that refuses to
-// ship without the compiled code and a prebuilt addon.
+// The package as a user meets it: its version, its refusal of require(), a pack that refuses to
+// ship without the compiled code and a prebuilt addon, and the packed tarball installed into a
+// fresh project with install scripts off, used there by an ESM script and a strict TypeScript consumer.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { VERSION } from '../src/index.js';
-import { ROOT, runCli, tempDir } from './helpers.js';
+import { FASHION_MNIST, ROOT, runCli, tempDir } from './helpers.js';
 
 describe('package', () => {
   it('prints its version', async () => {
@@ -37,4 +38,80 @@ describe('package', () => {
     expect(packed.status, packed.stderr).toBe(0);
     expect(packed.stderr).toContain('linux-x64');
   });
+
+  it('installs from its tarball with install scripts off, and an ESM script and a strict TypeScript consumer use it', () => {
+    const work = tempDir();
+    try {
+      const pack = spawnSync('npm', ['pack', '--pack-destination', work.path, '--json', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+      expect(pack.status, pack.stderr).toBe(0);
+      const filename = (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename;
+      const project = join(work.path, 'consumer');
+      mkdirSync(project);
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+      const install = spawnSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', join(work.path, filename)], {
+        cwd: project,
+        encoding: 'utf8',
+      });
+      expect(install.status, install.stderr).toBe(0);
+
+      writeFileSync(
+        join(project, 'step.mjs'),
+        `import { Dataset, Loader, Model, Objective, Trainer, VERSION, setSeed } from 'distillery';
+setSeed(0);
+const data = await Dataset.loadIdx(${JSON.stringify(FASHION_MNIST)}, 'test');
+const loader = new Loader(data, { batchSize: 32, shuffle: false, dropLast: false, seed: 0, pad: 0, flip: false, workers: 1, prefetch: 1, mean: [0.286], std: [0.353] });
+const batch = (await loader.epoch(0).next()).value;
+const model = await Model.create({ arch: 'resnet8', inChannels: 1, numClasses: 10 });
+const trainer = new Trainer(model, { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0, noDecayBnBias: false });
+const objective = await Objective.create('supervised', trainer, []);
+const stats = await trainer.step(batch, objective, 0.1);
+console.log(JSON.stringify({ version: VERSION, loss: stats.loss, count: stats.count }));
+for (const h of [objective, batch, trainer, model, loader, data]) h.dispose();
+`,
+      );
+      const step = spawnSync(process.execPath, ['step.mjs'], { cwd: project, encoding: 'utf8' });
+      expect(step.status, step.stderr).toBe(0);
+      expect(JSON.parse(step.stdout)).toMatchObject({ version: VERSION, count: 32, loss: expect.any(Number) });
+
+      writeFileSync(
+        join(project, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'es2022',
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            skipLibCheck: false,
+            noEmit: true,
+            types: ['node'],
+            typeRoots: [join(ROOT, 'node_modules', '@types')],
+          },
+          files: ['consumer.ts'],
+        }),
+      );
+      writeFileSync(
+        join(project, 'consumer.ts'),
+        `import { ConfigError, DistilleryError, buildConfig, createRun, limits } from 'distillery';
+import type { RunResult } from 'distillery';
+const config = buildConfig(undefined, { method: 'kd', teachers: ['t.ckpt'], epochs: 1, kd: { temperature: 4 }, limits: { maxClasses: 10 } });
+const run = createRun(config);
+run.once('epoch', (e) => console.log(e.trainLoss));
+export const result: Promise<RunResult> = run.execute({ signal: AbortSignal.timeout(1000) });
+export const maxPixels: number = limits().maxImagePixels;
+export const isConfigError = (e: unknown): boolean => e instanceof ConfigError && e instanceof DistilleryError && e.problems.length > 0;
+// @ts-expect-error a misspelt key does not compile
+buildConfig(undefined, { method: 'kd', batchSze: 32 });
+// @ts-expect-error neither does an unknown method
+buildConfig(undefined, { method: 'kdd' });
+`,
+      );
+      const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], {
+        encoding: 'utf8',
+      });
+      expect(tsc.status, tsc.stdout).toBe(0);
+    } finally {
+      work.cleanup();
+    }
+  }, 600_000);
 });
