@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The distillery command line: train, distill, search, refine, eval, convert, export, bench-loader, cache-teachers, quickstart.
+import { availableParallelism } from 'node:os';
+
 import { Command, CommanderError, Option } from 'commander';
 
 import {
@@ -21,6 +23,7 @@ import { DistilleryError } from './errors.js';
 import { VERSION } from './version.js';
 import { readRecord } from './io/checkpoint.js';
 import { benchLoaderCommand } from './cli/bench-loader.js';
+import { buildCommand } from './cli/build.js';
 import { cacheTeachersCommand } from './cli/cache-teachers.js';
 import { convertCommand } from './cli/convert.js';
 import { doctorCommand } from './cli/doctor.js';
@@ -267,6 +270,20 @@ addOutputOptions(
 
 addOutputOptions(
   program
+    .command('build')
+    .description('compile the addon against the LibTorch found here (when no prebuild fits), with progress; keeps only the addon')
+    .option('--jobs <n>', 'parallel compile jobs (default: one per core)')
+    .option('--keep', 'keep the intermediate build tree (build-distillery/)'),
+).action(async (options: Record<string, unknown>) => {
+  output = options;
+  const jobs = options.jobs === undefined ? availableParallelism() : Number(options.jobs);
+  if (!Number.isSafeInteger(jobs) || jobs < 1)
+    throw new ConfigError([`--jobs: expected a positive integer, got '${String(options.jobs)}'`]);
+  await buildCommand({ jobs, keep: options.keep === true }, output);
+});
+
+addOutputOptions(
+  program
     .command('doctor')
     .description('report what this installation found: LibTorch, CUDA, cuDNN, GPUs, distributed backends, threads, datasets'),
 ).action((options: Record<string, unknown>) => {
@@ -288,8 +305,8 @@ program
     await launchCommand(parseCommandOptions(LaunchOptions, options), command);
   });
 
-// Every command but launch (whose ranks take their own) reads files a user names: each takes --limit.
-for (const command of program.commands.filter((c) => c.name() !== 'launch')) {
+// Every command but launch (whose ranks take their own) and build reads files a user names: each takes --limit.
+for (const command of program.commands.filter((c) => !['launch', 'build'].includes(c.name()))) {
   command.addOption(
     new Option(
       '--limit <name=value>',

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_DISPOSED'
   | 'E_DISTRIBUTED'
   | 'E_LIMIT'
+  | 'E_BUILD'
   | 'E_TORCH'
   | 'E_OUT_OF_MEMORY'
   | 'E_INTERNAL'

@@ -432,12 +432,12 @@ function explainLoadFailure(error: unknown): DistilleryError {
   if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
     return new DistilleryError(
       `LibTorch could not be loaded (${message}). Install it with \`sudo apt-get install libtorch-dev\`, ` +
-        'or set LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1) and run `DISTILLERY_FORCE_BUILD=1 npm rebuild distillery`; see docs/install.md',
+        'or set LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1) and run `npx distillery build`; see docs/install.md',
       'E_LIBTORCH_MISSING',
     );
   }
   return new DistilleryError(
-    `the distillery native addon is not built (${message}); run \`DISTILLERY_FORCE_BUILD=1 npm rebuild distillery\` (needs cmake, g++ and LibTorch: docs/install.md)`,
+    `the distillery native addon is not built (${message}); run \`npx distillery build\` (compiles against the LibTorch found here; needs cmake, g++ and LibTorch: docs/install.md)`,
     'E_ADDON_MISSING',
   );
 }

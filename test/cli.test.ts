@@ -285,6 +285,20 @@ describe('distillery CLI', () => {
     expect(broken.stdout).toMatch(/ok {2}fashion-mnist/);
   });
 
+  it('build names a LibTorch it cannot find and a bad --jobs before compiling anything', async () => {
+    const missing = await runCli(['build', '--json'], { LIBTORCH: join(dir.path, 'no-libtorch') });
+    expect(missing.status).toBe(1);
+    expect(JSON.parse(missing.stdout)).toMatchObject({
+      error: {
+        code: 'E_LIBTORCH_MISSING',
+        message: expect.stringMatching(/LibTorch not found at LIBTORCH=.*no-libtorch[^]*LIBTORCH_USE_PYTORCH=1/),
+      },
+    });
+    const jobs = await runCli(['build', '--jobs', '0']);
+    expect(jobs.status).toBe(2);
+    expect(jobs.stderr).toContain("--jobs: expected a positive integer, got '0'");
+  });
+
   it('launch refuses a bad rank layout, a missing command and one with no distributed mode, naming them', async () => {
     const noCommand = await runCli(['launch', '--nproc-per-node', '2']);
     expect(noCommand.status).not.toBe(0);

@@ -100,7 +100,7 @@ void check_torch_runtime() {
   if (!info.runtime_version.empty() && info.runtime_version != info.compiled_version) {
     fail(ErrorCode::Torch, "the loaded LibTorch is ", info.runtime_version, " but distillery was built against ",
          info.compiled_version, " (", info.source,
-         "): rebuild the addon with `DISTILLERY_FORCE_BUILD=1 npm rebuild distillery`, "
+         "): rebuild the addon with `npx distillery build`, "
          "or point LIBTORCH / LD_LIBRARY_PATH at the LibTorch it was built with");
   }
 }

@@ -105,7 +105,7 @@ function nativeChecks(addon: NativeAddon): DoctorCheck[] {
     name: 'distributed',
     ok: backends.length > 0,
     detail: backends.length > 0 ? `c10d ${backends.join(', ')} (distillery launch)` : 'no c10d backend',
-    ...(backends.includes('gloo') ? {} : { fix: 'sudo apt-get install libgloo-dev, then DISTILLERY_FORCE_BUILD=1 npm rebuild distillery' }),
+    ...(backends.includes('gloo') ? {} : { fix: 'sudo apt-get install libgloo-dev, then npx distillery build' }),
   });
   return checks;
 }
