@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Dataset, Loader, Objective } from '../src/index.js';
-import type { Batch, StepStats, Trainer } from '../src/index.js';
+import type { Batch, LoaderOptions, StepStats, Trainer } from '../src/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PYTHON = '/usr/bin/python3';
@@ -42,11 +42,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ s
   });
 }
 
-/** The first 32 Fashion-MNIST training images, unshuffled and unaugmented, as one batch; dispose() frees it all. */
-export async function firstTrainingBatch(): Promise<{ batch: Batch; dispose: () => void }> {
-  const train = await Dataset.loadIdx(FASHION_MNIST, 'train');
-  const loader = new Loader(train, {
-    batchSize: 32,
+/** Loader options in file order without augmentation, raw pixel values (mean 0, std 1), one worker; `patch` overrides. */
+export function loaderOptions(patch: Partial<LoaderOptions> = {}): LoaderOptions {
+  return {
+    batchSize: 16,
     shuffle: false,
     dropLast: false,
     seed: 0,
@@ -54,9 +53,16 @@ export async function firstTrainingBatch(): Promise<{ batch: Batch; dispose: () 
     flip: false,
     workers: 1,
     prefetch: 1,
-    mean: [0.286],
-    std: [0.353],
-  });
+    mean: [0],
+    std: [1],
+    ...patch,
+  };
+}
+
+/** The first 32 Fashion-MNIST training images, unshuffled and unaugmented, as one batch; dispose() frees it all. */
+export async function firstTrainingBatch(): Promise<{ batch: Batch; dispose: () => void }> {
+  const train = await Dataset.loadIdx(FASHION_MNIST, 'train');
+  const loader = new Loader(train, loaderOptions({ batchSize: 32, mean: [0.286], std: [0.353] }));
   const batch = (await loader.epoch(0).next()).value!;
   return {
     batch,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Dataset, Loader, Model, Trainer, buildConfig, createRun, setSeed } from '../src/index.js';
 import type { Batch, LoaderOptions } from '../src/index.js';
-import { runPython, tempDir, thrown, supervisedStep } from './helpers.js';
+import { loaderOptions as sharedLoaderOptions, runPython, tempDir, thrown, supervisedStep } from './helpers.js';
 
 // Pillow and torchvision (Debian's python3-pil / python3-torchvision) write the files and say what
 // every transform should produce; the loader must agree with them.
@@ -20,19 +20,7 @@ beforeAll(() => {
 afterAll(() => dir.cleanup());
 
 function loaderOptions(patch: Partial<LoaderOptions> = {}): LoaderOptions {
-  return {
-    batchSize: 16,
-    shuffle: false,
-    dropLast: false,
-    seed: 0,
-    pad: 0,
-    flip: false,
-    workers: 2,
-    prefetch: 2,
-    mean: [0],
-    std: [1],
-    ...patch,
-  };
+  return sharedLoaderOptions({ workers: 2, prefetch: 2, ...patch });
 }
 
 async function batches(loader: Loader, epoch = 0): Promise<Batch[]> {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { Dataset, Loader, Model, limits, setLimits, setThreads } from '../src/index.js';
 import type { Batch, LoaderOptions } from '../src/index.js';
-import { ROOT, runCli, runPython, tempDir, thrown } from './helpers.js';
+import { ROOT, loaderOptions, runCli, runPython, tempDir, thrown } from './helpers.js';
 
 const dir = tempDir();
 const defaults = limits();
@@ -67,19 +67,7 @@ function folder(name: string, files: Record<string, Buffer>): string {
 }
 
 function options(patch: Partial<LoaderOptions> = {}): LoaderOptions {
-  return {
-    batchSize: 4,
-    shuffle: false,
-    dropLast: false,
-    seed: 0,
-    pad: 0,
-    flip: false,
-    workers: 1,
-    prefetch: 1,
-    mean: [0],
-    std: [1],
-    ...patch,
-  };
+  return loaderOptions({ batchSize: 4, ...patch });
 }
 
 async function firstBatch(dataset: Dataset, patch: Partial<LoaderOptions> = {}): Promise<{ batch: Batch | undefined; skipped: number }> {

@@ -58,6 +58,16 @@ class PngReader {
   png_infop info() { return info_; }
   const char* message() const { return failure_.message; }
 
+  /** Reads the header: E_CORRUPT_FILE naming `name` when it is malformed, E_LIMIT when it claims too many pixels. */
+  ImageInfo read_info(const std::string& name) {
+    if (setjmp(png_jmpbuf(png_))) fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", message(), ")");
+    png_read_info(png_, info_);
+    const auto height = static_cast<int64_t>(png_get_image_height(png_, info_));
+    const auto width = static_cast<int64_t>(png_get_image_width(png_, info_));
+    check_limit(Limit::ImagePixels, height * width, name + " (" + std::to_string(width) + "x" + std::to_string(height) + " PNG)");
+    return {ImageFormat::Png, height, width};
+  }
+
  private:
   Input input_;
   Failure failure_{};
@@ -65,34 +75,19 @@ class PngReader {
   png_infop info_ = nullptr;
 };
 
-void check_pixels(int64_t height, int64_t width, const std::string& name) {
-  check_limit(Limit::ImagePixels, height * width, name + " (" + std::to_string(width) + "x" + std::to_string(height) + " PNG)");
-}
 }  // namespace
 
-ImageInfo probe_png(const uint8_t* data, size_t size, const std::string& name) {
-  PngReader reader(data, size);
-  png_structp png = reader.png();
-  png_infop info = reader.info();
-  if (setjmp(png_jmpbuf(png))) fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", reader.message(), ")");
-  png_read_info(png, info);
-  const auto height = static_cast<int64_t>(png_get_image_height(png, info));
-  const auto width = static_cast<int64_t>(png_get_image_width(png, info));
-  check_pixels(height, width, name);
-  return {ImageFormat::Png, height, width};
-}
+ImageInfo probe_png(const uint8_t* data, size_t size, const std::string& name) { return PngReader(data, size).read_info(name); }
 
 void decode_png(const uint8_t* data, size_t size, const std::string& name, const DecodePlanner& plan, DecodeScratch& scratch,
                 DecodedRegion& out) {
   PngReader reader(data, size);
   png_structp png = reader.png();
   png_infop info = reader.info();
+  const ImageInfo header = reader.read_info(name);
+  const int64_t height = header.height, width = header.width;
   // Everything with a destructor exists before this point: libpng's errors longjmp back here.
   if (setjmp(png_jmpbuf(png))) fail(ErrorCode::CorruptFile, name, ": corrupt PNG (", reader.message(), ")");
-  png_read_info(png, info);
-  const auto height = static_cast<int64_t>(png_get_image_height(png, info));
-  const auto width = static_cast<int64_t>(png_get_image_width(png, info));
-  check_pixels(height, width, name);
   const Region r = plan({ImageFormat::Png, height, width}).region;
   const int64_t top = std::clamp<int64_t>(r.top, 0, height), left = std::clamp<int64_t>(r.left, 0, width);
   const int64_t rows = std::min(r.top + r.height, height) - top;
