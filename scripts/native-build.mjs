@@ -122,6 +122,14 @@ export function findLibTorch(env = process.env) {
   const has = (name) => readdirSync(libDir).some((f) => f.startsWith(`lib${name}.so`));
   const cuda = has('torch_cuda');
   const abi = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(readFileSync(join(config, 'TorchConfig.cmake'), 'utf8'))?.[1];
+  // What LibTorch's own targets ask of their users (USE_DISTRIBUTED, USE_C10D_GLOO, ...): CMake gets
+  // these from the imported targets, node-gyp from here.
+  const targets = join(config, '..', 'Caffe2', 'Caffe2Targets.cmake');
+  const torchDefinitions = existsSync(targets)
+    ? [...readFileSync(targets, 'utf8').matchAll(/INTERFACE_COMPILE_DEFINITIONS "([^"]*)"/g)]
+        .flatMap(([, list]) => list.split(';'))
+        .filter((d, i, all) => d.length > 0 && !d.startsWith('$<') && !d.startsWith('\\$<') && all.indexOf(d) === i)
+    : [];
   const headerDirs = [...includeDirs, '/usr/include'];
   return {
     source,
@@ -131,6 +139,7 @@ export function findLibTorch(env = process.env) {
     libDir,
     libraries: ['torch', 'torch_cpu', 'c10', ...(cuda ? ['torch_cuda', 'c10_cuda'] : [])],
     cxxFlags: abi === undefined ? [] : [`-D_GLIBCXX_USE_CXX11_ABI=${abi}`],
+    torchDefinitions,
     cuda,
     gloo: headerDirs.some((d) => existsSync(join(d, 'gloo', 'config.h'))),
     nccl: cuda && headerDirs.some((d) => existsSync(join(d, 'nccl.h'))),
@@ -165,7 +174,7 @@ function gyp(field, torch) {
         '-ldl',
       ];
     case 'defines':
-      return definitions(torch);
+      return [...definitions(torch), ...torch.torchDefinitions];
     case 'cflags':
       return [...torch.cxxFlags, '-Wall', '-Wextra', '-Wno-unused-parameter'];
     case 'ldflags':
