@@ -59,6 +59,15 @@ void pwrite_all(int fd, const std::string& path, const void* data, size_t size, 
   }
 }
 
+// A boolean field that may be absent (false); anything but true or false is a damaged header.
+bool flag(const nlohmann::json& header, const char* key, const std::string& path) {
+  const auto it = header.find(key);
+  if (it == header.end()) return false;
+  if (!it->is_boolean())
+    fail(ErrorCode::CorruptFile, "soft-label cache ", path, ": header field '", key, "' must be true or false");
+  return it->get<bool>();
+}
+
 void check_rows(const torch::Tensor& t, const char* name, std::initializer_list<int64_t> shape) {
   if (!t.defined() || t.sizes() != c10::IntArrayRef(shape)) {
     fail(ErrorCode::Shape, "soft-label rows: ", name, " must be ", c10::IntArrayRef(shape), ", got ",
@@ -68,6 +77,7 @@ void check_rows(const torch::Tensor& t, const char* name, std::initializer_list<
 }  // namespace
 
 SoftLabelLayout SoftLabelLayout::of(const nlohmann::json& header, int64_t header_bytes, const std::string& path) {
+  if (!header.is_object()) fail(ErrorCode::CorruptFile, "soft-label cache ", path, ": the header is not a JSON object");
   SoftLabelLayout l;
   l.samples = positive(header, "samples", path);
   l.crops = positive(header, "crops", path);
@@ -77,8 +87,8 @@ SoftLabelLayout SoftLabelLayout::of(const nlohmann::json& header, int64_t header
     fail(ErrorCode::CorruptFile, "soft-label cache ", path, ": topK ", l.top_k, " and numClasses ", l.num_classes,
          " do not fit the format (topK <= numClasses <= 65536)");
   }
-  l.logits = header.value("logits", false);
-  if (header.value("perTeacher", false)) {
+  l.logits = flag(header, "logits", path);
+  if (flag(header, "perTeacher", path)) {
     if (!header.contains("teachers") || !header["teachers"].is_array() || header["teachers"].empty()) {
       fail(ErrorCode::CorruptFile, "soft-label cache ", path, ": perTeacher is set but the header lists no teachers");
     }
