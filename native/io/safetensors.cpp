@@ -197,6 +197,9 @@ Header parse_header(const std::string& path, std::string_view text, std::uint64_
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte counts from 1 within the header text.
     corrupt(path, "invalid JSON header at byte offset ", kLengthBytes + (e.byte > 0 ? e.byte - 1 : 0), ": ", e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Valid syntax that nlohmann cannot hold, such as a number beyond double's range.
+    corrupt(path, "invalid JSON header (byte offset 8): ", e.what());
   }
   if (!json.is_object()) corrupt(path, "the header (byte offset 8) is not a JSON object");
   Header header{{}, {}, kLengthBytes + text.size()};
