@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/safe_integer.h"
 
 namespace distillery::addon {
 
@@ -47,10 +48,9 @@ double Options::number(const char* key, double fallback) const { return has(key)
 int64_t Options::integer(const char* key, int64_t fallback) const {
   if (!has(key)) return fallback;
   const double d = number(key);
-  if (d != static_cast<double>(static_cast<int64_t>(d))) {
-    fail(ErrorCode::InvalidArgument, context_, ".", key, " must be an integer, got ", d);
-  }
-  return static_cast<int64_t>(d);
+  const std::optional<int64_t> out = safe_integer(d);
+  if (!out) fail(ErrorCode::InvalidArgument, context_, ".", key, " must be an integer, got ", d);
+  return *out;
 }
 
 bool Options::boolean(const char* key, bool fallback) const {
@@ -259,8 +259,7 @@ nlohmann::json json_from_js_at(Napi::Value value, const std::string& name, int d
   if (value.IsNumber()) {
     // Integral numbers stay integers, so JSON written from them reads as JSON.stringify would write it.
     const double number = value.As<Napi::Number>().DoubleValue();
-    constexpr double kSafe = 9007199254740991.0;  // Number.MAX_SAFE_INTEGER
-    if (std::isfinite(number) && std::floor(number) == number && std::fabs(number) <= kSafe) return static_cast<int64_t>(number);
+    if (const std::optional<int64_t> integer = safe_integer(number)) return *integer;
     return number;
   }
   if (value.IsString()) return value.As<Napi::String>().Utf8Value();

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/limits.h"
 #include "core/runtime.h"
+#include "core/safe_integer.h"
 #include "io/safetensors.h"
 #include "models/net.h"
 
@@ -84,11 +85,10 @@ Napi::Value check_runtime(const Napi::CallbackInfo& info) {
 
 Napi::Value set_threads(const Napi::CallbackInfo& info) {
   guarded(info.Env(), [&] {
-    const double threads = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
-    if (!(threads >= 0 && threads <= 9.0e15 && threads == static_cast<double>(static_cast<int64_t>(threads)))) {
-      fail(ErrorCode::InvalidArgument, "threads must be a non-negative integer (0 for all cores)");
-    }
-    set_thread_count(static_cast<int64_t>(threads));
+    const std::optional<int64_t> threads =
+        info[0].IsNumber() ? safe_integer(info[0].As<Napi::Number>().DoubleValue()) : std::nullopt;
+    if (!threads || *threads < 0) fail(ErrorCode::InvalidArgument, "threads must be a non-negative integer (0 for all cores)");
+    set_thread_count(*threads);
   });
   return info.Env().Undefined();
 }
@@ -119,11 +119,11 @@ Napi::Value set_limits(const Napi::CallbackInfo& info) {
         fail(ErrorCode::InvalidArgument, "unknown limit '", key, "'; the limits are ", known);
       }
       const Napi::Value value = given.Get(key);
-      const double v = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : 0;
-      if (!(v >= 1 && v <= 9007199254740991.0 && v == static_cast<double>(static_cast<int64_t>(v)))) {
+      const std::optional<int64_t> v = value.IsNumber() ? safe_integer(value.As<Napi::Number>().DoubleValue()) : std::nullopt;
+      if (!v || *v < 1) {
         fail(ErrorCode::InvalidArgument, "limits.", key, " must be a positive integer, got ", value.ToString().Utf8Value());
       }
-      changes.emplace_back(*which, static_cast<int64_t>(v));
+      changes.emplace_back(*which, *v);
     }
     for (const auto& [which, value] : changes) set_limit(which, value);
   });

@@ -3,19 +3,13 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/safe_integer.h"
 
 namespace distillery {
 
 namespace {
-// JavaScript's safe integers: every one is exact as a double, and none overflows int64_t.
-constexpr double kMaxSafeInteger = 9007199254740991.0;
-
-bool safe_integer(const nlohmann::json& v, int64_t& out) {
-  if (!v.is_number()) return false;
-  const double d = v.get<double>();
-  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > kMaxSafeInteger) return false;
-  out = static_cast<int64_t>(d);
-  return true;
+std::optional<int64_t> json_integer(const nlohmann::json& v) {
+  return v.is_number() ? safe_integer(v.get<double>()) : std::nullopt;
 }
 }  // namespace
 
@@ -48,9 +42,9 @@ double Settings::number(const char* key, double fallback) const { return has(key
 int64_t Settings::integer(const char* key, int64_t fallback) const {
   if (!has(key)) return fallback;
   const double value = number(key);
-  int64_t out = 0;
-  if (!safe_integer(*find(key), out)) fail(ErrorCode::InvalidArgument, name(key), " must be an integer, got ", value);
-  return out;
+  const std::optional<int64_t> out = json_integer(*find(key));
+  if (!out) fail(ErrorCode::InvalidArgument, name(key), " must be an integer, got ", value);
+  return *out;
 }
 
 bool Settings::boolean(const char* key, bool fallback) const {
@@ -75,9 +69,9 @@ std::vector<int64_t> Settings::integers(const char* key) const {
   if (!v->is_array()) fail(ErrorCode::InvalidArgument, name(key), " must be an array of integers, got ", v->type_name());
   std::vector<int64_t> out;
   for (size_t i = 0; i < v->size(); ++i) {
-    int64_t value = 0;
-    if (!safe_integer((*v)[i], value)) fail(ErrorCode::InvalidArgument, name(key), "[", i, "] must be an integer");
-    out.push_back(value);
+    const std::optional<int64_t> value = json_integer((*v)[i]);
+    if (!value) fail(ErrorCode::InvalidArgument, name(key), "[", i, "] must be an integer");
+    out.push_back(*value);
   }
   return out;
 }

@@ -106,7 +106,14 @@ type Parsed = { value: number | string | boolean | string[] } | { problem: strin
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const INTEGER = /^[+-]?\d+$/;
 const COUNT = /^(\d+\.?\d*|\.\d+)([kmg]?)$/i;
+const COUNT_WITH_EXPONENT = /^(\d+\.?\d*(?:e\d+)?)([kmg]?)$/i;
 const SUFFIX: Readonly<Record<string, number>> = { '': 1, K: 1e3, M: 1e6, G: 1e9 };
+
+/** A count such as 20000, 1.5M or 2K (and 4e8 with `exponent`); undefined when `text` is not one. */
+export function parseCount(text: string, exponent = false): number | undefined {
+  const match = (exponent ? COUNT_WITH_EXPONENT : COUNT).exec(text.trim());
+  return match && Number.isFinite(Number(match[1])) ? Number(match[1]) * SUFFIX[(match[2] ?? '').toUpperCase()]! : undefined;
+}
 
 function parseValue(spec: ConfigFlag, raw: string | boolean): Parsed {
   if (spec.kind === 'switch') {
@@ -124,10 +131,8 @@ function parseValue(spec: ConfigFlag, raw: string | boolean): Parsed {
     case 'number':
       return DECIMAL.test(text) && Number.isFinite(Number(text)) ? { value: Number(text) } : { problem: `expected a number, got '${raw}'` };
     case 'count': {
-      const match = COUNT.exec(text);
-      return match && Number.isFinite(Number(match[1]))
-        ? { value: Number(match[1]) * SUFFIX[(match[2] ?? '').toUpperCase()]! }
-        : { problem: `expected a number with an optional K, M or G suffix, got '${raw}'` };
+      const value = parseCount(text);
+      return value !== undefined ? { value } : { problem: `expected a number with an optional K, M or G suffix, got '${raw}'` };
     }
     case 'list': {
       const items = text

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { LimitName, Limits } from '../native.js';
 import { LIMIT_NAMES } from '../native.js';
 import { ConfigError } from './errors.js';
+import { parseCount } from './flags.js';
 
 const limitValue = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
@@ -14,9 +15,6 @@ export const LimitsConfig = z.strictObject(
 /** Parsed limits section. */
 export type LimitsConfig = Partial<Limits>;
 
-const VALUE = /^(\d+\.?\d*(?:e\d+)?)([kmg]?)$/i;
-const SUFFIX: Readonly<Record<string, number>> = { '': 1, K: 1e3, M: 1e6, G: 1e9 };
-
 /** Reads one `--limit name=value` (value with an optional K, M or G suffix) into `previous`; ConfigError naming what is wrong. */
 export function parseLimitFlag(text: string, previous: Partial<Limits> = {}): Partial<Limits> {
   const equals = text.indexOf('=');
@@ -24,8 +22,7 @@ export function parseLimitFlag(text: string, previous: Partial<Limits> = {}): Pa
   if (equals < 0 || !(LIMIT_NAMES as readonly string[]).includes(name)) {
     throw new ConfigError([`--limit ${text}: expected name=value with a name among ${LIMIT_NAMES.join(', ')}`]);
   }
-  const match = VALUE.exec(text.slice(equals + 1).trim());
-  const value = match ? Number(match[1]) * SUFFIX[match[2]!.toUpperCase()]! : Number.NaN;
+  const value = parseCount(text.slice(equals + 1), true) ?? Number.NaN;
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new ConfigError([`--limit ${text}: the value must be a positive integer (e.g. 400M or 4e8)`]);
   }
