@@ -1,7 +1,8 @@
 # Locates LibTorch through scripts/native-build.mjs, the one discovery node-gyp's binding.gyp uses
 # too (the order of docs/install.md: LIBTORCH, then LIBTORCH_USE_PYTORCH=1, then the system's), and
 # loads the TorchConfig.cmake it found. Sets DISTILLERY_TORCH_VERSION, DISTILLERY_TORCH_SOURCE,
-# DISTILLERY_TORCH_LIBDIR and DISTILLERY_DEFINITIONS (the compile definitions both builds share).
+# DISTILLERY_TORCH_LIBDIR, DISTILLERY_NCCL_INCLUDE (NCCL's header directory for a CUDA LibTorch
+# with NCCL, else empty) and DISTILLERY_DEFINITIONS (the compile definitions both builds share).
 
 find_program(DISTILLERY_NODE NAMES node nodejs)
 if(NOT DISTILLERY_NODE)
@@ -14,12 +15,14 @@ execute_process(
   ERROR_VARIABLE _distillery_torch_error
   RESULT_VARIABLE _distillery_torch_rc)
 if(NOT _distillery_torch_rc EQUAL 0)
-  message(FATAL_ERROR "${_distillery_torch_error}then run: npx distillery build  (or: DISTILLERY_FORCE_BUILD=1 npm rebuild distillery)")
+  message(FATAL_ERROR "${_distillery_torch_error}then run: npx distillery build")
 endif()
 string(JSON DISTILLERY_TORCH_SOURCE GET "${_distillery_torch_json}" source)
 string(JSON DISTILLERY_TORCH_VERSION GET "${_distillery_torch_json}" version)
 string(JSON DISTILLERY_TORCH_LIBDIR GET "${_distillery_torch_json}" libDir)
 string(JSON _distillery_torch_config GET "${_distillery_torch_json}" config)
+string(JSON DISTILLERY_NCCL_INCLUDE GET "${_distillery_torch_json}" ncclInclude)
+string(JSON _distillery_torch_cuda GET "${_distillery_torch_json}" cuda)
 set(DISTILLERY_DEFINITIONS "")
 string(JSON _distillery_count LENGTH "${_distillery_torch_json}" definitions)
 if(_distillery_count GREATER 0)
@@ -28,6 +31,30 @@ if(_distillery_count GREATER 0)
     string(JSON _definition GET "${_distillery_torch_json}" definitions ${_i})
     list(APPEND DISTILLERY_DEFINITIONS "${_definition}")
   endforeach()
+endif()
+
+# A CUDA LibTorch's config enables CMake's CUDA language and finds the toolkit, which needs nvcc:
+# from CUDA_TOOLKIT_ROOT_DIR or CUDA_HOME (variables or environment; scripts/cuda-wheels.sh sets
+# them for pip's nvidia wheels), else /usr/local/cuda or PATH. distillery compiles no CUDA source,
+# so the architecture is only there to satisfy the language check; LibTorch's kernels are its own.
+if(_distillery_torch_cuda AND NOT CMAKE_CUDA_COMPILER)
+  foreach(_root "${CUDA_TOOLKIT_ROOT_DIR}" "$ENV{CUDA_TOOLKIT_ROOT_DIR}" "$ENV{CUDA_HOME}" /usr/local/cuda)
+    if(_root AND EXISTS "${_root}/bin/nvcc")
+      set(CUDA_TOOLKIT_ROOT_DIR "${_root}" CACHE PATH "CUDA toolkit for a CUDA LibTorch")
+      set(CMAKE_CUDA_COMPILER "${_root}/bin/nvcc" CACHE FILEPATH "nvcc")
+      break()
+    endif()
+  endforeach()
+  if(NOT CMAKE_CUDA_COMPILER)
+    find_program(CMAKE_CUDA_COMPILER nvcc)
+  endif()
+  if(NOT CMAKE_CUDA_COMPILER)
+    message(FATAL_ERROR "LibTorch ${DISTILLERY_TORCH_VERSION} (${DISTILLERY_TORCH_SOURCE}) is a CUDA build: its CMake config needs the CUDA toolkit (nvcc). "
+      "Set CUDA_HOME to it, or build the toolkit from pip's wheels: eval \"$(scripts/cuda-wheels.sh)\"")
+  endif()
+  if(NOT CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80 CACHE STRING "only for CMake's CUDA language check")
+  endif()
 endif()
 
 # Torch_DIR and the libraries TorchConfig finds are cached: forget them so that changing LIBTORCH

@@ -5,7 +5,7 @@
 #   tests:  python3-torch, python3-torchvision and python3-pil (the independent reference for golden values),
 #           clang-format (the C++ style check of `npm run lint`), clang-14 and libclang-rt-14-dev (libFuzzer
 #           with the sanitizers, for the fuzzing smoke of scripts/fuzz.sh)
-# then the npm dependencies and the native addon.
+# then the npm dependencies, the TypeScript and the native addon (scripts/prebuild.mjs).
 # Usage: scripts/ensure-deps.sh [--tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,10 +30,10 @@ fi
 
 command -v node >/dev/null || { echo "distillery: Node.js 20 or newer is needed (https://nodejs.org or apt-get install nodejs npm)" >&2; exit 1; }
 # `npm install` rather than `npm ci`: npm 11 writes lock files without other platforms' optional
-# packages (rollup's), which `npm ci` then rejects as out of sync. The install hook builds the addon.
+# packages (rollup's), which `npm ci` then rejects as out of sync.
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm install --no-audit --no-fund >&2
-else
-  node scripts/install.mjs >&2
 fi
 npm run --silent build:ts >&2
+# The addon for the LibTorch found here, unless one that loads is there already.
+node scripts/prebuild.mjs --if-needed >&2

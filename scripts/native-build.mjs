@@ -131,6 +131,15 @@ export function findLibTorch(env = process.env) {
         .filter((d, i, all) => d.length > 0 && !d.startsWith('$<') && !d.startsWith('\\$<') && all.indexOf(d) === i)
     : [];
   const headerDirs = [...includeDirs, '/usr/include'];
+  // NCCL's header: beside a pip torch (the nvidia-nccl wheel), under NCCL_ROOT, or the system's.
+  const ncclInclude = cuda
+    ? [
+        ...includeDirs,
+        ...(env.NCCL_ROOT ? [join(env.NCCL_ROOT, 'include')] : []),
+        join(prefix, '..', 'nvidia', 'nccl', 'include'),
+        '/usr/include',
+      ].find((d) => existsSync(join(d, 'nccl.h')))
+    : undefined;
   return {
     source,
     version: found,
@@ -142,7 +151,8 @@ export function findLibTorch(env = process.env) {
     torchDefinitions,
     cuda,
     gloo: headerDirs.some((d) => existsSync(join(d, 'gloo', 'config.h'))),
-    nccl: cuda && headerDirs.some((d) => existsSync(join(d, 'nccl.h'))),
+    nccl: ncclInclude !== undefined,
+    ncclInclude: ncclInclude ?? '',
   };
 }
 
@@ -160,7 +170,7 @@ export function definitions(torch) {
 function gyp(field, torch) {
   switch (field) {
     case 'include_dirs':
-      return torch.includeDirs;
+      return [...torch.includeDirs, ...(torch.ncclInclude ? [torch.ncclInclude] : [])];
     case 'libraries':
       // --no-as-needed keeps libtorch_cuda loaded although no symbol of ours names it.
       return [

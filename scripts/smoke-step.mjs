@@ -1,11 +1,11 @@
 // One training step through the package's public API, for checks of a build or an install:
 //   node scripts/smoke-step.mjs [module]   (default 'distillery'; a path such as ./dist/index.js works)
-// Prints {version, loss, count} as JSON; exits 1 when the step does not run or its result is wrong.
+// Prints {version, loss, count, addon} as JSON (addon: the prebuild's flavour, or local/env); exits 1 when the step does not run or its result is wrong.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const specifier = process.argv[2] ?? 'distillery';
-const { Dataset, Loader, Model, Objective, Trainer, VERSION, setSeed } = await import(
+const { Dataset, Loader, Model, Objective, Trainer, VERSION, addonChoice, setSeed } = await import(
   specifier.startsWith('.') || specifier.startsWith('/') ? pathToFileURL(resolve(specifier)).href : specifier
 );
 setSeed(0);
@@ -32,4 +32,5 @@ if (!(stats.count === 32 && Number.isFinite(stats.loss))) {
   console.error(`smoke-step: unexpected step result ${JSON.stringify(stats)}`);
   process.exit(1);
 }
-console.log(JSON.stringify({ version: VERSION, loss: stats.loss, count: stats.count }));
+const { kind, flavour } = addonChoice() ?? {};
+console.log(JSON.stringify({ version: VERSION, loss: stats.loss, count: stats.count, addon: flavour ?? kind }));

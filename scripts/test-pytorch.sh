@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the addon against pip's PyTorch 2.x (CPU) and runs the test suite with it: the documented
-# job for the LibTorch 2.x flavour (docs/install.md). Needs a torch wheel pip can install (PyPI, or
-# a local find-links directory) and what scripts/test.sh needs; the Debian build is left untouched.
+# Builds the prebuild for pip's PyTorch 2.x (CPU) and runs the test suite on it: the documented job
+# for the LibTorch 2.x flavour (docs/install.md). The suite loads it the way a user's install does
+# (PREBUILDS_ONLY=1: the flavour chosen for the torch found, its libraries loaded by path, no
+# RUNPATH). Needs a torch wheel pip can install (PyPI, or a local find-links directory) and what
+# scripts/test.sh needs; other flavours' prebuilds and build trees are left alone.
 # Usage: scripts/test-pytorch.sh [torch requirement, default "torch"] [vitest arguments...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,5 @@ fi
 echo "testing against torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null)" >&2
 export LIBTORCH_USE_PYTORCH=1
 export PATH="$PWD/$venv/bin:$PATH"
-npx --no-install cmake-js configure -O build-pytorch >&2
-cmake --build build-pytorch >&2
-npm run --silent build:ts
-DISTILLERY_ADDON="$PWD/build-pytorch/Release/distillery.node" npx vitest run "$@"
+npm run --silent build:prebuilds >&2
+PREBUILDS_ONLY=1 npx vitest run "$@"

@@ -18,6 +18,10 @@ export type {
   Settings,
   SettingValue,
 } from './native.js';
+export { addonChoice } from './native.js';
+export type { AddonChoice } from './addon-file.js';
+export { findLibTorch } from './libtorch.js';
+export type { LibTorchInstall } from './libtorch.js';
 export {
   cudaMemoryStats,
   emptyCache,

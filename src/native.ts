@@ -1,10 +1,12 @@
-// Loads the addon (prebuild or local build, via node-gyp-build) and declares its typed surface.
+// Loads the addon (the prebuild for the LibTorch found here, or a local build: addon-file.ts) and declares its typed surface.
 // Everything else in src/ reaches native code through this file only.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { chooseAddon, preloadLibTorch, type AddonChoice } from './addon-file.js';
 import { DistilleryError } from './errors.js';
+import { LIBTORCH_HELP } from './libtorch.js';
 
 /** A tensor copied across the boundary: a typed array and its shape. */
 export interface HostTensor {
@@ -412,32 +414,41 @@ export interface NativeAddon {
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 let loaded: NativeAddon | undefined;
-let loadedFrom: string | undefined;
+let chosen: AddonChoice | undefined;
 
-/** The addon file native() loads or loaded: DISTILLERY_ADDON's, else the prebuild or local build node-gyp-build picks; undefined when there is none. */
-export function addonPath(): string | undefined {
-  if (loadedFrom) return loadedFrom;
-  if (process.env.DISTILLERY_ADDON) return process.env.DISTILLERY_ADDON;
+/** Which addon file native() loads or loaded, and on which LibTorch; undefined when none fits (the reason is native()'s error). */
+export function addonChoice(): AddonChoice | undefined {
+  if (chosen) return chosen;
   try {
-    const load = createRequire(import.meta.url)('node-gyp-build') as { resolve(dir: string): string };
-    return load.resolve(packageRoot);
+    return chooseAddon(packageRoot);
   } catch {
     return undefined;
   }
 }
 
-function explainLoadFailure(error: unknown): DistilleryError {
+/** The addon file native() loads or loaded; undefined when there is none. */
+export function addonPath(): string | undefined {
+  return addonChoice()?.path;
+}
+
+function explainLoadFailure(error: unknown, choice: AddonChoice): DistilleryError {
   // Node appends the require stack on further lines: the first says what is missing.
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
   if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
     return new DistilleryError(
-      `LibTorch could not be loaded (${message}). Install it with \`sudo apt-get install libtorch-dev\`, ` +
-        'or set LIBTORCH=/path/to/libtorch (or LIBTORCH_USE_PYTORCH=1) and run `npx distillery build`; see docs/install.md',
+      `LibTorch could not be loaded for ${choice.path} (${message}). ${LIBTORCH_HELP}; then run \`npx distillery build\``,
       'E_LIBTORCH_MISSING',
     );
   }
+  if (/undefined symbol/.test(message)) {
+    return new DistilleryError(
+      `${choice.path} does not fit the LibTorch found (${choice.libtorch?.version ?? 'unknown'}, ${choice.libtorch?.source ?? 'unknown'}): ${message}; ` +
+        'run `npx distillery build` to compile against it (docs/install.md)',
+      'E_LIBTORCH_MISMATCH',
+    );
+  }
   return new DistilleryError(
-    `the distillery native addon is not built (${message}); run \`npx distillery build\` (compiles against the LibTorch found here; needs cmake, g++ and LibTorch: docs/install.md)`,
+    `the distillery native addon ${choice.path} does not load (${message}); run \`npx distillery build\` (compiles against the LibTorch found here; needs cmake, g++ and LibTorch: docs/install.md)`,
     'E_ADDON_MISSING',
   );
 }
@@ -445,16 +456,14 @@ function explainLoadFailure(error: unknown): DistilleryError {
 /** The loaded addon; loads it on first use and checks it runs against the LibTorch it was built for. */
 export function native(): NativeAddon {
   if (loaded) return loaded;
-  const require = createRequire(import.meta.url);
+  const choice = chooseAddon(packageRoot);
   let addon: NativeAddon;
   try {
-    // DISTILLERY_ADDON names one addon file to load instead of the one node-gyp-build picks (a build
-    // against another LibTorch, as scripts/test-pytorch.sh tests).
-    const chosen = process.env.DISTILLERY_ADDON;
-    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    addon = chosen ? (require(chosen) as NativeAddon) : load(packageRoot);
+    preloadLibTorch(choice);
+    addon = createRequire(import.meta.url)(choice.path) as NativeAddon;
   } catch (error) {
-    throw explainLoadFailure(error);
+    if (error instanceof DistilleryError) throw error;
+    throw explainLoadFailure(error, choice);
   }
   addon.setErrorClass(DistilleryError);
   // Batches are made natively, never through a TS class, so `using batch = ...` needs this here.
@@ -470,6 +479,6 @@ export function native(): NativeAddon {
     throw new DistilleryError(message, 'E_LIBTORCH_MISMATCH');
   }
   loaded = addon;
-  loadedFrom = addonPath();
+  chosen = choice;
   return addon;
 }

@@ -277,11 +277,13 @@ describe('distillery CLI', () => {
     expect(find('cuda').ok).toBe(false);
     expect(find('cuda').fix).toContain('LIBTORCH');
     expect(find('distillery').detail).toBe(VERSION);
-    expect(find('addon').detail).toMatch(/^(prebuilt|built locally) for LibTorch \S+ CPU, \S+: \/.*\.node$/);
+    expect(find('addon').detail).toMatch(
+      /^(prebuild torch-\d+\.\d+-cpu|built locally|DISTILLERY_ADDON), compiled for LibTorch \S+ CPU: \/.*\.node$/,
+    );
     // Without a usable addon the other checks still run, and the output goes to stdout.
     const broken = await runCli(['doctor'], { DISTILLERY_ADDON: join(dir.path, 'missing.node') });
     expect(broken.status).toBe(1);
-    expect(broken.stdout).toMatch(/-- {2}addon +.*missing\.node: the distillery native addon is not built/);
+    expect(broken.stdout).toMatch(/-- {2}addon +.*missing\.node: the distillery native addon \S*missing\.node does not load/);
     expect(broken.stdout).toMatch(/ok {2}fashion-mnist/);
   });
 

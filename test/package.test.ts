@@ -2,12 +2,12 @@
 // ship without the compiled code and a prebuilt addon, and the packed tarball installed into a
 // fresh project with install scripts off, used there by an ESM script and a strict TypeScript consumer.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { VERSION } from '../src/index.js';
+import { VERSION, findLibTorch } from '../src/index.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
 
 describe('package', () => {
@@ -53,6 +53,11 @@ describe('package', () => {
         encoding: 'utf8',
       });
       expect(install.status, install.stderr).toBe(0);
+      // A prebuild is all a user needs: no build tools come with the package.
+      expect(existsSync(join(project, 'node_modules', 'cmake-js'))).toBe(false);
+      expect(readdirSync(join(project, 'node_modules', 'distillery', 'prebuilds', `${process.platform}-${process.arch}`))).toContain(
+        `distillery.${findLibTorch().flavour}.node`,
+      );
 
       // The package's own smoke script, run from the install: it imports 'distillery' by name.
       const step = spawnSync(process.execPath, [join('node_modules', 'distillery', 'scripts', 'smoke-step.mjs')], {
@@ -60,7 +65,12 @@ describe('package', () => {
         encoding: 'utf8',
       });
       expect(step.status, step.stderr).toBe(0);
-      expect(JSON.parse(step.stdout)).toMatchObject({ version: VERSION, count: 32, loss: expect.any(Number) });
+      expect(JSON.parse(step.stdout)).toMatchObject({
+        version: VERSION,
+        count: 32,
+        loss: expect.any(Number),
+        addon: findLibTorch().flavour,
+      });
 
       writeFileSync(
         join(project, 'tsconfig.json'),

@@ -2,7 +2,7 @@
 // prebuild fits (or install scripts were off). It says what it found and how long it will take,
 // shows progress, leaves only the addon (build/Release/distillery.node) and removes the rest.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,17 @@ function formatMinutes(seconds: number): string {
   return seconds < 90 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`;
 }
 
+/** How to run cmake-js: the one installed with distillery (a clone, or a project that added it), else fetched by npm on demand, so that users of a prebuild never install it. */
+function cmakeJsCommand(): string[] {
+  try {
+    return [process.execPath, createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js')];
+  } catch {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+      .devDependencies['cmake-js'];
+    return ['npm', 'exec', '--yes', `--package=cmake-js@${version ?? 'latest'}`, '--', 'cmake-js'];
+  }
+}
+
 /** Compiles the addon with cmake-js in a scratch tree, keeps build/Release/distillery.node, and checks that it loads. */
 export async function buildCommand(options: { jobs: number; keep: boolean }, output: OutputOptions): Promise<void> {
   const say = (line: string): void => {
@@ -47,12 +58,7 @@ export async function buildCommand(options: { jobs: number; keep: boolean }, out
   const torch = JSON.parse(found.stdout) as FoundLibTorch;
   need('cmake', 'sudo apt-get install cmake');
   need('g++', 'sudo apt-get install g++');
-  let cmakeJs: string;
-  try {
-    cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
-  } catch {
-    throw new DistilleryError('building the addon needs cmake-js: npm install cmake-js (in this project), then run this again', 'E_BUILD');
-  }
+  const cmakeJs = cmakeJsCommand();
   const files = script('sources').stdout.trim().split('\n').length;
   const jobs = options.jobs;
   say(
@@ -65,7 +71,7 @@ export async function buildCommand(options: { jobs: number; keep: boolean }, out
   const started = Date.now();
   const log: string[] = [];
   const status = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [cmakeJs, 'compile', '--out', tree], {
+    const child = spawn(cmakeJs[0]!, [...cmakeJs.slice(1), 'compile', '--out', tree], {
       cwd: ROOT,
       env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: String(jobs) },
     });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DATASET_DEFAULTS } from '../config/datasets.js';
 import { DistilleryError } from '../errors.js';
 import type { NativeAddon } from '../native.js';
-import { addonPath, native } from '../native.js';
+import { addonChoice, addonPath, native } from '../native.js';
 import { VERSION } from '../version.js';
 import type { OutputOptions } from './options.js';
 
@@ -56,14 +56,18 @@ export function doctorChecks(): DoctorCheck[] {
 function nativeChecks(addon: NativeAddon): DoctorCheck[] {
   const info = addon.torchInfo();
   const checks: DoctorCheck[] = [];
-  const file = addonPath() ?? '';
-  const kind = file.includes('/prebuilds/') ? 'prebuilt' : 'built locally';
-  const flavour = `LibTorch ${info.compiledVersion} ${info.builtWithCuda ? 'CUDA' : 'CPU'}, ${info.source}`;
-  checks.push({ name: 'addon', ok: true, detail: `${kind} for ${flavour}: ${file}` });
+  const choice = addonChoice();
+  const kind = { env: 'DISTILLERY_ADDON', local: 'built locally', prebuild: `prebuild ${choice?.flavour ?? ''}` }[choice?.kind ?? 'local'];
+  const compiled = `LibTorch ${info.compiledVersion} ${info.builtWithCuda ? 'CUDA' : 'CPU'}`;
+  checks.push({
+    name: 'addon',
+    ok: true,
+    detail: `${kind}, compiled for ${compiled}: ${choice?.path ?? 'unknown file'}${choice?.note ? ` (${choice.note})` : ''}`,
+  });
   let runtime: DoctorCheck = {
     name: 'libtorch',
     ok: true,
-    detail: `${info.runtimeVersion || info.compiledVersion} (${info.source}) ${info.libraryPath}`,
+    detail: `${info.runtimeVersion || info.compiledVersion} (${choice?.libtorch?.source ?? info.source}) ${info.libraryPath}`,
   };
   try {
     addon.checkRuntime();
