@@ -12,7 +12,7 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "<!@(node scripts/native-build.mjs gyp cflags)"],
+      "cflags_cc": ["<!@(node scripts/native-build.mjs gyp std)", "-fexceptions", "-frtti", "-O2", "<!@(node scripts/native-build.mjs gyp cflags)"],
       "libraries": ["<!@(node scripts/native-build.mjs gyp libraries)"],
       "ldflags": ["<!@(node scripts/native-build.mjs gyp ldflags)"]
     }

@@ -1,7 +1,8 @@
 # Locates LibTorch through scripts/native-build.mjs, the one discovery node-gyp's binding.gyp uses
 # too (the order of docs/install.md: LIBTORCH, then LIBTORCH_USE_PYTORCH=1, then the system's), and
 # loads the TorchConfig.cmake it found. Sets DISTILLERY_TORCH_VERSION, DISTILLERY_TORCH_SOURCE,
-# DISTILLERY_TORCH_LIBDIR, DISTILLERY_NCCL_INCLUDE (NCCL's header directory for a CUDA LibTorch
+# DISTILLERY_TORCH_LIBDIR, DISTILLERY_CXX_STANDARD (what LibTorch's headers demand: 17 or 20),
+# DISTILLERY_NCCL_INCLUDE (NCCL's header directory for a CUDA LibTorch
 # with NCCL, else empty) and DISTILLERY_DEFINITIONS (the compile definitions both builds share).
 
 find_program(DISTILLERY_NODE NAMES node nodejs)
@@ -23,6 +24,7 @@ string(JSON DISTILLERY_TORCH_LIBDIR GET "${_distillery_torch_json}" libDir)
 string(JSON _distillery_torch_config GET "${_distillery_torch_json}" config)
 string(JSON DISTILLERY_NCCL_INCLUDE GET "${_distillery_torch_json}" ncclInclude)
 string(JSON _distillery_torch_cuda GET "${_distillery_torch_json}" cuda)
+string(JSON DISTILLERY_CXX_STANDARD GET "${_distillery_torch_json}" cxxStandard)
 set(DISTILLERY_DEFINITIONS "")
 string(JSON _distillery_count LENGTH "${_distillery_torch_json}" definitions)
 if(_distillery_count GREATER 0)
@@ -32,6 +34,10 @@ if(_distillery_count GREATER 0)
     list(APPEND DISTILLERY_DEFINITIONS "${_definition}")
   endforeach()
 endif()
+
+# The sources are C++17; LibTorch 2.14 and later demand C++20 of everything that includes them
+# (set before LibTorch's config, which derives the CUDA standard from it).
+set(CMAKE_CXX_STANDARD ${DISTILLERY_CXX_STANDARD})
 
 # A CUDA LibTorch's config enables CMake's CUDA language and finds the toolkit, which needs nvcc:
 # from CUDA_TOOLKIT_ROOT_DIR or CUDA_HOME (variables or environment; scripts/cuda-wheels.sh sets
@@ -54,6 +60,14 @@ if(_distillery_torch_cuda AND NOT CMAKE_CUDA_COMPILER)
   endif()
   if(NOT CMAKE_CUDA_ARCHITECTURES)
     set(CMAKE_CUDA_ARCHITECTURES 80 CACHE STRING "only for CMake's CUDA language check")
+  endif()
+  # Nor do LibTorch's CUDA settings matter to a build without CUDA sources; naming them skips its
+  # GPU probe (a try_run) and a CUDA dialect that older CMake cannot give nvcc.
+  if(NOT CMAKE_CUDA_STANDARD)
+    set(CMAKE_CUDA_STANDARD 17)
+  endif()
+  if(NOT TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+    set(TORCH_CUDA_ARCH_LIST "8.0;9.0")
   endif()
 endif()
 

@@ -12,12 +12,15 @@ venv="${1:-.venv-cuda}"
 requirement="${2:-torch==2.14.1}"
 wheels=(nvidia-cuda-runtime nvidia-cuda-nvcc nvidia-cuda-cccl nvidia-cuda-crt nvidia-nvvm nvidia-cublas nvidia-cuda-cupti
   nvidia-cuda-nvrtc nvidia-cudnn-cu13 nvidia-cufft nvidia-cufile nvidia-curand nvidia-cusolver nvidia-cusparse
-  nvidia-cusparselt-cu13 nvidia-nccl-cu13 nvidia-nvjitlink nvidia-nvtx)
+  nvidia-cusparselt-cu13 nvidia-nccl-cu13 nvidia-nvjitlink nvidia-nvshmem-cu13 nvidia-nvtx)
 [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
 site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-if [[ ! -f "$site/torch/share/cmake/Torch/TorchConfig.cmake" || ! -x "$site/nvidia/cu13/bin/nvcc" ]]; then
+# A marker names what was installed, so a changed list installs again.
+marker="$venv/distillery-cuda-wheels"
+if [[ "$(cat "$marker" 2>/dev/null)" != "$requirement ${wheels[*]}" ]]; then
   echo "cuda-wheels: installing $requirement and ${#wheels[@]} nvidia wheels into $venv (several GB)" >&2
   "$venv/bin/pip" install --quiet --no-deps "$requirement" "${wheels[@]}" >&2
+  echo "$requirement ${wheels[*]}" >"$marker"
 fi
 root="$site/nvidia/cu13"
 for dir in "$root/lib" "$site"/nvidia/*/lib; do

@@ -4,7 +4,7 @@
 // docs/install.md: LIBTORCH, then LIBTORCH_USE_PYTORCH=1, then the system's).
 //   node scripts/native-build.mjs sources core|addon   source files, one per line, relative to the root
 //   node scripts/native-build.mjs libtorch             what was found, as JSON (or an error on stderr, exit 1)
-//   node scripts/native-build.mjs gyp <field>          one binding.gyp list: include_dirs, libraries, defines, cflags, ldflags
+//   node scripts/native-build.mjs gyp <field>          one binding.gyp list: include_dirs, libraries, defines, std, cflags, ldflags
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -131,6 +131,10 @@ export function findLibTorch(env = process.env) {
         .filter((d, i, all) => d.length > 0 && !d.startsWith('$<') && !d.startsWith('\\$<') && all.indexOf(d) === i)
     : [];
   const headerDirs = [...includeDirs, '/usr/include'];
+  // The C++ standard LibTorch's headers demand (torch/all.h refuses older ones): 17 up to PyTorch
+  // 2.13, 20 from 2.14. distillery's sources are C++17 and compile as either.
+  const allHeader = includeDirs.map((d) => join(d, 'torch', 'all.h')).find((f) => existsSync(f));
+  const cxxStandard = allHeader && /__cplusplus < 202002L/.test(readFileSync(allHeader, 'utf8')) ? 20 : 17;
   // NCCL's header: beside a pip torch (the nvidia-nccl wheel), under NCCL_ROOT, or the system's.
   const ncclInclude = cuda
     ? [
@@ -148,6 +152,7 @@ export function findLibTorch(env = process.env) {
     libDir,
     libraries: ['torch', 'torch_cpu', 'c10', ...(cuda ? ['torch_cuda', 'c10_cuda'] : [])],
     cxxFlags: abi === undefined ? [] : [`-D_GLIBCXX_USE_CXX11_ABI=${abi}`],
+    cxxStandard,
     torchDefinitions,
     cuda,
     gloo: headerDirs.some((d) => existsSync(join(d, 'gloo', 'config.h'))),
@@ -185,6 +190,8 @@ function gyp(field, torch) {
       ];
     case 'defines':
       return [...definitions(torch), ...torch.torchDefinitions];
+    case 'std':
+      return [`-std=c++${torch.cxxStandard}`];
     case 'cflags':
       return [...torch.cxxFlags, '-Wall', '-Wextra', '-Wno-unused-parameter'];
     case 'ldflags':

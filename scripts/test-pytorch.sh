@@ -9,13 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 requirement="${1:-torch}"
 shift || true
-venv="${DISTILLERY_PYTORCH_VENV:-.venv-pytorch}"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/python" -c "import torch" 2>/dev/null || "$venv/bin/pip" install --quiet "$requirement"
-echo "testing against torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null)" >&2
+bin=$(scripts/pytorch-venv.sh "$requirement" ${DISTILLERY_PYTORCH_VENV:+"$DISTILLERY_PYTORCH_VENV"})
+echo "testing against torch $("$bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null)" >&2
 export LIBTORCH_USE_PYTORCH=1
-export PATH="$PWD/$venv/bin:$PATH"
+export PATH="$bin:$PATH"
 npm run --silent build:prebuilds >&2
 PREBUILDS_ONLY=1 npx vitest run "$@"

@@ -53,6 +53,14 @@ describe('package', () => {
         encoding: 'utf8',
       });
       expect(install.status, install.stderr).toBe(0);
+      // Installing runs nothing, with scripts on or off: no install hooks, and no implicit
+      // `node-gyp rebuild` (npm's default for a package with binding.gyp) since gypfile is false.
+      const installed = JSON.parse(readFileSync(join(project, 'node_modules', 'distillery', 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+        gypfile?: boolean;
+      };
+      expect(Object.keys(installed.scripts).filter((name) => /^(pre|post)?install$/.test(name))).toEqual([]);
+      expect(installed.gypfile).toBe(false);
       // A prebuild is all a user needs: no build tools come with the package.
       expect(existsSync(join(project, 'node_modules', 'cmake-js'))).toBe(false);
       expect(readdirSync(join(project, 'node_modules', 'distillery', 'prebuilds', `${process.platform}-${process.arch}`))).toContain(
