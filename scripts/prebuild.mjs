@@ -44,7 +44,13 @@ const build = spawnSync(
     '--node-gyp',
     './scripts/cmake-js-as-node-gyp.sh',
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, DISTILLERY_FLAVOUR: torch.flavour } },
+  // The build finds LibTorch again (scripts/native-build.mjs); name it, since prebuildify puts
+  // node's own directory (/usr/bin) first on PATH, where another python3 may be.
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, DISTILLERY_FLAVOUR: torch.flavour, ...(torch.source === 'system' ? {} : { LIBTORCH: torch.prefix }) },
+  },
 );
 if (build.status !== 0) process.exit(build.status ?? 1);
 

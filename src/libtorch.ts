@@ -13,6 +13,8 @@ import { DistilleryError } from './errors.js';
 export interface LibTorchInstall {
   /** How it was found: `LIBTORCH=<dir>`, `LIBTORCH_USE_PYTORCH=1` or `system`. */
   source: string;
+  /** Its root: the torch package's or archive's directory, or /usr for the system's. */
+  prefix: string;
   /** The directory holding libtorch_cpu.so. */
   libDir: string;
   /** Its version, e.g. "2.13.0" (major.minor where only the library's soname tells it). */
@@ -90,7 +92,7 @@ export function flavourOf(version: string, cuda: string | undefined): string {
 
 function install(source: string, prefix: string, libDir: string): LibTorchInstall {
   const { version, cuda } = describe(prefix, libDir);
-  return { source, libDir, version, cuda, flavour: flavourOf(version, cuda) };
+  return { source, prefix, libDir, version, cuda, flavour: flavourOf(version, cuda) };
 }
 
 function pythonTorchDir(): string | undefined {

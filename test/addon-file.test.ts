@@ -54,6 +54,7 @@ describe('finding LibTorch at run time', () => {
     const cuda = archive('libtorch-cu130', '2.14.1+cu130', true);
     expect(findLibTorch({ LIBTORCH: cuda })).toEqual({
       source: `LIBTORCH=${cuda}`,
+      prefix: cuda,
       libDir: join(cuda, 'lib'),
       version: '2.14.1',
       cuda: '13',
