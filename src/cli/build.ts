@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { DistilleryError } from '../errors.js';
+import { formatDuration } from '../report/progress.js';
 import type { OutputOptions } from './options.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,10 +32,6 @@ function need(tool: string, install: string): void {
   if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new DistilleryError(`building the addon needs ${tool}: ${install}`, 'E_BUILD');
   }
-}
-
-function formatMinutes(seconds: number): string {
-  return seconds < 90 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`;
 }
 
 /** How to run cmake-js: the one installed with distillery (a clone, or a project that added it), else fetched by npm on demand, so that users of a prebuild never install it. */
@@ -63,7 +60,7 @@ export async function buildCommand(options: { jobs: number; keep: boolean }, out
   const jobs = options.jobs;
   say(
     `distillery build: LibTorch ${torch.version} ${torch.cuda ? 'CUDA' : 'CPU'} (${torch.source}, ${torch.libDir}); ` +
-      `${files} files on ${jobs} cores, about ${formatMinutes((files * SECONDS_PER_FILE) / jobs)}`,
+      `${files} files on ${jobs} cores, about ${formatDuration((1000 * files * SECONDS_PER_FILE) / jobs)}`,
   );
 
   const tree = join(ROOT, 'build-distillery');
@@ -85,7 +82,7 @@ export async function buildCommand(options: { jobs: number; keep: boolean }, out
         const step = /^\[(\d+)\/(\d+)\]/.exec(line);
         if (!step || output.quiet) continue;
         const [done, total] = [Number(step[1]), Number(step[2])];
-        const eta = done > 0 ? formatMinutes(((Date.now() - started) / 1000 / done) * (total - done)) : '-';
+        const eta = done > 0 ? formatDuration(((Date.now() - started) / done) * (total - done)) : '-';
         const text = `compiling ${done}/${total} (${Math.floor((100 * done) / total)}%), ${eta} left`;
         if (process.stderr.isTTY) process.stderr.write(`\r${text.padEnd(60)}`);
         else if (done % 10 === 0 || done === total) process.stderr.write(`${text}\n`);
@@ -110,8 +107,6 @@ export async function buildCommand(options: { jobs: number; keep: boolean }, out
   if (!options.keep) rmSync(tree, { recursive: true, force: true });
   const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(target)}).checkRuntime()`], { encoding: 'utf8' });
   if (check.status !== 0) throw new DistilleryError(`the addon built, but does not load: ${check.stderr.trim()}`, 'E_BUILD');
-  say(
-    `distillery build: ${target} built in ${formatMinutes((Date.now() - started) / 1000)}${options.keep ? ` (build tree kept in ${tree})` : ''}`,
-  );
+  say(`distillery build: ${target} built in ${formatDuration(Date.now() - started)}${options.keep ? ` (build tree kept in ${tree})` : ''}`);
   if (output.json) process.stdout.write(`${JSON.stringify({ addon: target, libtorch: torch, seconds: (Date.now() - started) / 1000 })}\n`);
 }
