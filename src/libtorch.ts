@@ -51,6 +51,7 @@ function readIfExists(file: string): string | undefined {
 function describe(prefix: string, libDir: string): { version: string; cuda: string | undefined } {
   let version: string | undefined;
   let cuda: string | undefined;
+  const files = readdirSync(libDir);
   // A pip/conda torch package says both in version.py; a pytorch.org archive in build-version ("2.14.1+cu130").
   const python = readIfExists(join(prefix, 'version.py'));
   if (python) {
@@ -73,14 +74,12 @@ function describe(prefix: string, libDir: string): { version: string; cuda: stri
     }
   }
   // Debian's libraries carry the version in their soname: libtorch_cpu.so.1.13.
-  version ??= readdirSync(libDir)
-    .map((name) => /^libtorch_cpu\.so\.(\d+\.\d+(?:\.\d+)?)$/.exec(name)?.[1])
-    .find((found) => found !== undefined);
+  version ??= files.map((name) => /^libtorch_cpu\.so\.(\d+\.\d+(?:\.\d+)?)$/.exec(name)?.[1]).find((found) => found !== undefined);
   if (version === undefined)
     throw missing(`the LibTorch in ${libDir} does not say its version (no version.py, build-version, torch/version.h or versioned soname)`);
   const suffix = /\+cu(\d+)\d$/.exec(version);
   cuda ??= suffix?.[1];
-  const isCuda = readdirSync(libDir).some((name) => /^libtorch_cuda\.so(\.\d+)*$/.test(name));
+  const isCuda = files.some((name) => /^libtorch_cuda\.so(\.\d+)*$/.test(name));
   return { version: version.replace(/\+.*$/, ''), cuda: isCuda ? (cuda ?? 'unknown') : undefined };
 }
 
